@@ -1,0 +1,13 @@
+// Test runner configuration: unit, integration (real HTTP + a real DynamoDB API) and CDK infra tests.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration suites each start their own servers on ephemeral loopback ports; two cores.
+    maxWorkers: 2,
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
