@@ -1,0 +1,92 @@
+// The public webhook endpoint: an HTTP API with one route (and one Lambda) per platform, throttled and access-logged.
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, type HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export const ZENDESK_WEBHOOK_PATH = '/webhooks/zendesk';
+export const CHATWOOT_WEBHOOK_PATH = '/webhooks/chatwoot';
+
+/**
+ * Stage-wide throttling. Real traffic is a few webhooks per second even for a busy help desk; the limits
+ * exist to cap what a flood of forged requests can cost (each one still invokes a Lambda to check the HMAC).
+ * 50 req/s steady with bursts of 100 is ~10× a busy desk's peak (a bulk update in Zendesk fires one webhook
+ * per ticket) and stays well under the account's default Lambda concurrency of 1000.
+ */
+export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface WebhookApiProps {
+  readonly zendeskHandler: IFunction;
+  readonly chatwootHandler: IFunction;
+}
+
+export class WebhookApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogs: LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // The default stage is created by hand because HttpApi's automatic one takes no throttle or log settings.
+    this.api = new HttpApi(this, 'HttpApi', {
+      description: 'Zendesk and Chatwoot webhooks for the bridge',
+      createDefaultStage: false,
+    });
+
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: API_THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        // Ids, status and timings only: no headers, no bodies (they carry customer messages and signatures).
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            requestTime: '$context.requestTimeEpoch',
+          }),
+        ),
+      },
+    });
+
+    const routes = [
+      ...this.api.addRoutes({
+        path: ZENDESK_WEBHOOK_PATH,
+        methods: [HttpMethod.POST],
+        integration: new HttpLambdaIntegration('ZendeskIntegration', props.zendeskHandler),
+      }),
+      ...this.api.addRoutes({
+        path: CHATWOOT_WEBHOOK_PATH,
+        methods: [HttpMethod.POST],
+        integration: new HttpLambdaIntegration('ChatwootIntegration', props.chatwootHandler),
+      }),
+    ];
+    for (const route of routes) {
+      Validations.of(route.node.defaultChild ?? route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Zendesk and Chatwoot cannot present IAM, Cognito or JWT credentials; each webhook is authenticated by its HMAC-SHA256 signature over timestamp and raw body, verified in the Lambda before anything is enqueued.',
+      });
+    }
+  }
+
+  /** The invoke URL of the default stage (ends with '/'). */
+  get url(): string {
+    return this.stage.url;
+  }
+}

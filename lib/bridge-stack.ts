@@ -1,0 +1,218 @@
+// The ZendeskChatwootBridge stack: webhook API → FIFO queue → worker, scheduled reconcile, tables, secret, observability.
+import { App, type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
+import { BridgeFunction } from './functions.ts';
+import { Observability } from './observability.ts';
+import { SyncQueues } from './queue.ts';
+import { BridgeSecret } from './secret.ts';
+import { BridgeTables } from './tables.ts';
+
+export const STACK_NAME = 'ZendeskChatwootBridge';
+
+/** Per-function sizing; each number is a deliberate choice, explained beside it. */
+export const SIZING = {
+  // Zendesk waits ~10 s and Chatwoot 5 s for a webhook answer (and Chatwoot never retries): the ingress only
+  // verifies, validates and enqueues, so 10 s is a hard ceiling it should never approach.
+  ingress: { memorySize: 256, timeout: Duration.seconds(10) },
+  // One vendor API call per message, ten messages per batch processed in order; 30 s leaves room for a
+  // slow vendor response and SDK retries. The queue's visibility timeout is derived from it.
+  worker: { memorySize: 512, timeout: Duration.seconds(30) },
+  // Lists recent comments/messages for every recently active link: more calls, so a longer budget, still
+  // well under the 5-minute schedule so two runs do not overlap.
+  reconcile: { memorySize: 512, timeout: Duration.seconds(120) },
+} as const;
+
+export interface BridgeStackProps extends StackProps {
+  /** Powertools and Lambda application log level. */
+  readonly logLevel?: ApplicationLogLevel;
+  /** When set, alarms notify this address through an SNS topic. */
+  readonly alarmEmail?: string;
+}
+
+export class BridgeStack extends Stack {
+  readonly tables: BridgeTables;
+  readonly queues: SyncQueues;
+  readonly secret: BridgeSecret;
+  readonly zendeskWebhook: BridgeFunction;
+  readonly chatwootWebhook: BridgeFunction;
+  readonly worker: BridgeFunction;
+  readonly reconcile: BridgeFunction;
+  readonly webhookApi: WebhookApi;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: BridgeStackProps = {}) {
+    super(scope, id, {
+      description: 'Zendesk ⇄ Chatwoot webhook bridge (API Gateway, Lambda, SQS FIFO, DynamoDB)',
+      ...props,
+    });
+    const logLevel = props.logLevel ?? ApplicationLogLevel.INFO;
+
+    this.tables = new BridgeTables(this, 'Tables');
+    this.queues = new SyncQueues(this, 'Queues', { workerTimeout: SIZING.worker.timeout });
+    this.secret = new BridgeSecret(this, 'BridgeSecret');
+    const { queue, deadLetterQueue, asyncFailureQueue } = this.queues;
+    const secret = this.secret.secret;
+
+    const baseEnv = {
+      LINKS_TABLE_NAME: this.tables.links.tableName,
+      LEDGER_TABLE_NAME: this.tables.ledger.tableName,
+      SECRET_ARN: secret.secretArn,
+    };
+
+    this.zendeskWebhook = new BridgeFunction(this, 'ZendeskWebhook', {
+      name: 'zendesk-webhook',
+      description: 'Verifies Zendesk webhooks and enqueues sync events',
+      ...SIZING.ingress,
+      logLevel,
+      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+    });
+    this.chatwootWebhook = new BridgeFunction(this, 'ChatwootWebhook', {
+      name: 'chatwoot-webhook',
+      description: 'Verifies Chatwoot webhooks and enqueues sync events',
+      ...SIZING.ingress,
+      logLevel,
+      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+    });
+    this.worker = new BridgeFunction(this, 'SyncWorker', {
+      name: 'sync-worker',
+      description: 'Applies queued sync events to the other platform',
+      ...SIZING.worker,
+      logLevel,
+      environment: { ...baseEnv, DLQ_URL: deadLetterQueue.queueUrl },
+    });
+    this.reconcile = new BridgeFunction(this, 'Reconcile', {
+      name: 'reconcile',
+      description: 'Enqueues comments and messages that no webhook delivered',
+      ...SIZING.reconcile,
+      logLevel,
+      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+      asyncDeadLetterQueue: asyncFailureQueue,
+    });
+
+    // Least privilege. Ingress: enqueue and read the secret, nothing else (it never touches the tables).
+    for (const ingress of [this.zendeskWebhook, this.chatwootWebhook]) {
+      queue.grantSendMessages(ingress.fn);
+      secret.grantRead(ingress.fn);
+    }
+    // Worker: both tables, consume the queue (granted by the event source), dead-letter poison messages itself.
+    for (const table of this.tables.all) table.grantReadWriteData(this.worker.fn);
+    deadLetterQueue.grantSendMessages(this.worker.fn);
+    secret.grantRead(this.worker.fn);
+    const eventSource = new SqsEventSource(queue, {
+      // The FIFO maximum. Messages of one group arrive in order within a batch; the worker reports the
+      // first failure and everything after it in the same group so order is kept on retry.
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      // Caps parallel vendor API calls (Zendesk and Chatwoot both rate-limit per account) at 5 pollers'
+      // worth of batches; FIFO groups already serialise each conversation.
+      maxConcurrency: 5,
+    });
+    this.worker.fn.addEventSource(eventSource);
+    const mapping = this.worker.fn.node.children.find((child) => child.node.id.startsWith('SqsEventSource:'));
+    if (mapping) {
+      Validations.of(mapping.node.defaultChild ?? mapping).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          'SQS event source mappings do not support OnFailure destinations; failures stay on the queue and its redrive policy moves them to the FIFO dead-letter queue after 5 receives (the worker dead-letters permanent failures itself).',
+      });
+    }
+    // Reconcile: read cursors/links, record progress, enqueue what the webhooks missed.
+    for (const table of this.tables.all) table.grantReadWriteData(this.reconcile.fn);
+    queue.grantSendMessages(this.reconcile.fn);
+    secret.grantRead(this.reconcile.fn);
+
+    for (const fn of [this.worker, this.reconcile]) {
+      const policy = fn.role.node.tryFindChild('DefaultPolicy');
+      if (!policy) continue;
+      for (const table of this.tables.indexed) {
+        const logicalId = this.getLogicalId(table.node.defaultChild as CfnElement);
+        Validations.of(policy.node.defaultChild ?? policy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+          reason:
+            'grantReadWriteData adds the table\'s own "/index/*" so queries can use its global secondary indexes (links: byConversation); it is scoped to this one table.',
+        });
+      }
+    }
+
+    new Rule(this, 'ReconcileSchedule', {
+      description: 'Runs reconcile to enqueue events that no webhook delivered',
+      // Every 5 minutes: Chatwoot never retries a webhook, so this bounds how long a missed message waits.
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new LambdaFunction(this.reconcile.fn, {
+          deadLetterQueue: asyncFailureQueue,
+          // A run older than the interval is superseded by the next run, so do not keep retrying it.
+          maxEventAge: Duration.minutes(5),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+
+    this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+      zendeskHandler: this.zendeskWebhook.fn,
+      chatwootHandler: this.chatwootWebhook.fn,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      api: this.webhookApi,
+      ingress: [this.zendeskWebhook, this.chatwootWebhook],
+      worker: this.worker,
+      reconcile: this.reconcile,
+      queues: this.queues,
+      tables: this.tables,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+
+    // Identifiers only: the secret's ARN tells ops where to put the credentials, never what they are.
+    new CfnOutput(this, 'ApiUrl', { value: this.webhookApi.url, description: 'Base URL of the webhook API' });
+    new CfnOutput(this, 'ZendeskWebhookUrl', {
+      value: `${this.webhookApi.api.apiEndpoint}${ZENDESK_WEBHOOK_PATH}`,
+      description: 'Endpoint URL to register in Zendesk (Admin Center → Webhooks)',
+    });
+    new CfnOutput(this, 'ChatwootWebhookUrl', {
+      value: `${this.webhookApi.api.apiEndpoint}${CHATWOOT_WEBHOOK_PATH}`,
+      description: 'URL to register in Chatwoot (Settings → Integrations → Webhooks)',
+    });
+    new CfnOutput(this, 'SecretArn', {
+      value: secret.secretArn,
+      description: 'ARN of the secret to fill in with the credentials',
+    });
+    new CfnOutput(this, 'SyncQueueUrl', { value: queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'LinksTableName', { value: this.tables.links.tableName });
+    new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+  }
+}
+
+const LOG_LEVELS = new Set<string>(Object.values(ApplicationLogLevel));
+
+function contextLogLevel(app: App): ApplicationLogLevel {
+  const raw: unknown = app.node.tryGetContext('logLevel');
+  if (raw === undefined) return ApplicationLogLevel.INFO;
+  const level = String(raw).toUpperCase();
+  if (!LOG_LEVELS.has(level)) {
+    throw new Error(`context logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
+  }
+  return level as ApplicationLogLevel;
+}
+
+/** Creates the stack in an app, reading optional settings from context (`logLevel`, `alarmEmail`). */
+export function createStack(app: App, props: BridgeStackProps = {}): BridgeStack {
+  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
+  return new BridgeStack(app, STACK_NAME, {
+    logLevel: contextLogLevel(app),
+    ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+    ...props,
+  });
+}
+
+/** A new App holding the bridge stack (environment-agnostic: no account or region lookups). */
+export function buildApp(context: Record<string, unknown> = {}): { app: App; stack: BridgeStack } {
+  const app = new App({ context });
+  return { app, stack: createStack(app) };
+}

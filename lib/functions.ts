@@ -1,0 +1,121 @@
+// One Lambda function of the bridge: bundled from functions/<name>.ts with the local esbuild, its own log group
+// and its own role, so every grant in the stack is visible per function.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  type ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Repository root (lib/..), where functions/ and package-lock.json live. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Service name shared by Powertools logs, traces and metrics. */
+export const SERVICE_NAME = 'zendesk-chatwoot-bridge';
+/** CloudWatch namespace of the custom EMF metrics (the dashboard and alarms read it). */
+export const METRICS_NAMESPACE = 'ZendeskChatwootBridge';
+
+export interface BridgeFunctionProps {
+  /** File name under functions/ without extension; also the function's role in logs and the dashboard. */
+  readonly name: 'zendesk-webhook' | 'chatwoot-webhook' | 'sync-worker' | 'reconcile';
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  readonly logLevel: ApplicationLogLevel;
+  /**
+   * Standard SQS queue for failed asynchronous invocations. Only for functions that are invoked
+   * asynchronously (the scheduled reconcile); API Gateway and SQS invoke the others synchronously.
+   */
+  readonly asyncDeadLetterQueue?: IQueue;
+}
+
+export class BridgeFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: BridgeFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      // A month covers the incident-review window; older history lives in the ledger and the two platforms.
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // An explicit role instead of the default one: the default attaches the AWS-managed
+    // AWSLambdaBasicExecutionRole (logs:* on every log group); this one may only write its own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.name} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, 'functions', `${props.name}.ts`),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      // Graviton: cheaper per GB-second and the bundle is pure JavaScript.
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      // Lambda drops JSON log lines below this level, so it must follow POWERTOOLS_LOG_LEVEL.
+      applicationLogLevelV2: props.logLevel,
+      ...(props.asyncDeadLetterQueue ? { deadLetterQueue: props.asyncDeadLetterQueue } : {}),
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        // ESM bundles still contain CommonJS dependencies that call require().
+        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        // Always the local esbuild devDependency: builds must work offline and without a Docker engine.
+        forceDockerBundling: false,
+      },
+    });
+
+    if (!props.asyncDeadLetterQueue) {
+      Validations.of(this.fn.node.defaultChild ?? this.fn).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked only synchronously (API Gateway or the SQS event source mapping): a Lambda async DLQ would never receive anything. Failed sync work lands in the FIFO dead-letter queue.',
+      });
+    }
+
+    // The X-Ray grant (tracing ACTIVE) is Resource "*" by AWS design: PutTraceSegments and
+    // PutTelemetryRecords have no resource-level permissions.
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy.node.defaultChild ?? policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions, so tracing requires Resource "*".',
+      });
+    }
+  }
+}

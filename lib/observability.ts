@@ -1,0 +1,304 @@
+// What on-call looks at: a dashboard, alarms (optionally e-mailed through SNS) and saved Logs Insights queries.
+import { Duration } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { WebhookApi } from './api.ts';
+import { type BridgeFunction, METRICS_NAMESPACE, SERVICE_NAME } from './functions.ts';
+import type { SyncQueues } from './queue.ts';
+import type { BridgeTables } from './tables.ts';
+
+/**
+ * Custom EMF metrics the functions publish (Powertools Metrics, namespace POWERTOOLS_METRICS_NAMESPACE).
+ * Powertools adds the `service` dimension by default; the functions must not add other dimensions to these
+ * metrics, or the alarms below (which match dimensions exactly) would not see them.
+ */
+export const CUSTOM_METRICS = [
+  'SyncedMessages',
+  'SkippedEvents',
+  'RejectedWebhooks',
+  'DeadLettered',
+  'EndToEndLagMs',
+  'ReconciledMissed',
+] as const;
+export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
+
+export function customMetric(metricName: CustomMetricName, statistic = 'Sum'): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic,
+    period: Duration.minutes(5),
+  });
+}
+
+export interface ObservabilityProps {
+  readonly api: WebhookApi;
+  readonly ingress: BridgeFunction[];
+  readonly worker: BridgeFunction;
+  readonly reconcile: BridgeFunction;
+  readonly queues: SyncQueues;
+  readonly tables: BridgeTables;
+  /** When set, an SNS topic with an e-mail subscription receives every alarm and its recovery. */
+  readonly alarmEmail?: string;
+}
+
+export class Observability extends Construct {
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+  readonly topic: Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { queue, deadLetterQueue } = props.queues;
+    const fiveMinutes = Duration.minutes(5);
+
+    const alarm = (
+      alarmId: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      op: ComparisonOperator,
+    ) => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: op,
+        evaluationPeriods: 1,
+        // No data means nothing happened (no messages, no rejections), which is the healthy state.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      this.alarms.push(created);
+      return created;
+    };
+
+    alarm(
+      'DeadLetterQueueNotEmpty',
+      'A sync event was dead-lettered: it will not be retried until someone inspects and redrives it.',
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // Item failures are reported per message and retried; only a whole-batch failure (the handler threw)
+    // counts as a Lambda error. Five in five minutes means something systematic, not one flaky call.
+    alarm(
+      'WorkerErrors',
+      'The sync worker failed whole batches repeatedly (bug, missing permission or unreadable secret).',
+      props.worker.fn.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+      5,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // 15 minutes: longer than a normal 429 back-off cycle (5 receives × 3-minute visibility), so an old
+    // message means a vendor outage or a stuck message group, not ordinary rate limiting.
+    alarm(
+      'SyncQueueBacklogOld',
+      'The oldest queued sync event is older than 15 minutes: a platform is down or a message group is stuck.',
+      queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
+      15 * 60,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    // A few rejections are normal (scanners, a misconfigured test webhook); >20 in 5 minutes is a rotated
+    // secret that was not updated here, or someone probing the endpoint.
+    alarm(
+      'RejectedWebhooksSpike',
+      'More than 20 webhooks were rejected in 5 minutes: check signing secrets and the access log source IPs.',
+      customMetric('RejectedWebhooks'),
+      20,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm(
+      'ReconcileFoundMissedEvents',
+      'Reconcile enqueued events that no webhook delivered: webhook delivery from a platform is failing.',
+      customMetric('ReconciledMissed'),
+      0,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+
+    if (props.alarmEmail) {
+      // No KMS key: alarm notifications carry alarm names and states only, and CloudWatch cannot publish to a
+      // topic encrypted with the AWS-managed SNS key. Publishing is restricted to TLS.
+      this.topic = new Topic(this, 'AlarmTopic', {
+        displayName: 'Zendesk-Chatwoot bridge alarms',
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(
+        new EmailSubscription(props.alarmEmail, { deadLetterQueue: props.queues.asyncFailureQueue }),
+      );
+      const action = new SnsAction(this.topic);
+      for (const created of this.alarms) {
+        created.addAlarmAction(action);
+        created.addOkAction(action);
+      }
+    }
+
+    const allFns = [...props.ingress, props.worker, props.reconcile];
+    const api = props.api.api;
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# Zendesk ⇄ Chatwoot bridge\nAlarms: ${this.alarms.map((a) => a.node.id).join(', ')}. Logs Insights: saved queries "bridge/…".`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'API 4xx / 5xx',
+        left: [
+          api.metricClientError({ period: fiveMinutes }),
+          api.metricServerError({ period: fiveMinutes }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'API latency (p50, p99)',
+        left: [
+          api.metricLatency({ statistic: 'p50', period: fiveMinutes }),
+          api.metricLatency({ statistic: 'p99', period: fiveMinutes }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'Rejected webhooks',
+        left: [customMetric('RejectedWebhooks')],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Function errors',
+        left: allFns.map((f) => f.fn.metricErrors({ period: fiveMinutes, label: f.node.id })),
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Function duration p99 (ms)',
+        left: allFns.map((f) =>
+          f.fn.metricDuration({ statistic: 'p99', period: fiveMinutes, label: f.node.id }),
+        ),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Sync queue',
+        left: [
+          queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+          }),
+        ],
+        right: [
+          queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        ],
+        width: 8,
+      }),
+      new SingleValueWidget({
+        title: 'Dead-letter queue (visible)',
+        metrics: [
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+          }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: 'DynamoDB throttles',
+        left: props.tables.all.flatMap((t) => [
+          t.metric('ReadThrottleEvents', {
+            statistic: 'Sum',
+            period: fiveMinutes,
+            label: `${t.node.id} read`,
+          }),
+          t.metric('WriteThrottleEvents', {
+            statistic: 'Sum',
+            period: fiveMinutes,
+            label: `${t.node.id} write`,
+          }),
+        ]),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Synced / skipped / dead-lettered / reconciled',
+        left: [
+          customMetric('SyncedMessages'),
+          customMetric('SkippedEvents'),
+          customMetric('DeadLettered'),
+          customMetric('ReconciledMissed'),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'End-to-end lag (ms, p50 / p99)',
+        left: [customMetric('EndToEndLagMs', 'p50'), customMetric('EndToEndLagMs', 'p99')],
+        width: 12,
+      }),
+    );
+
+    const allLogGroups = allFns.map((f) => f.logGroup);
+    // Saved queries have no parameters: the ticket id is a placeholder to replace in the console.
+    new QueryDefinition(this, 'TraceTicketQuery', {
+      queryDefinitionName: 'bridge/trace one ticket end to end',
+      logGroups: allLogGroups,
+      queryString: new QueryString({
+        fields: ['@timestamp', 'function_name', 'level', 'message', 'ticketId', 'conversationId', 'eventId'],
+        filterStatements: ["ticketId = 'REPLACE_WITH_TICKET_ID'"],
+        sort: '@timestamp asc',
+        limit: 1000,
+      }),
+    });
+    // The time range is picked in the console (default: last hour); the query itself has none.
+    new QueryDefinition(this, 'FailedSyncsQuery', {
+      queryDefinitionName: 'bridge/failed syncs (last hour)',
+      logGroups: [props.worker.logGroup, props.reconcile.logGroup],
+      queryString: new QueryString({
+        fields: [
+          '@timestamp',
+          'level',
+          'message',
+          'ticketId',
+          'conversationId',
+          'eventId',
+          'reason',
+          'error.message',
+        ],
+        filterStatements: ["level = 'ERROR' or message = 'dead-lettered'"],
+        sort: '@timestamp desc',
+        limit: 200,
+      }),
+    });
+    new QueryDefinition(this, 'RejectedWebhooksQuery', {
+      queryDefinitionName: 'bridge/rejected webhooks',
+      logGroups: [...props.ingress.map((f) => f.logGroup), props.api.accessLogs],
+      queryString: new QueryString({
+        fields: ['@timestamp', '@log', 'level', 'message', 'reason', 'status', 'ip', 'routeKey', 'requestId'],
+        filterStatements: ['message like /(?i)reject/ or status like /^4/'],
+        sort: '@timestamp desc',
+        limit: 200,
+      }),
+    });
+  }
+}
