@@ -1,2 +1,4 @@
-// Placeholder entry point, replaced by the real handler in the next commits.
-export const handler = async (): Promise<void> => {};
+// Lambda for POST /webhooks/chatwoot: verify the signature, validate, normalise, enqueue.
+import { webhookHandler } from '../shared/http/lambda.ts';
+
+export const handler = webhookHandler('chatwoot');

@@ -1,2 +1,14 @@
-// Placeholder entry point, replaced by the real handler in the next commits.
-export const handler = async (): Promise<void> => {};
+// Lambda on the SQS FIFO queue: syncs each event with one API call, reports partial batch failures.
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { logger, metrics } from '../shared/observability.ts';
+import { getRuntime } from '../shared/runtime.ts';
+import { handleBatch } from '../shared/sync/worker.ts';
+
+export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+  if (context) logger.addContext(context);
+  try {
+    return await handleBatch(event, context, getRuntime);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

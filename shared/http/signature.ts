@@ -52,7 +52,8 @@ export function verifySignature(input: VerifyInput): { ok: true } | { ok: false;
   const { signature, timestamp } = input;
   if (!signature || !timestamp) return { ok: false, reason: 'missing' };
   const at = parseSignatureTimestamp(timestamp);
-  if (at === undefined || Math.abs(input.now - at) > MAX_SIGNATURE_AGE_MS) return { ok: false, reason: 'stale' };
+  if (at === undefined || Math.abs(input.now - at) > MAX_SIGNATURE_AGE_MS)
+    return { ok: false, reason: 'stale' };
   let matched = false;
   for (const secret of input.secrets) {
     // No early exit: every secret is tried so timing does not reveal which one matched.

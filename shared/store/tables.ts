@@ -53,13 +53,20 @@ export const TABLES = [LINKS_TABLE, LEDGER_TABLE] as const;
 
 /** CreateTable input for the local store (on-demand, like the deployed tables). */
 export function createTableInput(def: TableDef, tableName: string): CreateTableCommandInput {
-  const keys = [def.partitionKey, def.sortKey, ...def.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  const keys = [
+    def.partitionKey,
+    def.sortKey,
+    ...def.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
   const attributes = new Map<string, KeyType>();
   for (const k of keys) if (k) attributes.set(k.name, k.type);
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
     KeySchema: [
       { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
       ...(def.sortKey ? [{ AttributeName: def.sortKey.name, KeyType: 'RANGE' as const }] : []),

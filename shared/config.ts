@@ -1,0 +1,103 @@
+// Bridge configuration: one strict schema for the environment (local) and the secret JSON (deployed).
+// Errors name the variable that is wrong, never its value.
+import { z } from 'zod';
+
+const url = z
+  .string()
+  .url()
+  .transform((u) => u.replace(/\/+$/, ''));
+const secretList = z
+  .string()
+  .min(1)
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1));
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Credentials and endpoints of both platforms. Keys are the env variable names (and the secret's JSON keys). */
+export const PlatformSchema = z.object({
+  /** Zendesk API root, e.g. https://acme.zendesk.com; requests go to `${ZENDESK_BASE_URL}/api/v2/...`. */
+  ZENDESK_BASE_URL: url,
+  /** The Zendesk user the bridge acts as; basic auth `${email}/token`. */
+  ZENDESK_EMAIL: z.string().email(),
+  /** Zendesk API token of that user. */
+  ZENDESK_API_TOKEN: z.string().min(1),
+  /** Webhook signing secret(s): comma-separated, current first, previous after it during a rotation. */
+  ZENDESK_WEBHOOK_SECRET: secretList,
+  /** Chatwoot root, e.g. https://chat.acme.example; requests go to `${CHATWOOT_BASE_URL}/api/v1/accounts/${id}/...`. */
+  CHATWOOT_BASE_URL: url,
+  /** Chatwoot account id. */
+  CHATWOOT_ACCOUNT_ID: positiveInt,
+  /** The API-channel inbox that holds the bridged conversations. */
+  CHATWOOT_INBOX_ID: positiveInt,
+  /** Access token of the Chatwoot agent (or bot) the bridge acts as; header `api_access_token`. */
+  CHATWOOT_API_TOKEN: z.string().min(1),
+  /** Chatwoot webhook signing secret(s), comma-separated like ZENDESK_WEBHOOK_SECRET. Optional only when a URL token is set. */
+  CHATWOOT_WEBHOOK_SECRET: secretList.optional(),
+  /**
+   * Fallback for Chatwoot before 2026, which signs nothing: a long random token that must appear as `?token=` in
+   * the webhook URL. Off unless set.
+   */
+  CHATWOOT_WEBHOOK_URL_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+});
+
+/** Runtime settings that are not secret. */
+export const RuntimeSchema = z.object({
+  LINKS_TABLE_NAME: z.string().min(3).default('bridge-links'),
+  LEDGER_TABLE_NAME: z.string().min(3).default('bridge-ledger'),
+  /** Mirror Zendesk internal notes by agents into Chatwoot as private notes. */
+  SYNC_INTERNAL_NOTES: bool.default(true),
+  /** How long processed-event keys and own-write ids are kept (days); must outlive the reconciliation look-back. */
+  LEDGER_RETENTION_DAYS: positiveInt.default(14),
+});
+
+export type PlatformConfig = z.output<typeof PlatformSchema>;
+export type RuntimeConfig = z.output<typeof RuntimeSchema>;
+export type BridgeConfig = PlatformConfig & RuntimeConfig;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const Schema = PlatformSchema.extend(RuntimeSchema.shape).superRefine((c, ctx) => {
+  if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CHATWOOT_WEBHOOK_SECRET'],
+      message:
+        'is required (or set CHATWOOT_WEBHOOK_URL_TOKEN for Chatwoot versions that do not sign webhooks)',
+    });
+  }
+});
+
+/** Parses configuration from a flat record (env, or env merged with the secret's JSON). */
+export function parseConfig(source: Record<string, string | undefined>): BridgeConfig {
+  // Blank values count as unset, as they do in most .env tooling.
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const result = Schema.safeParse(cleaned);
+  if (!result.success) {
+    // Issue messages are built from the schema, never from the input: no value can leak through them.
+    const problems = result.error.issues.map((i) => {
+      const name = i.path.join('.') || '(root)';
+      const missing = i.code === 'invalid_type' && cleaned[name] === undefined;
+      return missing ? `${name} is not set` : `${name} ${i.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return result.data;
+}
+
+/** The platform variables; when none is set, the local bridge starts in sandbox mode. */
+export const PLATFORM_KEYS = Object.keys(PlatformSchema.shape) as (keyof PlatformConfig)[];

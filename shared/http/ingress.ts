@@ -1,0 +1,171 @@
+// The webhook ingress, shared by both platforms: bound the body, verify the signature on the raw bytes, parse,
+// validate, normalise, drop what is not ours to sync, enqueue, and answer fast. Bad input gets a 4xx with a JSON
+// error and leaves no trace downstream; a 5xx means our bug or our outage.
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
+import { type BridgeConfig, ConfigError } from '../config.ts';
+import { count, logger } from '../observability.ts';
+import { type EventQueue, toOutbound } from '../queue/types.ts';
+import type { SyncEvent } from '../sync/events.ts';
+import { screen } from '../sync/guard.ts';
+import { type ParseResult, parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
+import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
+
+/** Largest webhook body accepted (bytes). Real comment webhooks are a few KB; attachments arrive as URLs. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export type Platform = 'zendesk' | 'chatwoot';
+
+export interface IngressDeps {
+  config: BridgeConfig;
+  queue: EventQueue;
+  now: () => number;
+}
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+const json = (statusCode: number, body: Record<string, unknown>): Result => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function reject(platform: Platform, statusCode: number, error: string, message: string, ids = {}): Result {
+  count('RejectedWebhooks');
+  count(`Rejected_${error}`);
+  logger.warn('rejected', { platform, statusCode, reason: error, ...ids });
+  return json(statusCode, { error, message });
+}
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const h = event.headers ?? {};
+  // API Gateway HTTP APIs lower-case header names; the local server does too. Be lenient anyway.
+  return h[name] ?? Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
+}
+
+/** Handles one webhook delivery. Config problems are our outage (500); everything the sender did wrong is 4xx. */
+export async function handleWebhook(
+  platform: Platform,
+  event: APIGatewayProxyEventV2,
+  loadDeps: () => Promise<IngressDeps>,
+): Promise<Result> {
+  const raw = event.body ?? '';
+  // Bound the size before decoding so a huge body costs nothing.
+  const encodedLength = Buffer.byteLength(raw);
+  if ((event.isBase64Encoded ? Math.floor((encodedLength * 3) / 4) : encodedLength) > MAX_BODY_BYTES + 4) {
+    return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (body.length > MAX_BODY_BYTES) {
+    return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+
+  let deps: IngressDeps;
+  try {
+    deps = await loadDeps();
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
+    logger.error('configuration invalid', { platform, problems });
+    return json(500, {
+      error: 'server_misconfigured',
+      message: 'the bridge is not configured; see its logs',
+    });
+  }
+
+  const deliveryId =
+    platform === 'chatwoot'
+      ? header(event, 'x-chatwoot-delivery')
+      : header(event, 'x-zendesk-webhook-invocation-id');
+  const ids = { deliveryId: deliveryId?.slice(0, 100) };
+  const auth = authenticate(platform, event, body, deps);
+  if (auth !== 'ok') return reject(platform, 401, 'unauthorized', auth, ids);
+
+  if (body.length === 0) return reject(platform, 400, 'invalid_body', 'body is empty', ids);
+  const text = body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Trigger bodies render placeholders without JSON escaping; read those leniently before refusing.
+    parsed = platform === 'zendesk' ? parseLenientTriggerJson(text) : undefined;
+    if (parsed === undefined) return reject(platform, 400, 'invalid_json', 'body is not valid JSON', ids);
+  }
+
+  const now = deps.now();
+  const result: ParseResult<SyncEvent> =
+    platform === 'zendesk'
+      ? parseZendeskWebhook(parsed, now, deliveryId)
+      : parseChatwootWebhook(parsed, now, deliveryId);
+  if (result.kind === 'invalid') return reject(platform, 400, 'invalid_body', result.message, ids);
+  if (result.kind === 'ignore') {
+    count('IgnoredWebhooks');
+    logger.info('ignored', { platform, reason: result.reason, ...ids });
+    return json(200, { status: 'ignored', reason: result.reason });
+  }
+
+  const e = result.event;
+  const skip = screen(e, deps.config.CHATWOOT_INBOX_ID);
+  if (skip) {
+    count('SkippedEvents');
+    logger.info('skipped', { platform, reason: skip, eventKey: e.eventKey, ...ids });
+    return json(200, { status: 'ignored', reason: skip });
+  }
+  try {
+    await deps.queue.send(toOutbound(e));
+  } catch (err) {
+    // Our outage: a 5xx tells the sender (Zendesk) to retry; nothing was enqueued.
+    logger.error('enqueue failed', {
+      platform,
+      eventKey: e.eventKey,
+      error: err instanceof Error ? err.name : 'unknown',
+    });
+    return json(503, { error: 'unavailable', message: 'could not queue the event; retry later' });
+  }
+  count('AcceptedWebhooks');
+  logger.info('received', { platform, eventKey: e.eventKey, ...ids });
+  return json(202, { status: 'queued', eventKey: e.eventKey });
+}
+
+function authenticate(
+  platform: Platform,
+  event: APIGatewayProxyEventV2,
+  body: Buffer,
+  deps: IngressDeps,
+): string {
+  const now = deps.now();
+  if (platform === 'zendesk') {
+    const v = verifySignature({
+      secrets: deps.config.ZENDESK_WEBHOOK_SECRET,
+      signature: header(event, 'x-zendesk-webhook-signature'),
+      timestamp: header(event, 'x-zendesk-webhook-signature-timestamp'),
+      rawBody: body,
+      now,
+      sign: zendeskSignature,
+    });
+    return v.ok ? 'ok' : signatureMessage(v.reason);
+  }
+  const signature = header(event, 'x-chatwoot-signature');
+  const secrets = deps.config.CHATWOOT_WEBHOOK_SECRET;
+  if (secrets && (signature || !deps.config.CHATWOOT_WEBHOOK_URL_TOKEN)) {
+    const v = verifySignature({
+      secrets,
+      signature,
+      timestamp: header(event, 'x-chatwoot-timestamp'),
+      rawBody: body,
+      now,
+      sign: chatwootSignature,
+    });
+    return v.ok ? 'ok' : signatureMessage(v.reason);
+  }
+  // Fallback for Chatwoot versions that sign nothing: a long random token in the webhook URL.
+  const expected = deps.config.CHATWOOT_WEBHOOK_URL_TOKEN;
+  const given = event.queryStringParameters?.token;
+  if (expected && given && safeEqual(given, expected)) return 'ok';
+  return 'missing or wrong webhook token';
+}
+
+function signatureMessage(reason: 'missing' | 'stale' | 'mismatch'): string {
+  if (reason === 'missing') return 'signature or timestamp header missing';
+  if (reason === 'stale') return 'signature timestamp is more than 5 minutes from now';
+  return 'signature does not match';
+}

@@ -1,0 +1,36 @@
+// The queue between ingress and worker, as an interface: SQS FIFO when deployed, an in-process emulation locally.
+import { createHash } from 'node:crypto';
+import { groupIdOf, type SyncEvent } from '../sync/events.ts';
+
+export interface OutboundMessage {
+  body: string;
+  /** FIFO message group: one per ticket/conversation, so its events are processed in order. */
+  groupId: string;
+  /** FIFO deduplication id: the source event's key (SQS drops a repeat within 5 minutes). */
+  dedupId: string;
+}
+
+export interface EventQueue {
+  send(message: OutboundMessage): Promise<void>;
+}
+
+export interface DeadLetter {
+  messageId: string;
+  body: string;
+  groupId?: string;
+  receiveCount?: number;
+}
+
+/** Where permanent failures go at once, with their reason, instead of being retried to maxReceiveCount. */
+export interface DeadLetterSink {
+  deadLetter(record: DeadLetter, reason: string): Promise<void>;
+}
+
+export function toOutbound(e: SyncEvent): OutboundMessage {
+  return {
+    body: JSON.stringify(e),
+    groupId: groupIdOf(e),
+    // SQS limits the id to 128 characters of a restricted set: a digest of the key always fits.
+    dedupId: createHash('sha256').update(e.eventKey).digest('hex'),
+  };
+}

@@ -1,0 +1,153 @@
+// The ledger: idempotency claims for source events and the ids of everything the bridge wrote itself.
+// Every item expires (DynamoDB TTL), and expiry is also checked in code because TTL deletion can lag 48 h.
+import { randomUUID } from 'node:crypto';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './dynamo.ts';
+
+export type ClaimResult = { state: 'claimed'; token: string } | { state: 'done' } | { state: 'busy' };
+
+export interface LedgerOptions {
+  tableName: string;
+  /** How long a finished event or an own-write id is remembered; must outlive the reconciliation look-back. */
+  retentionMs: number;
+  now?: () => number;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export class Ledger {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly o: LedgerOptions,
+  ) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * Claims a source event for processing with one conditional write. It succeeds when the key is new, when its
+   * item has expired (whatever TTL has not deleted yet), or when an earlier worker's lease ran out.
+   */
+  claim(eventKey: string, leaseMs: number): Promise<ClaimResult> {
+    return this.acquire(`evt#${eventKey}`, leaseMs);
+  }
+
+  /** A short lease on a name (e.g. creating one ticket's conversation), released by `unlock`. */
+  lock(name: string, leaseMs: number): Promise<ClaimResult> {
+    return this.acquire(`lock#${name}`, leaseMs);
+  }
+
+  unlock(name: string, token: string): Promise<void> {
+    return this.deleteIfOwned(`lock#${name}`, token);
+  }
+
+  private async acquire(pk: string, leaseMs: number): Promise<ClaimResult> {
+    const now = this.now();
+    const token = randomUUID();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.o.tableName,
+          Item: {
+            pk,
+            status: 'pending',
+            token,
+            leaseUntil: now + leaseMs,
+            expiresAt: seconds(now + this.o.retentionMs),
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt < :nowS OR (#s = :pending AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':nowS': seconds(now), ':now': now, ':pending': 'pending' },
+        }),
+      );
+      return { state: 'claimed', token };
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      // Rare path (a duplicate or a concurrent delivery): read why the claim was refused.
+      const res = await this.db.send(
+        new GetCommand({ TableName: this.o.tableName, Key: { pk }, ConsistentRead: true }),
+      );
+      return res.Item?.status === 'done' ? { state: 'done' } : { state: 'busy' };
+    }
+  }
+
+  /**
+   * Marks the event done and records the ids the bridge just wrote, in one BatchWriteItem request. No condition
+   * is needed: only the claim holder reaches this point.
+   */
+  async complete(eventKey: string, ownWrites: string[], outcome: string): Promise<void> {
+    const now = this.now();
+    const expiresAt = seconds(now + this.o.retentionMs);
+    const requests = [
+      { PutRequest: { Item: { pk: `evt#${eventKey}`, status: 'done', outcome, doneAt: now, expiresAt } } },
+      ...ownWrites.map((id) => ({ PutRequest: { Item: { pk: `own#${id}`, writtenAt: now, expiresAt } } })),
+    ];
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, unknown[]> | undefined = { [this.o.tableName]: requests.slice(i, i + 25) };
+      for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+        if (attempt > 5) throw new Error('ledger batch write left unprocessed items');
+        const res = await this.db.send(new BatchWriteCommand({ RequestItems: pending as never }));
+        pending = res.UnprocessedItems as Record<string, unknown[]> | undefined;
+      }
+    }
+  }
+
+  /** Gives a claim back after a retryable failure so the redelivery can take it at once. */
+  release(eventKey: string, token: string): Promise<void> {
+    return this.deleteIfOwned(`evt#${eventKey}`, token);
+  }
+
+  private async deleteIfOwned(pk: string, token: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.o.tableName,
+          Key: { pk },
+          ConditionExpression: '#t = :t',
+          ExpressionAttributeNames: { '#t': 'token' },
+          ExpressionAttributeValues: { ':t': token },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+  }
+
+  /** Whether the bridge itself wrote this comment/message (id like `zd:comment:123`). */
+  async isOwnWrite(id: string): Promise<boolean> {
+    const item = await this.get(`own#${id}`);
+    return item !== undefined;
+  }
+
+  async recordOwnWrite(id: string): Promise<void> {
+    await this.put(`own#${id}`, { writtenAt: this.now() }, this.o.retentionMs);
+  }
+
+  /** Reads an item, treating one whose expiry has passed as absent. */
+  async get(pk: string): Promise<Record<string, unknown> | undefined> {
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.o.tableName, Key: { pk }, ConsistentRead: true }),
+    );
+    const item = res.Item;
+    if (!item) return undefined;
+    if (typeof item.expiresAt === 'number' && item.expiresAt < seconds(this.now())) return undefined;
+    return item;
+  }
+
+  async put(pk: string, attributes: Record<string, unknown>, ttlMs: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.o.tableName,
+        Item: { ...attributes, pk, expiresAt: seconds(this.now() + ttlMs) },
+      }),
+    );
+  }
+}

@@ -1,0 +1,87 @@
+// Ticket ⇄ conversation links: created once with a conditional write, read through a per-container cache.
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from './dynamo.ts';
+import { LINKS_TABLE } from './tables.ts';
+
+export interface Link {
+  ticketId: string;
+  conversationId: string;
+  contactId?: string;
+  /** Epoch ms; the reverse index sorts by it so a relinked conversation resolves to its newest ticket. */
+  linkedAt: number;
+}
+
+const BY_CONVERSATION = LINKS_TABLE.globalIndexes[0]!.indexName;
+
+export class LinkStore {
+  // Links never change once made, so a hit is valid for the life of the container.
+  private readonly byTicket = new Map<string, Link>();
+  private readonly byConversation = new Map<string, Link>();
+
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getByTicket(ticketId: string): Promise<Link | undefined> {
+    const hit = this.byTicket.get(ticketId);
+    if (hit) return hit;
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { ticketId }, ConsistentRead: true }),
+    );
+    return res.Item ? this.remember(res.Item as Link) : undefined;
+  }
+
+  async getByConversation(conversationId: string): Promise<Link | undefined> {
+    const hit = this.byConversation.get(conversationId);
+    if (hit) return hit;
+    const res = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_CONVERSATION,
+        KeyConditionExpression: 'conversationId = :c',
+        ExpressionAttributeValues: { ':c': conversationId },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const item = res.Items?.[0];
+    return item ? this.remember(item as Link) : undefined;
+  }
+
+  /**
+   * Creates the link unless the ticket already has one; returns whichever link won, so two concurrent creators
+   * agree on one conversation.
+   */
+  async create(link: Link): Promise<{ link: Link; created: boolean }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: link,
+          ConditionExpression: 'attribute_not_exists(ticketId)',
+        }),
+      );
+      return { link: this.remember(link), created: true };
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      this.byTicket.delete(link.ticketId);
+      const existing = await this.getByTicket(link.ticketId);
+      if (!existing) throw err;
+      return { link: existing, created: false };
+    }
+  }
+
+  /** Forgets cached links (tests that empty the table; a relink in another container). */
+  clearCache(): void {
+    this.byTicket.clear();
+    this.byConversation.clear();
+  }
+
+  private remember(link: Link): Link {
+    this.byTicket.set(link.ticketId, link);
+    const current = this.byConversation.get(link.conversationId);
+    if (!current || current.linkedAt <= link.linkedAt) this.byConversation.set(link.conversationId, link);
+    return link;
+  }
+}

@@ -1,0 +1,62 @@
+// The worker's per-event pipeline: loop guard → idempotency claim → the one flow → ledger.
+// Every decision is one log line with ids only.
+import { RetryableError } from '../errors.ts';
+import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
+import type { SyncDeps, SyncOutcome } from './deps.ts';
+import { skipped } from './deps.ts';
+import { eventIds, type SyncEvent } from './events.ts';
+import { screen } from './guard.ts';
+import { screenZendeskEcho, syncZendeskComment } from './zendesk-to-chatwoot.ts';
+
+/**
+ * How long a claim is held before another delivery may take it over. Longer than one attempt can run (the
+ * worker's timeout), shorter than the queue's visibility timeout, so a crashed attempt's redelivery finds it free.
+ */
+export const CLAIM_LEASE_MS = 60_000;
+
+export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {
+  const ids = eventIds(e);
+  const reason =
+    screen(e, deps.config.CHATWOOT_INBOX_ID) ??
+    (e.kind === 'zendesk.comment' ? await screenZendeskEcho(e, deps) : undefined);
+  if (reason) {
+    deps.logger.info('skipped', { ...ids, reason });
+    return skipped(reason);
+  }
+
+  const claim = await deps.ledger.claim(e.eventKey, CLAIM_LEASE_MS);
+  if (claim.state === 'done') {
+    deps.logger.info('skipped', { ...ids, reason: 'duplicate' });
+    return skipped('duplicate');
+  }
+  if (claim.state === 'busy') {
+    // Another delivery of the same event is in flight; come back after it has finished.
+    throw new RetryableError(`event ${e.eventKey} is being processed by another worker`, 'claimed-elsewhere');
+  }
+
+  let outcome: SyncOutcome;
+  try {
+    outcome =
+      e.kind === 'zendesk.comment' ? await syncZendeskComment(e, deps) : await syncChatwootMessage(e, deps);
+  } catch (err) {
+    // Give the claim back so the redelivery (or a redrive from the DLQ) can take it at once.
+    await deps.ledger.release(e.eventKey, claim.token).catch(() => undefined);
+    throw err;
+  }
+  await deps.ledger.complete(
+    e.eventKey,
+    outcome.status === 'synced' ? outcome.ownWrites : [],
+    outcome.status === 'synced' ? outcome.action : `skipped:${outcome.reason}`,
+  );
+  if (outcome.status === 'synced') {
+    deps.logger.info('synced', {
+      ...ids,
+      ...outcome.ids,
+      action: outcome.action,
+      lagMs: e.occurredAt ? deps.now() - e.occurredAt : undefined,
+    });
+  } else {
+    deps.logger.info('skipped', { ...ids, reason: outcome.reason });
+  }
+  return outcome;
+}

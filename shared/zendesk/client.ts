@@ -1,0 +1,101 @@
+// Zendesk Support API client: the few endpoints the bridge uses, typed by the fields it reads.
+// Contract: ../shared/contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser).
+import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
+
+export interface ZendeskUser {
+  id: number;
+  name: string;
+  email?: string | null;
+  role?: string;
+}
+export interface ZendeskComment {
+  id: number;
+  type?: string;
+  author_id: number;
+  body: string;
+  html_body?: string;
+  plain_body?: string;
+  public: boolean;
+  created_at?: string;
+  attachments?: Array<{
+    id: number;
+    file_name: string;
+    content_url: string;
+    content_type: string;
+    size: number;
+  }>;
+}
+export interface ZendeskTicket {
+  id: number;
+  status: string;
+  requester_id: number;
+  subject?: string | null;
+  tags?: string[];
+  updated_at?: string;
+}
+export interface TicketUpdate {
+  comment?: { body?: string; html_body?: string; public: boolean; author_id?: number; uploads?: string[] };
+  status?: string;
+}
+export interface UpdateResult {
+  ticket: ZendeskTicket;
+  /** Id of the comment the update created, from `audit.events` (how the bridge recognises its own writes). */
+  commentId?: number;
+}
+
+export interface ZendeskClientConfig {
+  baseUrl: string;
+  email: string;
+  apiToken: string;
+  timeoutMs?: number;
+  onRequest?: ApiClientOptions['onRequest'];
+}
+
+export class ZendeskClient {
+  readonly http: ApiClient;
+  private me?: Promise<ZendeskUser>;
+
+  constructor(c: ZendeskClientConfig) {
+    const auth = Buffer.from(`${c.email}/token:${c.apiToken}`).toString('base64');
+    this.http = createApiClient({
+      platform: 'zendesk',
+      prefix: `${c.baseUrl}/api/v2/`,
+      headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+      timeoutMs: c.timeoutMs,
+      onRequest: c.onRequest,
+    });
+  }
+
+  /** The bridge's own API user; cached for the life of the container (it never changes). */
+  currentUser(): Promise<ZendeskUser> {
+    this.me ??= this.http.json<{ user: ZendeskUser }>('GET', 'users/me').then((r) => r.user);
+    // A failed lookup must not be cached, or one blip would poison the container.
+    this.me.catch(() => {
+      this.me = undefined;
+    });
+    return this.me;
+  }
+
+  async user(id: number | string): Promise<ZendeskUser> {
+    return (await this.http.json<{ user: ZendeskUser }>('GET', `users/${id}`)).user;
+  }
+
+  async ticket(id: number | string): Promise<ZendeskTicket> {
+    return (await this.http.json<{ ticket: ZendeskTicket }>('GET', `tickets/${id}`)).ticket;
+  }
+
+  /** One PUT: adds the comment (and/or status). Never sends `tags`, which would replace every tag on the ticket. */
+  async updateTicket(id: number | string, update: TicketUpdate): Promise<UpdateResult> {
+    const res = await this.http.json<{
+      ticket: ZendeskTicket;
+      audit?: { events?: Array<{ id: number; type: string }> };
+    }>('PUT', `tickets/${id}`, { json: { ticket: update } });
+    const comment = res.audit?.events?.find((e) => e.type === 'Comment');
+    return { ticket: res.ticket, commentId: comment?.id };
+  }
+
+  async comments(ticketId: number | string): Promise<ZendeskComment[]> {
+    const res = await this.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`);
+    return res.comments;
+  }
+}
