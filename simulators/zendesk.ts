@@ -1,0 +1,695 @@
+// In-process Zendesk Support API simulator (tickets, comments, users, uploads, signed event webhooks).
+import { randomBytes } from 'node:crypto';
+import { zendeskSignature } from '../shared/http/signature.ts';
+import {
+  type FaultRule,
+  fail,
+  isRecord,
+  json,
+  nowIso,
+  Router,
+  type SimRequest,
+  type SimResponse,
+  SimulatorServer,
+} from './http.ts';
+import {
+  attachmentLinkedEvent,
+  commentAddedEvent,
+  commentBodies,
+  sequenceId,
+  statusChangedEvent,
+  TICKET_STATUSES,
+  ticketJson,
+  userJson,
+  via,
+  webhookBody,
+  ZENDESK_ACCOUNT,
+  type ZendeskAttachment,
+  type ZendeskAudit,
+  type ZendeskComment,
+  type ZendeskEventType,
+  type ZendeskRole,
+  type ZendeskTicket,
+  type ZendeskTicketStatus,
+  type ZendeskUser,
+  type ZendeskVia,
+  type ZendeskWebhookBody,
+} from './zendesk-payloads.ts';
+
+export * from './zendesk-payloads.ts';
+
+export interface ZendeskSimulatorOptions {
+  email: string;
+  apiToken: string;
+  webhookSecret: string;
+  webhookUrl?: string;
+  /** Check every API request against support-api.yaml (default true). */
+  validate?: boolean;
+  /** Zendesk allows 30 updates per ticket per 10 minutes per user; set to enforce a limit. */
+  rateLimitPerTicket?: number;
+  rateWindowMs?: number;
+}
+
+export interface FileInput {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+interface CommentInput {
+  body?: string;
+  html_body?: string;
+  public: boolean;
+  authorId: number;
+  attachments: ZendeskAttachment[];
+  channel: string;
+}
+
+interface Changes {
+  status?: ZendeskTicketStatus;
+  tags?: string[];
+  subject?: string;
+  priority?: string | null;
+  type?: string | null;
+  assignee_id?: number | null;
+  external_id?: string | null;
+}
+
+const NOT_FOUND = { error: 'RecordNotFound', description: 'Not found' };
+const CLOSED_ERROR = {
+  error: 'RecordInvalid',
+  description: 'Record validation errors',
+  details: { status: [{ description: 'Status: closed prevents ticket update' }] },
+};
+
+function recordInvalid(field: string, description: string): never {
+  fail(422, {
+    error: 'RecordInvalid',
+    description: 'Record validation errors',
+    details: { [field]: [{ description }] },
+  });
+}
+
+const randomToken = (): string => randomBytes(18).toString('base64url');
+
+export class ZendeskSimulator extends SimulatorServer {
+  /** The integration user the API token authenticates as. */
+  readonly bridgeUser: ZendeskUser;
+  /** A human agent that exists from the start, used as the default actor of test-side agent actions. */
+  readonly defaultAgent: ZendeskUser;
+  rateLimitPerTicket: number | undefined;
+  rateWindowMs: number;
+
+  private readonly users = new Map<number, ZendeskUser>();
+  private readonly tickets = new Map<number, ZendeskTicket>();
+  private readonly uploads = new Map<string, { expires_at: string; attachments: ZendeskAttachment[] }>();
+  private readonly files = new Map<string, { data: Buffer; contentType: string }>();
+  private readonly ticketUpdates = new Map<number, number[]>();
+  private readonly router = new Router();
+  private readonly expectedAuth: string;
+  // Distinct, realistic-looking id ranges make an id mixed up between kinds easy to spot in a failing test.
+  private nextUserId = 381234560001;
+  private nextTicketId = 48001;
+  private nextCommentId = 40000000000001;
+  private nextAuditId = 50000000000001;
+  private nextAttachmentId = 60000000000001;
+  private invocation = 9182736450;
+
+  private constructor(private readonly opts: ZendeskSimulatorOptions) {
+    super('zendesk', opts.validate !== false, opts.webhookUrl);
+    this.expectedAuth = `Basic ${Buffer.from(`${opts.email}/token:${opts.apiToken}`).toString('base64')}`;
+    this.rateLimitPerTicket = opts.rateLimitPerTicket;
+    this.rateWindowMs = opts.rateWindowMs ?? 10 * 60 * 1000;
+    this.bridgeUser = this.createUser({ name: 'Chatwoot Bridge', email: opts.email, role: 'admin' });
+    this.defaultAgent = this.createUser({
+      name: 'Sam Agent',
+      email: 'sam.agent@simulated.example',
+      role: 'agent',
+    });
+    this.routes();
+  }
+
+  static async start(opts: ZendeskSimulatorOptions): Promise<ZendeskSimulator> {
+    const sim = new ZendeskSimulator(opts);
+    await sim.listen();
+    return sim;
+  }
+
+  // ---------------------------------------------------------------- test-side helpers
+
+  createUser(input: { name: string; email?: string; role: ZendeskRole }): ZendeskUser {
+    const at = nowIso();
+    const user: ZendeskUser = {
+      id: this.nextUserId++,
+      name: input.name,
+      email: input.email ?? null,
+      role: input.role,
+      created_at: at,
+      updated_at: at,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  user(id: number): ZendeskUser | undefined {
+    return this.users.get(id);
+  }
+
+  /** A customer opens a ticket (web form by default); delivers `ticket.comment_added` for its first comment. */
+  createTicket(input: {
+    requester: number | ZendeskUser;
+    subject: string;
+    body: string;
+    tags?: string[];
+    status?: ZendeskTicketStatus;
+    public?: boolean;
+    channel?: string;
+    attachments?: FileInput[];
+  }): ZendeskTicket {
+    const requester = this.mustUser(
+      typeof input.requester === 'number' ? input.requester : input.requester.id,
+    );
+    const channel = input.channel ?? 'web_form';
+    const ticket = this.newTicket({
+      subject: input.subject,
+      requesterId: requester.id,
+      submitterId: requester.id,
+      status: input.status ?? 'new',
+      tags: input.tags ?? [],
+      via: via(channel),
+    });
+    this.addCommentAndNotify(ticket, {
+      body: input.body,
+      public: input.public ?? true,
+      authorId: requester.id,
+      attachments: (input.attachments ?? []).map((f) => this.storeFile(f)),
+      channel,
+    });
+    return ticket;
+  }
+
+  /** The requester replies (by email/web); a reply to a pending/solved ticket reopens it, as on Zendesk. */
+  customerComment(
+    ticketId: number,
+    body: string,
+    options: { public?: boolean; attachments?: FileInput[] } = {},
+  ): ZendeskComment {
+    const ticket = this.mustOpenTicket(ticketId);
+    const { comment } = this.update(
+      ticket,
+      {},
+      {
+        body,
+        public: options.public ?? true,
+        authorId: ticket.requester_id,
+        attachments: (options.attachments ?? []).map((f) => this.storeFile(f)),
+        channel: 'email',
+      },
+    );
+    return comment!;
+  }
+
+  /** A human agent comments in the Zendesk agent workspace. */
+  agentComment(
+    ticketId: number,
+    agentId: number,
+    body: string,
+    options: { public?: boolean } = {},
+  ): ZendeskComment {
+    const ticket = this.mustOpenTicket(ticketId);
+    const { comment } = this.update(
+      ticket,
+      {},
+      { body, public: options.public ?? true, authorId: agentId, attachments: [], channel: 'web' },
+    );
+    return comment!;
+  }
+
+  /** An agent changes the status (default actor: `defaultAgent`); delivers `ticket.status_changed`. */
+  setStatus(ticketId: number, status: ZendeskTicketStatus, actorId = this.defaultAgent.id): void {
+    const ticket = this.mustTicket(ticketId);
+    this.update(ticket, { status }, undefined, actorId);
+  }
+
+  ticket(id: number): ZendeskTicket | undefined {
+    return this.tickets.get(id);
+  }
+
+  comments(ticketId: number): ZendeskComment[] {
+    return [...(this.tickets.get(ticketId)?.comments ?? [])];
+  }
+
+  allTickets(): ZendeskTicket[] {
+    return [...this.tickets.values()];
+  }
+
+  /** Forgets tickets, uploads, logs and fault rules; users (and id counters) survive. */
+  reset(): void {
+    this.tickets.clear();
+    this.uploads.clear();
+    this.files.clear();
+    this.ticketUpdates.clear();
+    this.resetLogs();
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  protected isApiPath(path: string): boolean {
+    return path.startsWith('/api/v2/');
+  }
+
+  protected notFound(): SimResponse {
+    return json(404, { error: 'InvalidEndpoint', description: 'Not found' });
+  }
+
+  protected faultResponse(rule: FaultRule, status: number): SimResponse {
+    // Zendesk always tells a throttled client when to come back; default to one second.
+    const retryAfter = rule.retryAfter ?? (status === 429 ? 1 : undefined);
+    const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
+    const body =
+      status === 429
+        ? { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }
+        : { error: 'ServiceUnavailable', description: `Simulated failure (${status})` };
+    return json(status, body, headers);
+  }
+
+  protected route(req: SimRequest): SimResponse | Promise<SimResponse> | undefined {
+    if (req.path.startsWith('/api/v2/') || req.path.startsWith('/attachments/')) {
+      if (req.headers.authorization !== this.expectedAuth) {
+        return json(401, { error: "Couldn't authenticate you" });
+      }
+    }
+    return this.router.dispatch(req);
+  }
+
+  private routes(): void {
+    const id = (raw: string | undefined): number => {
+      // Zendesk accepts `/tickets/12.json` as well as `/tickets/12`.
+      const n = Number((raw ?? '').replace(/\.json$/, ''));
+      return Number.isSafeInteger(n) ? n : -1;
+    };
+    this.router
+      .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
+      .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
+      .add('GET', '/api/v2/users/:id', (_req, p) => {
+        const user = this.users.get(id(p.id));
+        return user ? json(200, { user: userJson(user, this.baseUrl) }) : json(404, NOT_FOUND);
+      })
+      .add('GET', '/api/v2/tickets/:id', (_req, p) => {
+        const ticket = this.tickets.get(id(p.id));
+        return ticket ? json(200, { ticket: ticketJson(ticket, this.baseUrl) }) : json(404, NOT_FOUND);
+      })
+      .add('PUT', '/api/v2/tickets/:id', (req, p) => this.putTicket(req, id(p.id)))
+      .add('POST', '/api/v2/tickets', (req) => this.postTicket(req))
+      .add('GET', '/api/v2/tickets/:id/comments', (req, p) => {
+        const ticket = this.tickets.get(id(p.id));
+        if (!ticket) return json(404, NOT_FOUND);
+        const comments = [...ticket.comments];
+        if (req.query.get('sort_order') === 'desc') comments.reverse();
+        return json(200, { comments, next_page: null, previous_page: null, count: comments.length });
+      })
+      .add('POST', '/api/v2/uploads', (req) => this.upload(req))
+      .add('GET', '/attachments/token/:token', (_req, p) => {
+        const file = this.files.get(p.token ?? '');
+        return file
+          ? { status: 200, bytes: file.data, headers: { 'content-type': file.contentType } }
+          : json(404, NOT_FOUND);
+      });
+  }
+
+  private searchUsers(req: SimRequest): SimResponse {
+    const query = (req.query.get('query') ?? '')
+      .replace(/^(email|name):/i, '')
+      .replace(/^"|"$/g, '')
+      .trim()
+      .toLowerCase();
+    const users = [...this.users.values()].filter(
+      (u) => query.length > 0 && (u.email?.toLowerCase() === query || u.name.toLowerCase().includes(query)),
+    );
+    return json(200, {
+      users: users.map((u) => userJson(u, this.baseUrl)),
+      next_page: null,
+      previous_page: null,
+      count: users.length,
+    });
+  }
+
+  private putTicket(req: SimRequest, ticketId: number): SimResponse {
+    const ticket = this.tickets.get(ticketId);
+    if (!ticket) return json(404, NOT_FOUND);
+    const input = isRecord(req.body) ? req.body.ticket : undefined;
+    if (!isRecord(input))
+      return json(400, { error: 'InvalidValue', description: 'ticket parameter is missing' });
+    if (ticket.status === 'closed') return json(422, CLOSED_ERROR);
+    const limited = this.checkRateLimit(ticketId);
+    if (limited) return limited;
+
+    const changes = this.parseChanges(input);
+    const comment = this.parseComment(input.comment, this.bridgeUser.id);
+    const { audit } = this.update(ticket, changes, comment, this.bridgeUser.id);
+    return json(200, { ticket: ticketJson(ticket, this.baseUrl), audit });
+  }
+
+  private postTicket(req: SimRequest): SimResponse {
+    const input = isRecord(req.body) ? req.body.ticket : undefined;
+    if (!isRecord(input))
+      return json(400, { error: 'InvalidValue', description: 'ticket parameter is missing' });
+    const changes = this.parseChanges(input);
+    let source: ZendeskTicket | undefined;
+    if (input.via_followup_source_id !== undefined) {
+      source = this.tickets.get(Number(input.via_followup_source_id));
+      if (!source) recordInvalid('via_followup_source_id', 'Follow-up source ticket not found');
+      if (source.status !== 'closed') recordInvalid('via_followup_source_id', 'Source ticket must be closed');
+    }
+    const submitterId = typeof input.submitter_id === 'number' ? input.submitter_id : this.bridgeUser.id;
+    const requesterId = this.requesterFor(input) ?? source?.requester_id ?? this.bridgeUser.id;
+    this.mustUser(requesterId);
+    const comment = this.parseComment(input.comment, submitterId);
+    if (!comment) recordInvalid('description', 'Description: cannot be blank');
+
+    const ticket = this.newTicket({
+      subject: changes.subject ?? source?.subject ?? (comment.body ?? '').slice(0, 80),
+      requesterId,
+      submitterId,
+      status: changes.status ?? 'new',
+      tags: changes.tags ?? [],
+      via: source ? via('api', 'follow_up', { ticket_id: source.id, subject: source.subject }) : via('api'),
+    });
+    ticket.priority = changes.priority ?? null;
+    ticket.type = changes.type ?? null;
+    ticket.assignee_id = changes.assignee_id ?? null;
+    ticket.external_id = changes.external_id ?? null;
+    if (source) {
+      ticket.via_followup_source_id = source.id;
+      source.followup_ids.push(ticket.id);
+    }
+    const { audit } = this.addCommentAndNotify(ticket, comment);
+    audit.events.push(
+      { id: this.nextAuditId++, type: 'Create', field_name: 'subject', value: ticket.subject },
+      { id: this.nextAuditId++, type: 'Create', field_name: 'status', value: ticket.status },
+      { id: this.nextAuditId++, type: 'Create', field_name: 'requester_id', value: String(requesterId) },
+    );
+    return json(201, { ticket: ticketJson(ticket, this.baseUrl), audit });
+  }
+
+  /** `requester_id`, or `requester: {name, email}` which finds or creates the end user by email. */
+  private requesterFor(input: Record<string, unknown>): number | undefined {
+    if (typeof input.requester_id === 'number') return input.requester_id;
+    const requester = input.requester;
+    if (!isRecord(requester) || typeof requester.email !== 'string') return undefined;
+    const email = requester.email.toLowerCase();
+    const existing = [...this.users.values()].find((u) => u.email?.toLowerCase() === email);
+    if (existing) return existing.id;
+    const name = typeof requester.name === 'string' ? requester.name : email;
+    return this.createUser({ name, email, role: 'end-user' }).id;
+  }
+
+  private upload(req: SimRequest): SimResponse {
+    const filename = req.query.get('filename');
+    if (!filename) return json(400, { error: 'InvalidValue', description: 'filename parameter is missing' });
+    const attachment = this.storeFile({
+      filename,
+      contentType: req.contentType.split(';')[0]?.trim() || 'application/octet-stream',
+      data: req.raw,
+    });
+    // A token from an earlier upload collects several files into one upload, as documented.
+    const token = req.query.get('token') ?? randomToken();
+    const upload = this.uploads.get(token) ?? {
+      expires_at: new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString(),
+      attachments: [],
+    };
+    upload.attachments.push(attachment);
+    this.uploads.set(token, upload);
+    return json(201, {
+      upload: { token, expires_at: upload.expires_at, attachments: upload.attachments, attachment },
+    });
+  }
+
+  private checkRateLimit(ticketId: number): SimResponse | undefined {
+    const limit = this.rateLimitPerTicket;
+    if (limit === undefined) return undefined;
+    const now = Date.now();
+    const recent = (this.ticketUpdates.get(ticketId) ?? []).filter((t) => now - t < this.rateWindowMs);
+    if (recent.length >= limit) {
+      this.ticketUpdates.set(ticketId, recent);
+      const retryAfter = Math.max(1, Math.ceil((recent[0]! + this.rateWindowMs - now) / 1000));
+      return json(
+        429,
+        {
+          error: 'TooManyRequests',
+          description:
+            'Rate limit for ticket updates exceeded, please wait before updating this ticket again',
+        },
+        { 'retry-after': String(retryAfter) },
+      );
+    }
+    recent.push(now);
+    this.ticketUpdates.set(ticketId, recent);
+    return undefined;
+  }
+
+  private parseChanges(input: Record<string, unknown>): Changes {
+    const changes: Changes = {};
+    if (input.status !== undefined) {
+      const status = TICKET_STATUSES.find((s) => s === input.status);
+      if (!status) recordInvalid('status', `Status: ${String(input.status)} is not valid`);
+      changes.status = status;
+    }
+    if (input.tags !== undefined) {
+      if (!Array.isArray(input.tags)) recordInvalid('tags', 'Tags: must be an array');
+      // Zendesk stores tags lower-case and de-duplicated.
+      changes.tags = [...new Set(input.tags.map((t) => String(t).toLowerCase()))];
+    }
+    if (typeof input.subject === 'string') changes.subject = input.subject;
+    if (input.priority !== undefined)
+      changes.priority = input.priority === null ? null : String(input.priority);
+    if (input.type !== undefined) changes.type = input.type === null ? null : String(input.type);
+    if (input.assignee_id !== undefined)
+      changes.assignee_id = input.assignee_id === null ? null : Number(input.assignee_id);
+    if (input.external_id !== undefined)
+      changes.external_id = input.external_id === null ? null : String(input.external_id);
+    return changes;
+  }
+
+  private parseComment(raw: unknown, defaultAuthor: number): CommentInput | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    if (!isRecord(raw)) recordInvalid('comment', 'Comment: is invalid');
+    const body = typeof raw.body === 'string' ? raw.body : undefined;
+    const html = typeof raw.html_body === 'string' ? raw.html_body : undefined;
+    const tokens = Array.isArray(raw.uploads) ? raw.uploads.map(String) : [];
+    // Unknown or expired upload tokens are silently ignored by Zendesk.
+    const attachments = tokens.flatMap((t) => this.uploads.get(t)?.attachments ?? []);
+    if (!body?.trim() && !html?.trim() && attachments.length === 0) return undefined;
+    const authorId = raw.author_id === undefined ? defaultAuthor : Number(raw.author_id);
+    if (!this.users.has(authorId)) recordInvalid('author_id', 'Author: is invalid');
+    return {
+      ...(body !== undefined ? { body } : {}),
+      ...(html !== undefined ? { html_body: html } : {}),
+      public: raw.public !== false,
+      authorId,
+      attachments,
+      channel: 'api',
+    };
+  }
+
+  // ---------------------------------------------------------------- state changes
+
+  private newTicket(input: {
+    subject: string;
+    requesterId: number;
+    submitterId: number;
+    status: ZendeskTicketStatus;
+    tags: string[];
+    via: ZendeskVia;
+  }): ZendeskTicket {
+    const at = nowIso();
+    const ticket: ZendeskTicket = {
+      id: this.nextTicketId++,
+      subject: input.subject,
+      description: '',
+      status: input.status,
+      priority: null,
+      type: null,
+      requester_id: input.requesterId,
+      submitter_id: input.submitterId,
+      assignee_id: null,
+      external_id: null,
+      is_public: true,
+      tags: [...input.tags],
+      via: input.via,
+      created_at: at,
+      updated_at: at,
+      followup_ids: [],
+      via_followup_source_id: null,
+      comments: [],
+    };
+    this.tickets.set(ticket.id, ticket);
+    return ticket;
+  }
+
+  /** The first comment of a new ticket: it becomes the description and decides `is_public`. */
+  private addCommentAndNotify(ticket: ZendeskTicket, input: CommentInput): { audit: ZendeskAudit } {
+    const result = this.update(ticket, {}, input, input.authorId);
+    ticket.description = result.comment?.body ?? '';
+    ticket.is_public = input.public;
+    return result;
+  }
+
+  /** Applies one update as one audit and queues the webhooks it causes (sharing one sequence id). */
+  private update(
+    ticket: ZendeskTicket,
+    changes: Changes,
+    commentInput: CommentInput | undefined,
+    actorId = commentInput?.authorId ?? this.bridgeUser.id,
+  ): { audit: ZendeskAudit; comment?: ZendeskComment } {
+    const at = nowIso();
+    const audit: ZendeskAudit = {
+      id: this.nextAuditId++,
+      ticket_id: ticket.id,
+      created_at: at,
+      author_id: actorId,
+      via: via(commentInput?.channel ?? 'api'),
+      metadata: { system: {}, custom: {} },
+      events: [],
+    };
+    const previousStatus = ticket.status;
+    let comment: ZendeskComment | undefined;
+    let author: ZendeskUser | undefined;
+    if (commentInput) {
+      author = this.mustUser(commentInput.authorId);
+      const bodies = commentBodies(commentInput);
+      comment = {
+        id: this.nextCommentId++,
+        type: 'Comment',
+        author_id: author.id,
+        body: bodies.body,
+        html_body: bodies.html_body,
+        plain_body: bodies.body,
+        public: commentInput.public,
+        attachments: commentInput.attachments,
+        audit_id: audit.id,
+        via: via(commentInput.channel),
+        created_at: at,
+        metadata: { system: {}, custom: {} },
+      };
+      ticket.comments.push(comment);
+      audit.events.push({
+        id: comment.id,
+        type: 'Comment',
+        author_id: comment.author_id,
+        body: comment.body,
+        html_body: comment.html_body,
+        plain_body: comment.plain_body,
+        public: comment.public,
+        attachments: comment.attachments,
+        audit_id: audit.id,
+      });
+      // A requester's reply reopens a ticket that was waiting on them or already solved.
+      if (author.id === ticket.requester_id && author.role === 'end-user' && changes.status === undefined) {
+        if (['pending', 'solved', 'hold'].includes(ticket.status)) changes = { ...changes, status: 'open' };
+      }
+    }
+    if (changes.status !== undefined && changes.status !== ticket.status) {
+      audit.events.push({
+        id: this.nextAuditId++,
+        type: 'Change',
+        field_name: 'status',
+        value: changes.status,
+        previous_value: ticket.status,
+      });
+      ticket.status = changes.status;
+    }
+    if (changes.tags !== undefined) {
+      // Setting `tags` replaces the whole list; that is why the bridge must not mark comments with tags.
+      audit.events.push({
+        id: this.nextAuditId++,
+        type: 'Change',
+        field_name: 'tags',
+        value: changes.tags,
+        previous_value: ticket.tags,
+      });
+      ticket.tags = [...changes.tags];
+    }
+    if (changes.subject !== undefined) ticket.subject = changes.subject;
+    if (changes.priority !== undefined) ticket.priority = changes.priority;
+    if (changes.type !== undefined) ticket.type = changes.type;
+    if (changes.assignee_id !== undefined) ticket.assignee_id = changes.assignee_id;
+    if (changes.external_id !== undefined) ticket.external_id = changes.external_id;
+    ticket.updated_at = at;
+
+    const sequence = sequenceId();
+    let position = 1;
+    const emit = (type: ZendeskEventType, event: Record<string, unknown>): void => {
+      this.emitWebhook(
+        webhookBody({ type, ticket, actorId, event, sequence: { id: sequence, position: position++ } }),
+      );
+    };
+    if (comment && author) {
+      emit('ticket.comment_added', commentAddedEvent(comment, author));
+      for (const attachment of comment.attachments)
+        emit('ticket.attachment_linked_to_comment', attachmentLinkedEvent(comment, attachment));
+    }
+    if (ticket.status !== previousStatus)
+      emit('ticket.status_changed', statusChangedEvent(previousStatus, ticket.status));
+    return comment ? { audit, comment } : { audit };
+  }
+
+  private emitWebhook(body: ZendeskWebhookBody): void {
+    const invocation = String(this.invocation++);
+    this.enqueueWebhook({
+      type: body.type,
+      body,
+      timeoutMs: 10_000,
+      headers: (raw) => {
+        // Second precision, like the fixture's signed timestamp.
+        const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        return {
+          'content-type': 'application/json',
+          'user-agent': 'Zendesk Webhook',
+          'x-zendesk-account-id': String(ZENDESK_ACCOUNT.accountId),
+          'x-zendesk-webhook-id': ZENDESK_ACCOUNT.webhookId,
+          'x-zendesk-webhook-invocation-id': invocation,
+          'x-zendesk-webhook-signature-timestamp': timestamp,
+          'x-zendesk-webhook-signature': zendeskSignature(this.opts.webhookSecret, timestamp, raw),
+        };
+      },
+    });
+  }
+
+  private storeFile(file: FileInput): ZendeskAttachment {
+    const token = randomToken();
+    this.files.set(token, { data: file.data, contentType: file.contentType });
+    const url = `${this.baseUrl}/attachments/token/${token}/?name=${encodeURIComponent(file.filename)}`;
+    return {
+      id: this.nextAttachmentId++,
+      file_name: file.filename,
+      content_url: url,
+      mapped_content_url: url,
+      content_type: file.contentType,
+      size: file.data.length,
+      width: null,
+      height: null,
+      inline: false,
+      deleted: false,
+      thumbnails: [],
+    };
+  }
+
+  private mustUser(id: number): ZendeskUser {
+    const user = this.users.get(id);
+    if (!user) recordInvalid('requester_id', `User ${id} not found`);
+    return user;
+  }
+
+  private mustTicket(id: number): ZendeskTicket {
+    const ticket = this.tickets.get(id);
+    if (!ticket) throw new Error(`ZendeskSimulator: no ticket ${id}`);
+    return ticket;
+  }
+
+  private mustOpenTicket(id: number): ZendeskTicket {
+    const ticket = this.mustTicket(id);
+    if (ticket.status === 'closed') throw new Error(`ZendeskSimulator: ticket ${id} is closed`);
+    return ticket;
+  }
+}
