@@ -1,0 +1,40 @@
+// Small readers over a synthesized CloudFormation template, shared by the infra tests.
+import type { CfnElement, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+interface PolicyResource {
+  Properties: { PolicyDocument: { Statement: Statement[] }; Roles: { Ref: string }[] };
+}
+
+/** Logical id of a construct's CloudFormation resource (the construct itself or its default child). */
+export function logicalId(stack: Stack, construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return stack.getLogicalId(element);
+}
+
+/** Every Allow statement of every inline policy attached to the role. */
+export function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy') as Record<string, PolicyResource>;
+  return Object.values(policies)
+    .filter((p) => p.Properties.Roles.some((r) => r.Ref === roleLogicalId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((s) => s.Effect === 'Allow');
+}
+
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Actions the role may perform on resources whose (JSON-serialised) reference mentions the logical id. */
+export function actionsOnResource(statements: Statement[], resourceLogicalId: string): string[] {
+  return statements
+    .filter((s) => JSON.stringify(s.Resource).includes(`"${resourceLogicalId}"`))
+    .flatMap(actionsOf);
+}
