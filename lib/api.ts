@@ -32,6 +32,7 @@ export class WebhookApi extends Construct {
     super(scope, id);
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      // Same month as the function logs, so a request can be followed from access log to handler log.
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });

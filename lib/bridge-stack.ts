@@ -104,12 +104,13 @@ export class BridgeStack extends Stack {
     deadLetterQueue.grantSendMessages(this.worker.fn);
     secret.grantRead(this.worker.fn);
     const eventSource = new SqsEventSource(queue, {
-      // The FIFO maximum. Messages of one group arrive in order within a batch; the worker reports the
-      // first failure and everything after it in the same group so order is kept on retry.
+      // The FIFO maximum. Messages of one group arrive in order within a batch, so on a failure the worker
+      // must report that message and every later one of the same group (AWS rule for FIFO partial batch
+      // responses), or a later message would overtake the one being retried.
       batchSize: 10,
       reportBatchItemFailures: true,
-      // Caps parallel vendor API calls (Zendesk and Chatwoot both rate-limit per account) at 5 pollers'
-      // worth of batches; FIFO groups already serialise each conversation.
+      // At most 5 concurrent worker invocations: Zendesk and Chatwoot rate-limit per account, and more
+      // parallelism would only buy 429s. FIFO groups already serialise each conversation.
       maxConcurrency: 5,
     });
     this.worker.fn.addEventSource(eventSource);

@@ -50,6 +50,7 @@ export class BridgeFunction extends Construct {
     this.logGroup = new LogGroup(this, 'Logs', {
       // A month covers the incident-review window; older history lives in the ledger and the two platforms.
       retention: RetentionDays.ONE_MONTH,
+      // Logs expire after a month anyway; deleting the stack should not leave orphaned log groups behind.
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
