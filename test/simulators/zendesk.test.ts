@@ -265,6 +265,18 @@ describe('webhooks', () => {
   });
 });
 
+describe('contract checks', () => {
+  it('records requests that break the spec as violations and answers 422 like Zendesk', async () => {
+    const { ticket } = customerTicket();
+    const res = await api('PUT', `/api/v2/tickets/${ticket.id}`, { ticket: { comment: 5 } });
+    expect(res.status).toBe(422);
+    expect(sim.contractViolations).toEqual([
+      'zendesk PUT /api/v2/tickets/{ticket_id}: body/ticket/comment must be object',
+    ]);
+    sim.contractViolations.length = 0;
+  });
+});
+
 describe('faults', () => {
   it('injects a status with Retry-After, consumes the rule and records the request', async () => {
     const { ticket } = customerTicket();
