@@ -45,6 +45,11 @@ export function configureLocalRuntime(o: LocalRuntimeOptions | undefined): void 
   links = undefined;
 }
 
+/** Drops the per-container link cache, as a fresh container would start (tests of link recovery). */
+export function forgetCachedLinks(): void {
+  links?.clearCache();
+}
+
 async function readSource(
   env: Record<string, string | undefined>,
 ): Promise<Record<string, string | undefined>> {

@@ -1,0 +1,294 @@
+// The local bridge: the deployed handlers behind a small HTTP server, an embedded DynamoDB API (dynalite)
+// with the stack's table definitions, and the in-process SQS FIFO emulation feeding the worker. With no
+// Zendesk/Chatwoot configured it starts the simulators (sandbox mode). Used by `npm run dev` and by tests.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { handler as chatwootWebhook } from '../functions/chatwoot-webhook.ts';
+import { handler as syncWorker } from '../functions/sync-worker.ts';
+import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
+import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
+import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
+import { configureLocalRuntime } from '../shared/runtime.ts';
+import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
+import { ChatwootSimulator } from '../simulators/chatwoot.ts';
+import { ZendeskSimulator } from '../simulators/zendesk.ts';
+
+export interface LocalBridgeOptions {
+  env: Record<string, string | undefined>;
+  port?: number;
+  host?: string;
+  queue?: LocalQueueOptions;
+  /** Count outbound calls (benchmarks, tests that assert one API call per message). */
+  onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
+  onDynamoRequest?: (operation: string) => void;
+}
+
+export interface Sandbox {
+  zendesk: ZendeskSimulator;
+  chatwoot: ChatwootSimulator;
+  env: Record<string, string>;
+}
+
+export interface LocalBridge {
+  url: string;
+  port: number;
+  queue: LocalFifoQueue;
+  dynamoEndpoint: string;
+  env: Record<string, string | undefined>;
+  sandbox?: Sandbox;
+  close(): Promise<void>;
+}
+
+/** Sandbox simulators' fixed shape: the ids a real account would have. */
+const SANDBOX = { email: 'bridge@sandbox.example', accountId: 1, inboxId: 7 };
+
+export function isSandbox(env: Record<string, string | undefined>): boolean {
+  return PLATFORM_KEYS.every((k) => !env[k] || env[k]?.trim() === '');
+}
+
+export async function startSandbox(): Promise<Sandbox> {
+  const secret = () => randomBytes(24).toString('base64url');
+  const s = {
+    zendeskToken: secret(),
+    zendeskWebhookSecret: secret(),
+    chatwootToken: secret(),
+    chatwootWebhookSecret: secret(),
+  };
+  const zendesk = await ZendeskSimulator.start({
+    email: SANDBOX.email,
+    apiToken: s.zendeskToken,
+    webhookSecret: s.zendeskWebhookSecret,
+  });
+  const chatwoot = await ChatwootSimulator.start({
+    apiToken: s.chatwootToken,
+    accountId: SANDBOX.accountId,
+    inboxId: SANDBOX.inboxId,
+    webhookSecret: s.chatwootWebhookSecret,
+  });
+  return {
+    zendesk,
+    chatwoot,
+    env: {
+      ZENDESK_BASE_URL: zendesk.baseUrl,
+      ZENDESK_EMAIL: SANDBOX.email,
+      ZENDESK_API_TOKEN: s.zendeskToken,
+      ZENDESK_WEBHOOK_SECRET: s.zendeskWebhookSecret,
+      CHATWOOT_BASE_URL: chatwoot.baseUrl,
+      CHATWOOT_ACCOUNT_ID: String(SANDBOX.accountId),
+      CHATWOOT_INBOX_ID: String(SANDBOX.inboxId),
+      CHATWOOT_API_TOKEN: s.chatwootToken,
+      CHATWOOT_WEBHOOK_SECRET: s.chatwootWebhookSecret,
+    },
+  };
+}
+
+async function startDynalite(
+  dataDir: string | undefined,
+): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const server = dynalite({
+    ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Creates the stack's tables (same definitions as lib/) unless they exist. */
+export async function ensureTables(
+  endpoint: string,
+  names: { links: string; ledger: string },
+): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const [def, name] of [
+    [LINKS_TABLE, names.links],
+    [LEDGER_TABLE, names.ledger],
+  ] as const) {
+    if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(def, name)));
+  }
+  client.destroy();
+}
+
+const MAX_READ_BYTES = 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_READ_BYTES) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolveBody(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The same event shape API Gateway (HTTP API, payload 2.0) hands the ingress Lambdas; bodies base64-encoded. */
+function toApiGatewayEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: `${req.method} ${url.pathname}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.fromEntries(url.searchParams),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: `local-${now}-${Math.random().toString(36).slice(2, 8)}`,
+      routeKey: `${req.method} ${url.pathname}`,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: body.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBridge> {
+  const sandbox = isSandbox(o.env) ? await startSandbox() : undefined;
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const base = { ...o.env, ...(sandbox?.env ?? {}) };
+    // Fail before anything listens: the message names variables, never their values.
+    const config = parseConfig(base);
+    let endpoint = base.DYNAMODB_ENDPOINT;
+    if (!endpoint) {
+      const dataDir =
+        base.LOCAL_DATA_DIR === ':memory:' ? undefined : resolve(base.LOCAL_DATA_DIR ?? '.local');
+      const db = await startDynalite(dataDir);
+      closers.push(db.close);
+      endpoint = db.endpoint;
+    }
+    await ensureTables(endpoint, { links: config.LINKS_TABLE_NAME, ledger: config.LEDGER_TABLE_NAME });
+    const env = { ...base, DYNAMODB_ENDPOINT: endpoint };
+
+    const queue = new LocalFifoQueue((event) => syncWorker(event), o.queue);
+    configureLocalRuntime({
+      queue,
+      deadLetters: queue,
+      env,
+      onHttpRequest: o.onHttpRequest,
+      onDynamoRequest: o.onDynamoRequest,
+    });
+    queue.start();
+    closers.push(() => queue.stop());
+
+    const server: Server = createServer((req, res) => {
+      void route(req, res).catch(() =>
+        send(res, 500, { error: 'internal_error', message: 'local server error' }),
+      );
+    });
+    const route = async (req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      if (req.method === 'GET' && url.pathname === '/health') {
+        return send(res, 200, {
+          status: 'ok',
+          mode: sandbox ? 'sandbox' : 'configured',
+          queueDepth: queue.depth(),
+        });
+      }
+      if (req.method === 'GET' && url.pathname === '/_local/queue') {
+        return send(res, 200, { depth: queue.depth(), deadLetters: queue.deadLetters });
+      }
+      const hook =
+        url.pathname === '/webhooks/zendesk'
+          ? zendeskWebhook
+          : url.pathname === '/webhooks/chatwoot'
+            ? chatwootWebhook
+            : undefined;
+      if (!hook)
+        return send(res, 404, { error: 'not_found', message: `no route for ${req.method} ${url.pathname}` });
+      if (req.method !== 'POST')
+        return send(res, 405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
+      const body = await readBody(req);
+      if (body === 'too-large')
+        return send(res, 413, { error: 'payload_too_large', message: 'body too large' });
+      const result = await hook(toApiGatewayEvent(req, url, body));
+      res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      res.end(result.body ?? '');
+    };
+    await new Promise<void>((r, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => r());
+    });
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${o.host ?? '127.0.0.1'}:${port}`;
+    if (sandbox) {
+      // Close the loop: the simulators deliver their signed webhooks (including echoes) to this bridge.
+      sandbox.zendesk.setWebhookUrl(`${url}/webhooks/zendesk`);
+      sandbox.chatwoot.setWebhookUrl(`${url}/webhooks/chatwoot`);
+      closers.push(
+        () => sandbox.zendesk.close(),
+        () => sandbox.chatwoot.close(),
+      );
+    }
+    return {
+      url,
+      port,
+      queue,
+      dynamoEndpoint: endpoint,
+      env,
+      sandbox,
+      close: async () => {
+        for (const c of closers.reverse()) await c().catch(() => undefined);
+        configureLocalRuntime(undefined);
+      },
+    };
+  } catch (err) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    if (sandbox) await Promise.all([sandbox.zendesk.close(), sandbox.chatwoot.close()]);
+    throw err;
+  }
+}

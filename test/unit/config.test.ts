@@ -1,0 +1,55 @@
+// Configuration errors name the variable and never echo its value.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../shared/config.ts';
+
+const valid = {
+  ZENDESK_BASE_URL: 'https://acme.zendesk.com/',
+  ZENDESK_EMAIL: 'bridge@acme.example',
+  ZENDESK_API_TOKEN: 'zd-token-value',
+  ZENDESK_WEBHOOK_SECRET: 'zendesk-secret-1, zendesk-secret-0',
+  CHATWOOT_BASE_URL: 'https://chat.acme.example',
+  CHATWOOT_ACCOUNT_ID: '1',
+  CHATWOOT_INBOX_ID: '7',
+  CHATWOOT_API_TOKEN: 'cw-token-value',
+  CHATWOOT_WEBHOOK_SECRET: 'chatwoot-secret-1',
+};
+
+describe('parseConfig', () => {
+  it('parses a complete configuration, trimming the trailing slash and splitting secret lists', () => {
+    const c = parseConfig(valid);
+    expect(c.ZENDESK_BASE_URL).toBe('https://acme.zendesk.com');
+    expect(c.ZENDESK_WEBHOOK_SECRET).toEqual(['zendesk-secret-1', 'zendesk-secret-0']);
+    expect(c.CHATWOOT_INBOX_ID).toBe(7);
+    expect(c.SYNC_INTERNAL_NOTES).toBe(true);
+  });
+
+  it('names each missing or invalid variable and never prints a value', () => {
+    const bad = {
+      ...valid,
+      ZENDESK_BASE_URL: 'not a url with-secret-zzz',
+      CHATWOOT_INBOX_ID: 'abc-secret-yyy',
+    };
+    delete (bad as Partial<typeof valid>).ZENDESK_API_TOKEN;
+    let error: unknown;
+    try {
+      parseConfig(bad);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('ZENDESK_BASE_URL');
+    expect(message).toContain('CHATWOOT_INBOX_ID');
+    expect(message).toContain('ZENDESK_API_TOKEN is not set');
+    expect(message).not.toContain('secret-zzz');
+    expect(message).not.toContain('secret-yyy');
+  });
+
+  it('accepts a Chatwoot URL token instead of a signing secret, and neither is refused', () => {
+    const { CHATWOOT_WEBHOOK_SECRET: _, ...rest } = valid;
+    expect(() => parseConfig(rest)).toThrow(/CHATWOOT_WEBHOOK_SECRET is required/);
+    expect(
+      parseConfig({ ...rest, CHATWOOT_WEBHOOK_URL_TOKEN: 'x'.repeat(40) }).CHATWOOT_WEBHOOK_URL_TOKEN,
+    ).toHaveLength(40);
+  });
+});
