@@ -195,10 +195,7 @@ export function validateRequest(
   );
 }
 
-/** Operation pointer, for messages that want to cite the spec; exported for tests. */
-export function findOperation(api: Api, method: string, path: string): string | undefined {
-  const parts = path.replace(/\/+$/, '').split('/');
-  return loadSpec(api)
-    .operations.filter((op) => op.method === method.toUpperCase() && matches(op, parts))
-    .sort((a, b) => b.literalCount - a.literalCount)[0]?.template;
+/** Parses a spec ahead of the first request, so that request's latency is not inflated by ~0.5 s of YAML parsing. */
+export function preloadContracts(api: Api): void {
+  loadSpec(api);
 }

@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validateRequest } from './contracts.ts';
+import { preloadContracts, validateRequest } from './contracts.ts';
 
 /** One request as the simulator saw it; `status` 0 means the socket was reset by a fault rule. */
 export interface RecordedRequest {
@@ -212,6 +212,7 @@ export abstract class SimulatorServer {
   protected abstract notFound(): SimResponse;
 
   protected async listen(): Promise<void> {
+    if (this.validate) preloadContracts(this.api);
     const server = createServer((req, res) => {
       this.onRequest(req, res).catch((err: unknown) => {
         // A bug in the simulator must surface as a 500, never as a hung test.

@@ -2,8 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatwootSignature, verifySignature } from '../../shared/http/signature.ts';
 import { ChatwootSimulator } from '../../simulators/chatwoot.ts';
-import { fixture } from '../helpers/fixtures.ts';
-import { at, type Captured, keysOf, type Receiver, startReceiver } from './receiver.ts';
+import { at, type Captured, fixture, keysOf, type Receiver, startReceiver } from './support.ts';
 
 const TOKEN = 'cw-api-token';
 const SECRET = 'cw-webhook-secret';

@@ -2,8 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature, zendeskSignature } from '../../shared/http/signature.ts';
 import { ZendeskSimulator } from '../../simulators/zendesk.ts';
-import { fixture } from '../helpers/fixtures.ts';
-import { at, keysOf, type Receiver, startReceiver } from './receiver.ts';
+import { at, fixture, keysOf, type Receiver, startReceiver } from './support.ts';
 
 const EMAIL = 'bridge@acme.example';
 const TOKEN = 'zd-api-token';
