@@ -2,7 +2,7 @@
 // with the stack's table definitions, and the in-process SQS FIFO emulation feeding the worker. With no
 // Zendesk/Chatwoot configured it starts the simulators (sandbox mode). Used by `npm run dev` and by tests.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -18,6 +18,7 @@ import { configureLocalRuntime } from '../shared/runtime.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { sandboxRoundTrip } from './sandbox-tour.ts';
 
 export interface LocalBridgeOptions {
   env: Record<string, string | undefined>;
@@ -198,8 +199,11 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
     const config = parseConfig(base);
     let endpoint = base.DYNAMODB_ENDPOINT;
     if (!endpoint) {
-      const dataDir =
-        base.LOCAL_DATA_DIR === ':memory:' ? undefined : resolve(base.LOCAL_DATA_DIR ?? '.local');
+      const root = base.LOCAL_DATA_DIR === ':memory:' ? undefined : resolve(base.LOCAL_DATA_DIR ?? '.local');
+      // The sandbox's simulators start empty every run, so its store must too: links to tickets of an earlier
+      // run would point at conversations that no longer exist. A configured bridge keeps its data.
+      const dataDir = root && sandbox ? join(root, 'sandbox') : root;
+      if (dataDir && sandbox) rmSync(dataDir, { recursive: true, force: true });
       const db = await startDynalite(dataDir);
       closers.push(db.close);
       endpoint = db.endpoint;
@@ -231,6 +235,10 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
           mode: sandbox ? 'sandbox' : 'configured',
           queueDepth: queue.depth(),
         });
+      }
+      if (sandbox && req.method === 'POST' && url.pathname === '/_sandbox/round-trip') {
+        const tour = await sandboxRoundTrip(sandbox, queue);
+        return send(res, tour.ok ? 200 : 500, tour);
       }
       if (req.method === 'GET' && url.pathname === '/_local/queue') {
         return send(res, 200, { depth: queue.depth(), deadLetters: queue.deadLetters });

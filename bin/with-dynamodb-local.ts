@@ -43,7 +43,14 @@ const port = await freePort();
 const endpoint = `http://127.0.0.1:${port}`;
 const java = spawn(
   'java',
-  [`-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`, '-jar', join(emulator, 'DynamoDBLocal.jar'), '-inMemory', '-port', String(port)],
+  [
+    `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(emulator, 'DynamoDBLocal.jar'),
+    '-inMemory',
+    '-port',
+    String(port),
+  ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
 java.on('error', (err) => {
