@@ -1,8 +1,8 @@
 // Lambda on the SQS FIFO queue: syncs each event with one API call, reports partial batch failures.
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, metrics } from '../shared/observability.ts';
-import { getRuntime } from '../shared/runtime.ts';
 import { handleBatch } from '../shared/sync/worker.ts';
+import { getRuntime } from '../shared/worker-runtime.ts';
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
   if (context) logger.addContext(context);

@@ -1,34 +1,40 @@
 // Bridge configuration: one strict schema for the environment (local) and the secret JSON (deployed).
 // Errors name the variable that is wrong, never its value.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './schema.ts';
 
-const url = z
-  .string()
-  .url()
-  .transform((u) => u.replace(/\/+$/, ''));
-const secretList = z
-  .string()
-  .min(1)
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().min(8, 'each secret must be at least 8 characters')).min(1));
-const positiveInt = z.coerce.number().int().positive();
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.pipe(
+  z.url({ protocol: /^https?$/ }),
+  z.transform((u: string) => u.replace(/\/+$/, '')),
+);
+const secretList = z.pipe(
+  z.pipe(
+    z.string().check(z.minLength(1)),
+    z.transform((s: string) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ),
+  z
+    .array(z.string().check(z.minLength(8, 'each secret must be at least 8 characters')))
+    .check(z.minLength(1)),
+);
+const positiveInt = z.coerce.number().check(z.int(), z.positive());
+const bool = z.pipe(
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']),
+  z.transform((v) => v === 'true' || v === '1' || v === 'yes'),
+);
 
 /** Credentials and endpoints of both platforms. Keys are the env variable names (and the secret's JSON keys). */
 export const PlatformSchema = z.object({
   /** Zendesk API root, e.g. https://acme.zendesk.com; requests go to `${ZENDESK_BASE_URL}/api/v2/...`. */
   ZENDESK_BASE_URL: url,
   /** The Zendesk user the bridge acts as; basic auth `${email}/token`. */
-  ZENDESK_EMAIL: z.string().email(),
+  ZENDESK_EMAIL: z.email(),
   /** Zendesk API token of that user. */
-  ZENDESK_API_TOKEN: z.string().min(1),
+  ZENDESK_API_TOKEN: z.string().check(z.minLength(1)),
   /** Webhook signing secret(s): comma-separated, current first, previous after it during a rotation. */
   ZENDESK_WEBHOOK_SECRET: secretList,
   /** Chatwoot root, e.g. https://chat.acme.example; requests go to `${CHATWOOT_BASE_URL}/api/v1/accounts/${id}/...`. */
@@ -38,24 +44,24 @@ export const PlatformSchema = z.object({
   /** The API-channel inbox that holds the bridged conversations. */
   CHATWOOT_INBOX_ID: positiveInt,
   /** Access token of the Chatwoot agent (or bot) the bridge acts as; header `api_access_token`. */
-  CHATWOOT_API_TOKEN: z.string().min(1),
+  CHATWOOT_API_TOKEN: z.string().check(z.minLength(1)),
   /** Chatwoot webhook signing secret(s), comma-separated like ZENDESK_WEBHOOK_SECRET. Optional only when a URL token is set. */
-  CHATWOOT_WEBHOOK_SECRET: secretList.optional(),
+  CHATWOOT_WEBHOOK_SECRET: z.optional(secretList),
   /**
    * Fallback for Chatwoot before 2026, which signs nothing: a long random token that must appear as `?token=` in
    * the webhook URL. Off unless set.
    */
-  CHATWOOT_WEBHOOK_URL_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  CHATWOOT_WEBHOOK_URL_TOKEN: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
 });
 
 /** Runtime settings that are not secret. */
 export const RuntimeSchema = z.object({
-  LINKS_TABLE_NAME: z.string().min(3).default('bridge-links'),
-  LEDGER_TABLE_NAME: z.string().min(3).default('bridge-ledger'),
+  LINKS_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-links'),
+  LEDGER_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-ledger'),
   /** Mirror Zendesk internal notes by agents into Chatwoot as private notes. */
-  SYNC_INTERNAL_NOTES: bool.default(true),
+  SYNC_INTERNAL_NOTES: z._default(bool, true),
   /** How long processed-event keys and own-write ids are kept (days); must outlive the reconciliation look-back. */
-  LEDGER_RETENTION_DAYS: positiveInt.default(14),
+  LEDGER_RETENTION_DAYS: z._default(positiveInt, 14),
 });
 
 export type PlatformConfig = z.output<typeof PlatformSchema>;
@@ -69,16 +75,19 @@ export class ConfigError extends Error {
   }
 }
 
-const Schema = PlatformSchema.extend(RuntimeSchema.shape).superRefine((c, ctx) => {
-  if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['CHATWOOT_WEBHOOK_SECRET'],
-      message:
-        'is required (or set CHATWOOT_WEBHOOK_URL_TOKEN for Chatwoot versions that do not sign webhooks)',
-    });
-  }
-});
+const Schema = z.extend(PlatformSchema, RuntimeSchema.shape).check(
+  z.superRefine((c, ctx) => {
+    if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['CHATWOOT_WEBHOOK_SECRET'],
+        message:
+          'is required (or set CHATWOOT_WEBHOOK_URL_TOKEN for Chatwoot versions that do not sign webhooks)',
+        input: undefined,
+      });
+    }
+  }),
+);
 
 /** Parses configuration from a flat record (env, or env merged with the secret's JSON). */
 export function parseConfig(source: Record<string, string | undefined>): BridgeConfig {
@@ -90,7 +99,7 @@ export function parseConfig(source: Record<string, string | undefined>): BridgeC
   if (!result.success) {
     // Issue messages are built from the schema, never from the input: no value can leak through them.
     const problems = result.error.issues.map((i) => {
-      const name = i.path.join('.') || '(root)';
+      const name = i.path.map(String).join('.') || '(root)';
       const missing = i.code === 'invalid_type' && cleaned[name] === undefined;
       return missing ? `${name} is not set` : `${name} ${i.message}`;
     });

@@ -1,27 +1,15 @@
-// Builds what the handlers need, once per container: configuration (environment, plus the Secrets Manager JSON
-// when deployed, re-read after a TTL so a rotated secret is picked up), API clients, stores and the queue.
+// Configuration and the queue, once per container: the environment, plus the Secrets Manager JSON when
+// deployed (re-read after a TTL so a rotated secret reaches warm containers without a deploy). This is all the
+// ingress functions need, so it imports no API client or store (their bundles stay small: cold start).
 // The local bridge swaps in its queue and endpoints through `configureLocalRuntime`, so the deployed and local
 // paths run the same handler code.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
-import { logger } from './observability.ts';
 import { SqsQueue } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
-import { createDynamo } from './store/dynamo.ts';
-import { Ledger } from './store/ledger.ts';
-import { LinkStore } from './store/links.ts';
-import type { SyncDeps } from './sync/deps.ts';
-import { ZendeskClient } from './zendesk/client.ts';
 
-/** Secrets are re-read after this long, so a rotation reaches warm containers without a deploy. */
+/** Secrets are re-read after this long. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
-
-export interface Runtime extends SyncDeps {
-  queue: EventQueue;
-  deadLetters: DeadLetterSink;
-}
 
 export interface LocalRuntimeOptions {
   queue: EventQueue;
@@ -32,22 +20,33 @@ export interface LocalRuntimeOptions {
   onDynamoRequest?: (operation: string) => void;
 }
 
+export interface LoadedConfig {
+  config: BridgeConfig;
+  /** Changes whenever the configuration does, so dependants can rebuild. */
+  fingerprint: string;
+  env: Record<string, string | undefined>;
+}
+
 let local: LocalRuntimeOptions | undefined;
-let cached: { runtime: Runtime; loadedAt: number; source: string } | undefined;
-let db: DynamoDBDocumentClient | undefined;
-let links: LinkStore | undefined;
+let cached: { loaded: LoadedConfig; loadedAt: number } | undefined;
 let secrets: SecretsManagerClient | undefined;
+let queues: { queue: EventQueue; deadLetters: DeadLetterSink } | undefined;
+const resetHooks: Array<() => void> = [];
 
 export function configureLocalRuntime(o: LocalRuntimeOptions | undefined): void {
   local = o;
   cached = undefined;
-  db = undefined;
-  links = undefined;
+  queues = undefined;
+  for (const hook of resetHooks) hook();
 }
 
-/** Drops the per-container link cache, as a fresh container would start (tests of link recovery). */
-export function forgetCachedLinks(): void {
-  links?.clearCache();
+/** Lets modules holding per-container state (clients, caches) drop it when the local runtime is replaced. */
+export function onRuntimeReset(hook: () => void): void {
+  resetHooks.push(hook);
+}
+
+export function localOptions(): LocalRuntimeOptions | undefined {
+  return local;
 }
 
 async function readSource(
@@ -63,8 +62,9 @@ async function readSource(
   } catch {
     throw new ConfigError(['SECRET_ARN: the secret is not a JSON object']);
   }
-  if (typeof parsed !== 'object' || parsed === null)
+  if (typeof parsed !== 'object' || parsed === null) {
     throw new ConfigError(['SECRET_ARN: the secret is not a JSON object']);
+  }
   const fromSecret = Object.fromEntries(
     Object.entries(parsed).map(([k, v]) => [
       k,
@@ -74,60 +74,28 @@ async function readSource(
   return { ...env, ...fromSecret };
 }
 
-/** The runtime for this container; configuration errors throw ConfigError (naming variables, never values). */
-export async function getRuntime(): Promise<Runtime> {
+/** The configuration; ConfigError (naming variables, never values) when it is invalid. */
+export async function loadConfig(): Promise<LoadedConfig> {
   const env = local?.env ?? process.env;
   const now = Date.now();
-  if (cached && (!env.SECRET_ARN || now - cached.loadedAt < SECRET_TTL_MS)) return cached.runtime;
-  const source = await readSource(env);
-  const config = parseConfig(source);
+  if (cached && (!env.SECRET_ARN || now - cached.loadedAt < SECRET_TTL_MS)) return cached.loaded;
+  const config = parseConfig(await readSource(env));
   const fingerprint = JSON.stringify(config);
-  if (cached && cached.source === fingerprint) {
-    cached.loadedAt = now;
-    return cached.runtime;
-  }
-  cached = { runtime: build(config, env), loadedAt: now, source: fingerprint };
-  return cached.runtime;
+  cached = {
+    loaded: cached?.loaded.fingerprint === fingerprint ? cached.loaded : { config, fingerprint, env },
+    loadedAt: now,
+  };
+  return cached.loaded;
 }
 
-function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
-  const onHttp = local?.onHttpRequest;
-  db ??= createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest);
-  links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
-  let queue: EventQueue & Partial<DeadLetterSink>;
-  let deadLetters: DeadLetterSink;
-  if (local) {
-    queue = local.queue;
-    deadLetters = local.deadLetters;
-  } else {
-    queue = lazySqs(env.QUEUE_URL, 'QUEUE_URL');
-    deadLetters = lazySqs(env.DLQ_URL, 'DLQ_URL');
-  }
-  return {
-    config,
-    zendesk: new ZendeskClient({
-      baseUrl: config.ZENDESK_BASE_URL,
-      email: config.ZENDESK_EMAIL,
-      apiToken: config.ZENDESK_API_TOKEN,
-      onRequest: onHttp && ((m, p) => onHttp('zendesk', m, p)),
-    }),
-    chatwoot: new ChatwootClient({
-      baseUrl: config.CHATWOOT_BASE_URL,
-      accountId: config.CHATWOOT_ACCOUNT_ID,
-      inboxId: config.CHATWOOT_INBOX_ID,
-      apiToken: config.CHATWOOT_API_TOKEN,
-      onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
-    }),
-    links,
-    ledger: new Ledger(db, {
-      tableName: config.LEDGER_TABLE_NAME,
-      retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
-    }),
-    queue,
-    deadLetters,
-    logger,
-    now: Date.now,
+/** The queue and dead-letter sink: SQS when deployed, the local bridge's emulation otherwise. */
+export function getQueues(): { queue: EventQueue; deadLetters: DeadLetterSink } {
+  if (local) return { queue: local.queue, deadLetters: local.deadLetters };
+  queues ??= {
+    queue: lazySqs(process.env.QUEUE_URL, 'QUEUE_URL'),
+    deadLetters: lazySqs(process.env.DLQ_URL, 'DLQ_URL'),
   };
+  return queues;
 }
 
 /** The SQS client is made on first use, so a function that never sends never needs the variable. */

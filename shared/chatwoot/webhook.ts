@@ -1,35 +1,37 @@
 // Chatwoot webhook bodies → SyncEvent. Read the message from the top level, never from
 // `conversation.messages[0]` (the last public message, not necessarily this one).
 // Shapes: ../shared/contracts/chatwoot/webhooks/*.json and SOURCE.md there.
-import { z } from 'zod';
-import type { ChatwootMessage } from '../sync/events.ts';
-import { describeIssues, type ParseResult } from '../zendesk/webhook.ts';
 
-const Id = z.number().int().nonnegative();
+import * as z from 'zod/mini';
+import { describeIssues } from '../schema.ts';
+import type { ChatwootMessage } from '../sync/events.ts';
+import type { ParseResult } from '../zendesk/webhook.ts';
+
+const Id = z.number().check(z.int(), z.nonnegative());
 
 const MessageCreated = z.object({
   event: z.literal('message_created'),
   id: Id,
-  content: z.string().nullish(),
+  content: z.nullish(z.string()),
   message_type: z.enum(['incoming', 'outgoing', 'template', 'activity']),
   private: z.boolean(),
-  created_at: z.union([z.string(), z.number()]).optional(),
-  source_id: z.string().nullish(),
-  content_attributes: z.record(z.string(), z.unknown()).nullish(),
-  sender: z
-    .looseObject({
-      id: Id.optional(),
-      name: z.string().nullish(),
-      email: z.string().nullish(),
-      type: z.string().optional(),
-    })
-    .nullish(),
-  inbox: z.looseObject({ id: Id }).optional(),
+  created_at: z.optional(z.union([z.string(), z.number()])),
+  source_id: z.nullish(z.string()),
+  content_attributes: z.nullish(z.record(z.string(), z.unknown())),
+  sender: z.nullish(
+    z.looseObject({
+      id: z.optional(Id),
+      name: z.nullish(z.string()),
+      email: z.nullish(z.string()),
+      type: z.optional(z.string()),
+    }),
+  ),
+  inbox: z.optional(z.looseObject({ id: Id })),
   conversation: z.looseObject({
     id: Id,
-    inbox_id: Id.optional(),
-    custom_attributes: z.record(z.string(), z.unknown()).nullish(),
-    contact_inbox: z.looseObject({ source_id: z.string().nullish() }).nullish(),
+    inbox_id: z.optional(Id),
+    custom_attributes: z.nullish(z.record(z.string(), z.unknown())),
+    contact_inbox: z.nullish(z.looseObject({ source_id: z.nullish(z.string()) })),
   }),
 });
 

@@ -2,7 +2,7 @@
 // safety net that turns an unexpected exception (our bug) into a JSON 500 instead of an API Gateway error page.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { logger, metrics } from '../observability.ts';
-import { getRuntime } from '../runtime.ts';
+import { getQueues, loadConfig } from '../runtime.ts';
 import { handleWebhook, type Platform } from './ingress.ts';
 
 export function webhookHandler(platform: Platform) {
@@ -14,8 +14,8 @@ export function webhookHandler(platform: Platform) {
     logger.appendKeys({ platform, apiRequestId: event.requestContext?.requestId });
     try {
       return await handleWebhook(platform, event, async () => {
-        const rt = await getRuntime();
-        return { config: rt.config, queue: rt.queue, now: rt.now };
+        const { config } = await loadConfig();
+        return { config, queue: getQueues().queue, now: Date.now };
       });
     } catch (err) {
       logger.error('unhandled error', { error: err instanceof Error ? err.name : 'unknown' });

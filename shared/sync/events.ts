@@ -1,25 +1,28 @@
 // SyncEvent: the normalised, platform-neutral event that travels from an ingress handler through the queue
 // to the worker. Its schema is checked again when dequeued, so a message from an older deployment or a
 // hand-made redrive cannot reach the sync flows malformed.
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 
-const Person = z.object({
-  id: z.string().optional(),
-  name: z.string().optional(),
-  email: z.string().optional(),
+const Digits = z.string().check(z.regex(/^\d+$/));
+const PersonShape = {
+  id: z.optional(z.string()),
+  name: z.optional(z.string()),
+  email: z.optional(z.string()),
   /** Zendesk: author is an agent/admin. Unknown for trigger bodies. */
-  isStaff: z.boolean().optional(),
-});
+  isStaff: z.optional(z.boolean()),
+};
+const Person = z.object(PersonShape);
 
 const Base = {
   /** Idempotency key of the source event: the same comment/message always yields the same key. */
-  eventKey: z.string().min(1).max(512),
+  eventKey: z.string().check(z.minLength(1), z.maxLength(512)),
   /** When the platform says it happened (epoch ms), for end-to-end lag. */
-  occurredAt: z.number().optional(),
+  occurredAt: z.optional(z.number()),
   /** When the ingress received it (epoch ms). */
   receivedAt: z.number(),
   /** Per-delivery id from the platform (X-Chatwoot-Delivery, x-zendesk-webhook-invocation-id), for tracing. */
-  deliveryId: z.string().optional(),
+  deliveryId: z.optional(z.string()),
 };
 
 export const ZendeskCommentEvent = z.object({
@@ -27,30 +30,30 @@ export const ZendeskCommentEvent = z.object({
   kind: z.literal('zendesk.comment'),
   /** How it reached us: an event webhook, a legacy trigger body, or the reconciler. */
   via: z.enum(['event', 'trigger', 'reconcile']),
-  ticketId: z.string().regex(/^\d+$/),
+  ticketId: Digits,
   /** Absent for trigger bodies, which carry only the comment text. */
-  commentId: z.string().regex(/^\d+$/).optional(),
+  commentId: z.optional(Digits),
   body: z.string(),
   public: z.boolean(),
   author: Person,
-  requester: Person.optional(),
+  requester: z.optional(Person),
 });
 
 export const ChatwootMessageEvent = z.object({
   ...Base,
   kind: z.literal('chatwoot.message'),
   via: z.enum(['webhook', 'reconcile']),
-  conversationId: z.string().regex(/^\d+$/),
-  messageId: z.string().regex(/^\d+$/),
-  inboxId: z.number().optional(),
+  conversationId: Digits,
+  messageId: Digits,
+  inboxId: z.optional(z.number()),
   content: z.string(),
   messageType: z.enum(['incoming', 'outgoing', 'template', 'activity']),
   private: z.boolean(),
-  sender: Person.extend({ type: z.string().optional() }),
-  sourceId: z.string().nullable().optional(),
-  contentAttributes: z.record(z.string(), z.unknown()).optional(),
+  sender: z.object({ ...PersonShape, type: z.optional(z.string()) }),
+  sourceId: z.nullish(z.string()),
+  contentAttributes: z.optional(z.record(z.string(), z.unknown())),
   /** Ticket id the conversation says it belongs to (custom attribute / contact-inbox source id), if any. */
-  ticketHint: z.string().regex(/^\d+$/).optional(),
+  ticketHint: z.optional(Digits),
 });
 
 export const SyncEventSchema = z.discriminatedUnion('kind', [ZendeskCommentEvent, ChatwootMessageEvent]);

@@ -5,7 +5,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorReason, isRetryable, PermanentError } from '../errors.ts';
 import { count, logger, MetricUnit, metrics } from '../observability.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
 import { eventIds, SyncEventSchema } from './events.ts';
 

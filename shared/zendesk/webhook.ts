@@ -2,20 +2,25 @@
 // migrating from the old service, trigger webhooks whose custom body has unescaped placeholders.
 // Shapes: ../shared/contracts/zendesk/webhooks/*.json and SOURCE.md there.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { describeIssues } from '../schema.ts';
 import type { ZendeskComment } from '../sync/events.ts';
 
 /** Ids arrive as strings in event webhooks and as numbers elsewhere; both normalise to a digit string. */
-const Id = z
-  .union([z.string().regex(/^\d+$/, 'must be a numeric id'), z.number().int().nonnegative()])
-  .transform(String);
+const Id = z.pipe(
+  z.union([
+    z.string().check(z.regex(/^\d+$/, 'must be a numeric id')),
+    z.number().check(z.int(), z.nonnegative()),
+  ]),
+  z.transform((v) => String(v)),
+);
 
 const Envelope = z.object({
-  type: z.string().startsWith('zen:event-type:'),
-  id: z.string().min(1).max(200),
-  time: z.string().optional(),
-  subject: z.string().optional(),
-  detail: z.looseObject({ id: Id, requester_id: Id.nullish() }),
+  type: z.string().check(z.startsWith('zen:event-type:')),
+  id: z.string().check(z.minLength(1), z.maxLength(200)),
+  time: z.optional(z.string()),
+  subject: z.optional(z.string()),
+  detail: z.looseObject({ id: Id, requester_id: z.nullish(Id) }),
   event: z.looseObject({}),
 });
 
@@ -24,7 +29,7 @@ const CommentAdded = z.object({
     id: Id,
     body: z.string(),
     is_public: z.boolean(),
-    author: z.object({ id: Id, is_staff: z.boolean().optional(), name: z.string().optional() }),
+    author: z.object({ id: Id, is_staff: z.optional(z.boolean()), name: z.optional(z.string()) }),
   }),
 });
 
@@ -35,13 +40,7 @@ export type ParseResult<T> =
 
 export const EVENT_TYPES = { commentAdded: 'zen:event-type:ticket.comment_added' } as const;
 
-/** Paths and schema messages only: the offending values never appear in the error. */
-export function describeIssues(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${[prefix, ...i.path].filter((x) => x !== '').join('.') || 'body'}: ${i.message}`)
-    .join('; ');
-}
+export { describeIssues };
 
 function epochMs(time: string | undefined): number | undefined {
   if (!time) return undefined;

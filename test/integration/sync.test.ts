@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
 import { chatwootSignature, zendeskSignature } from '../../shared/http/signature.ts';
 import { toOutbound } from '../../shared/queue/types.ts';
-import { forgetCachedLinks } from '../../shared/runtime.ts';
 import type { SyncEvent } from '../../shared/sync/events.ts';
+import { forgetCachedLinks } from '../../shared/worker-runtime.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 
 let h: Harness;

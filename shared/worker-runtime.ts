@@ -1,0 +1,72 @@
+// What the worker and the reconciler need on top of configuration: API clients, the stores and the queue,
+// built once per container and rebuilt only when the configuration changes (a rotated secret).
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ChatwootClient } from './chatwoot/client.ts';
+import type { BridgeConfig } from './config.ts';
+import { logger } from './observability.ts';
+import type { DeadLetterSink, EventQueue } from './queue/types.ts';
+import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
+import { createDynamo } from './store/dynamo.ts';
+import { Ledger } from './store/ledger.ts';
+import { LinkStore } from './store/links.ts';
+import type { SyncDeps } from './sync/deps.ts';
+import { ZendeskClient } from './zendesk/client.ts';
+
+export interface Runtime extends SyncDeps {
+  queue: EventQueue;
+  deadLetters: DeadLetterSink;
+}
+
+let cached: { runtime: Runtime; fingerprint: string } | undefined;
+let db: DynamoDBDocumentClient | undefined;
+let links: LinkStore | undefined;
+
+onRuntimeReset(() => {
+  cached = undefined;
+  db = undefined;
+  links = undefined;
+});
+
+/** Drops the per-container link cache, as a fresh container would start (tests of link recovery). */
+export function forgetCachedLinks(): void {
+  links?.clearCache();
+}
+
+export async function getRuntime(): Promise<Runtime> {
+  const loaded = await loadConfig();
+  if (cached?.fingerprint === loaded.fingerprint) return cached.runtime;
+  cached = { runtime: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
+  return cached.runtime;
+}
+
+function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
+  const local = localOptions();
+  const onHttp = local?.onHttpRequest;
+  db ??= createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest);
+  // The link cache survives a configuration change: links never change once made.
+  links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
+  return {
+    config,
+    zendesk: new ZendeskClient({
+      baseUrl: config.ZENDESK_BASE_URL,
+      email: config.ZENDESK_EMAIL,
+      apiToken: config.ZENDESK_API_TOKEN,
+      onRequest: onHttp && ((m, p) => onHttp('zendesk', m, p)),
+    }),
+    chatwoot: new ChatwootClient({
+      baseUrl: config.CHATWOOT_BASE_URL,
+      accountId: config.CHATWOOT_ACCOUNT_ID,
+      inboxId: config.CHATWOOT_INBOX_ID,
+      apiToken: config.CHATWOOT_API_TOKEN,
+      onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
+    }),
+    links,
+    ledger: new Ledger(db, {
+      tableName: config.LEDGER_TABLE_NAME,
+      retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
+    }),
+    ...getQueues(),
+    logger,
+    now: Date.now,
+  };
+}
