@@ -6,6 +6,7 @@ import type { Link } from '../store/links.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import type { ChatwootMessage } from './events.ts';
+import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
 const NO_LINK_TTL_MS = 60 * 60 * 1000;
@@ -13,14 +14,16 @@ const NO_LINK_TTL_MS = 60 * 60 * 1000;
 export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): Promise<SyncOutcome> {
   const link = await resolveLink(e, deps);
   if (!link) return skipped('no-link');
-  const { commentId } = await deps.zendesk.updateTicket(link.ticketId, {
-    comment: { body: e.content, public: !e.private },
-  });
+  const { ticketId, commentId } = await writeToTicket(
+    link,
+    { comment: { body: e.content, public: !e.private } },
+    deps,
+  );
   return {
     status: 'synced',
     action: e.private ? 'zendesk-internal-note-created' : 'zendesk-comment-created',
     ownWrites: commentId !== undefined ? [`zd:comment:${commentId}`] : [],
-    ids: { ticketId: link.ticketId, ...(commentId !== undefined ? { commentId: String(commentId) } : {}) },
+    ids: { ticketId, ...(commentId !== undefined ? { commentId: String(commentId) } : {}) },
   };
 }
 
