@@ -1,12 +1,11 @@
 // `npm run dev`: runs the bridge locally on 127.0.0.1:PORT (default 3000), with the embedded DynamoDB API and
 // in-process queue; in sandbox mode (no Zendesk/Chatwoot configured) with both simulators.
+import './local-env.ts';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../shared/config.ts';
 import { startLocalBridge } from './local-bridge.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
-// EMF metrics are for CloudWatch; locally they would drown the log lines a developer wants to read.
-process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

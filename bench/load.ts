@@ -1,0 +1,316 @@
+// Load benchmark: drives the local bridge (same handlers, embedded DynamoDB API, in-process FIFO queue) with a
+// bounded mix of customer comments and agent replies over many conversations, with duplicate deliveries and
+// injected 429/5xx, then checks the simulators' final state for lost, duplicated and out-of-order messages.
+import { randomBytes } from 'node:crypto';
+import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
+import { chatwootSignature, zendeskSignature } from '../shared/http/signature.ts';
+import { ChatwootSimulator } from '../simulators/chatwoot.ts';
+import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { percentile, round } from './stats.ts';
+
+export interface LoadOptions {
+  events: number;
+  conversations: number;
+  /** Share of events delivered a second time (a platform retry or a replayed webhook). */
+  duplicateShare: number;
+  /** Share of outbound writes answered with an injected 429 or 503 first. */
+  faultShare: number;
+  /** Conversations driven at once (events within one conversation are sent one after another). */
+  concurrency: number;
+  progress: (line: string) => void;
+}
+
+export interface LoadResult {
+  events: number;
+  conversations: number;
+  zendeskToChatwoot: number;
+  chatwootToZendesk: number;
+  duplicatesSent: number;
+  faultsInjected: number;
+  durationMs: number;
+  eventsPerSecond: number;
+  endToEndMs: { p50: number; p95: number; p99: number };
+  ingressAckMs: { p50: number; p99: number };
+  apiCallsPerMessage: number;
+  apiCallsPerMessageExcludingFaultRetries: number;
+  dynamoRequestsPerMessage: number;
+  legacyCallsPerMessage: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  deadLettered: number;
+}
+
+interface Planned {
+  seq: number;
+  direction: 'z2c' | 'c2z';
+  conversationIndex: number;
+  content: string;
+  body: unknown;
+  duplicate: boolean;
+  sentAt?: number;
+}
+
+const secret = () => randomBytes(18).toString('base64url');
+
+/** The system this replaces: 3 calls per Zendesk→Chatwoot message, 2 per Chatwoot→Zendesk. */
+export const LEGACY_CALLS = { z2c: 3, c2z: 2 } as const;
+
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
+  // Contract validation off: the benchmark measures the bridge, not the simulators' spec checks.
+  const zendesk = await ZendeskSimulator.start({
+    email: 'bench@bridge.example',
+    apiToken: s.zt,
+    webhookSecret: s.zw,
+    validate: false,
+  });
+  const chatwoot = await ChatwootSimulator.start({
+    apiToken: s.ct,
+    accountId: 1,
+    inboxId: 7,
+    webhookSecret: s.cw,
+    validate: false,
+  });
+  let calls = 0;
+  let dynamo = 0;
+  let bridge: LocalBridge | undefined;
+  try {
+    bridge = await startLocalBridge({
+      env: {
+        ZENDESK_BASE_URL: zendesk.baseUrl,
+        ZENDESK_EMAIL: 'bench@bridge.example',
+        ZENDESK_API_TOKEN: s.zt,
+        ZENDESK_WEBHOOK_SECRET: s.zw,
+        CHATWOOT_BASE_URL: chatwoot.baseUrl,
+        CHATWOOT_ACCOUNT_ID: '1',
+        CHATWOOT_INBOX_ID: '7',
+        CHATWOOT_API_TOKEN: s.ct,
+        CHATWOOT_WEBHOOK_SECRET: s.cw,
+        LOCAL_DATA_DIR: ':memory:',
+        ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
+      },
+      // Five batches at once, like the deployed event source's maxConcurrency.
+      queue: { visibilityTimeoutMs: 200, concurrency: 5 },
+      onHttpRequest: () => {
+        calls++;
+      },
+      onDynamoRequest: () => {
+        dynamo++;
+      },
+    });
+    const b = bridge;
+    zendesk.setWebhookUrl(`${b.url}/webhooks/zendesk`);
+    chatwoot.setWebhookUrl(`${b.url}/webhooks/chatwoot`);
+
+    const quiet = async () => {
+      for (let i = 0; i < 3; i++) {
+        await zendesk.idle();
+        await chatwoot.idle();
+        await b.queue.drained(120_000);
+      }
+    };
+
+    // Set-up (not measured): one ticket per conversation, its first comment synced, so the run is steady state.
+    o.progress(`setting up ${o.conversations} tickets and conversations…`);
+    const tickets = [];
+    for (let i = 0; i < o.conversations; i++) {
+      const customer = zendesk.createUser({
+        name: `Bench Customer ${i}`,
+        email: `bench${i}@customer.example`,
+        role: 'end-user',
+      });
+      tickets.push(
+        zendesk.createTicket({ requester: customer, subject: `Bench ${i}`, body: `opening ${i}` }),
+      );
+    }
+    await quiet();
+    const conversationOf = new Map<number, number>();
+    for (const c of chatwoot.conversations())
+      conversationOf.set(Number(c.custom_attributes?.zendesk_ticket_id), c.id);
+    if (conversationOf.size !== o.conversations) throw new Error('set-up did not create every conversation');
+
+    // Plan the run: the platforms create the comments/messages now (webhooks held back), bodies are kept.
+    zendesk.setWebhookUrl(undefined);
+    chatwoot.setWebhookUrl(undefined);
+    const plan: Planned[] = [];
+    let rng = 0x2545f491;
+    const random = () => {
+      // xorshift32: a fixed seed keeps runs comparable.
+      rng ^= rng << 13;
+      rng ^= rng >>> 17;
+      rng ^= rng << 5;
+      return (rng >>> 0) / 2 ** 32;
+    };
+    for (let seq = 0; seq < o.events; seq++) {
+      const conversationIndex = Math.floor(random() * o.conversations);
+      const ticket = tickets[conversationIndex]!;
+      const direction = random() < 0.5 ? 'z2c' : 'c2z';
+      const content = `bench event ${seq} (conversation ${conversationIndex})`;
+      const before = (direction === 'z2c' ? zendesk : chatwoot).deliveries.length;
+      if (direction === 'z2c') zendesk.customerComment(ticket.id, content);
+      else chatwoot.agentReply(conversationOf.get(ticket.id)!, { content });
+      await (direction === 'z2c' ? zendesk : chatwoot).idle();
+      const delivery = (direction === 'z2c' ? zendesk : chatwoot).deliveries
+        .slice(before)
+        .find((d) => JSON.stringify(d.body).includes(content));
+      if (!delivery) throw new Error(`no webhook body for event ${seq}`);
+      plan.push({
+        seq,
+        direction,
+        conversationIndex,
+        content,
+        body: delivery.body,
+        duplicate: random() < o.duplicateShare,
+      });
+    }
+    zendesk.setWebhookUrl(`${b.url}/webhooks/zendesk`);
+    chatwoot.setWebhookUrl(`${b.url}/webhooks/chatwoot`);
+    zendesk.requests.length = 0;
+    chatwoot.requests.length = 0;
+
+    // Faults, spread over the run: each rule answers one matching write with 429 or 503 before it succeeds.
+    const faults = Math.round(o.events * o.faultShare);
+    const injectFault = (n: number) => {
+      const status = n % 2 === 0 ? 429 : 503;
+      if (n % 4 < 2)
+        zendesk.injectFaults({ method: 'PUT', path: /\/tickets\/\d+$/, times: 1, status, retryAfter: 0 });
+      else chatwoot.injectFaults({ method: 'POST', path: /\/messages$/, times: 1, status });
+    };
+
+    const ack: number[] = [];
+    const post = async (p: Planned) => {
+      const raw = JSON.stringify(p.body);
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (p.direction === 'z2c') {
+        const ts = new Date().toISOString();
+        headers['x-zendesk-webhook-signature-timestamp'] = ts;
+        headers['x-zendesk-webhook-signature'] = zendeskSignature(s.zw, ts, raw);
+      } else {
+        const ts = String(Math.floor(Date.now() / 1000));
+        headers['x-chatwoot-timestamp'] = ts;
+        headers['x-chatwoot-signature'] = chatwootSignature(s.cw, ts, raw);
+      }
+      const started = performance.now();
+      const res = await fetch(`${b.url}/webhooks/${p.direction === 'z2c' ? 'zendesk' : 'chatwoot'}`, {
+        method: 'POST',
+        headers,
+        body: raw,
+      });
+      await res.arrayBuffer();
+      ack.push(performance.now() - started);
+      if (res.status !== 202) throw new Error(`webhook for event ${p.seq} answered ${res.status}`);
+    };
+
+    const byConversation = new Map<number, Planned[]>();
+    for (const p of plan)
+      byConversation.set(p.conversationIndex, [...(byConversation.get(p.conversationIndex) ?? []), p]);
+    const lanes = [...byConversation.values()];
+    const calls0 = calls;
+    const dynamo0 = dynamo;
+    const startedAt = Date.now();
+    let sent = 0;
+    let faultsInjected = 0;
+    let duplicatesSent = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < lanes.length) {
+        const lane = lanes[next++]!;
+        for (const p of lane) {
+          p.sentAt = Date.now();
+          await post(p);
+          if (p.duplicate) {
+            await post(p);
+            duplicatesSent++;
+          }
+          sent++;
+          if (
+            faultsInjected < faults &&
+            sent % Math.max(1, Math.floor(o.events / Math.max(1, faults))) === 0
+          ) {
+            injectFault(faultsInjected++);
+          }
+          if (sent % 250 === 0) o.progress(`  sent ${sent}/${o.events} events`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    await quiet();
+    const durationMs = Date.now() - startedAt;
+
+    // Verify the final state, and measure end-to-end latency from the simulators' request log.
+    const writes = [
+      ...zendesk.requests
+        .filter((r) => r.method === 'PUT' && r.status === 200)
+        .map((r) => ({
+          at: Date.parse(r.at),
+          text: String((r.body as { ticket?: { comment?: { body?: string } } }).ticket?.comment?.body ?? ''),
+        })),
+      ...chatwoot.requests
+        .filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && r.status === 200)
+        .map((r) => ({ at: Date.parse(r.at), text: String((r.body as { content?: string }).content ?? '') })),
+    ];
+    const firstWrite = new Map<string, number>();
+    for (const w of writes) if (!firstWrite.has(w.text)) firstWrite.set(w.text, w.at);
+    const e2e = plan
+      .filter((p) => firstWrite.has(p.content))
+      .map((p) => firstWrite.get(p.content)! - p.sentAt!);
+
+    let lost = 0;
+    let duplicated = 0;
+    let outOfOrder = 0;
+    for (const [index, lane] of byConversation) {
+      const ticket = tickets[index]!;
+      const conversationId = conversationOf.get(ticket.id)!;
+      const inChatwoot = chatwoot.messages(conversationId).map((m) => m.content ?? '');
+      const inZendesk = zendesk.comments(ticket.id).map((c) => c.body);
+      for (const [direction, target] of [
+        ['z2c', inChatwoot],
+        ['c2z', inZendesk],
+      ] as const) {
+        const expected = lane.filter((p) => p.direction === direction).map((p) => p.content);
+        const seen = target.filter((t) => t.startsWith('bench event '));
+        for (const e of expected) {
+          const n = seen.filter((t) => t === e).length;
+          if (n === 0) lost++;
+          if (n > 1) duplicated += n - 1;
+        }
+        // Compare the order they arrived in with the order they were sent in, over the ones that arrived.
+        const arrived = [...new Set(seen)].filter((t) => expected.includes(t));
+        const sentOrder = expected.filter((e) => arrived.includes(e));
+        outOfOrder += arrived.filter((t, i) => t !== sentOrder[i]).length;
+      }
+    }
+
+    const z2c = plan.filter((p) => p.direction === 'z2c').length;
+    const c2z = plan.length - z2c;
+    // Attempts as the platforms saw them, faulted ones included (the client's hook does not see ky's retries).
+    const attempts = [...zendesk.requests, ...chatwoot.requests];
+    const runCalls = attempts.length;
+    const faultRetries = attempts.filter((r) => r.status === 429 || r.status === 503).length;
+    if (calls - calls0 > runCalls) throw new Error('the bridge made calls the simulators did not see');
+    return {
+      events: plan.length,
+      conversations: o.conversations,
+      zendeskToChatwoot: z2c,
+      chatwootToZendesk: c2z,
+      duplicatesSent,
+      faultsInjected: faultRetries,
+      durationMs,
+      eventsPerSecond: round(plan.length / (durationMs / 1000)),
+      endToEndMs: { p50: percentile(e2e, 50), p95: percentile(e2e, 95), p99: percentile(e2e, 99) },
+      ingressAckMs: { p50: round(percentile(ack, 50), 2), p99: round(percentile(ack, 99), 2) },
+      apiCallsPerMessage: round(runCalls / plan.length, 3),
+      apiCallsPerMessageExcludingFaultRetries: round((runCalls - faultRetries) / plan.length, 3),
+      dynamoRequestsPerMessage: round((dynamo - dynamo0) / plan.length, 3),
+      legacyCallsPerMessage: round((z2c * LEGACY_CALLS.z2c + c2z * LEGACY_CALLS.c2z) / plan.length, 3),
+      lost,
+      duplicated,
+      outOfOrder,
+      deadLettered: b.queue.deadLetters.length,
+    };
+  } finally {
+    await bridge?.close();
+    await Promise.all([zendesk.close(), chatwoot.close()]);
+  }
+}

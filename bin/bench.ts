@@ -1,0 +1,89 @@
+// `npm run bench`: measures throughput, latency, cost per message and exactness under a bounded load on the
+// local bridge, and cold start per function; prints tables and writes bench-results/bench.json.
+// Options: --events N (2000) --conversations N (200) --duplicates 0.1 --faults 0.05 --concurrency N (20)
+//          --runs N (cold-start processes per function, 15) --skip-load --skip-coldstart --out DIR
+import './bench-env.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { runColdStart } from '../bench/coldstart.ts';
+import { runLoad } from '../bench/load.ts';
+import { round, table } from '../bench/stats.ts';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v < 0) {
+    console.error(`--${name} must be a non-negative number`);
+    process.exit(2);
+  }
+  return v;
+};
+const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1]! : 'bench-results';
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
+const progress = (line: string) => console.error(line);
+const report: Record<string, unknown> = { at: new Date().toISOString(), machine };
+
+if (!args.includes('--skip-load')) {
+  const events = opt('events', 2000);
+  const conversations = opt('conversations', 200);
+  const load = await runLoad({
+    events,
+    conversations,
+    duplicateShare: opt('duplicates', 0.1),
+    faultShare: opt('faults', 0.05),
+    concurrency: opt('concurrency', 20),
+    progress,
+  });
+  report.load = load;
+  const oldCalls = load.legacyCallsPerMessage;
+  console.log(
+    table(`\nLoad: ${load.events} events over ${load.conversations} conversations (${machine})`, [
+      [
+        'directions',
+        `${load.zendeskToChatwoot} Zendesk→Chatwoot, ${load.chatwootToZendesk} Chatwoot→Zendesk`,
+      ],
+      ['duplicates sent / faults injected', `${load.duplicatesSent} / ${load.faultsInjected} (429 and 503)`],
+      ['throughput', `${load.eventsPerSecond} events/s (${round(load.durationMs / 1000, 1)} s)`],
+      [
+        'end-to-end p50 / p95 / p99',
+        `${load.endToEndMs.p50} / ${load.endToEndMs.p95} / ${load.endToEndMs.p99} ms`,
+      ],
+      ['ingress ack p50 / p99', `${load.ingressAckMs.p50} / ${load.ingressAckMs.p99} ms`],
+      [
+        'API calls per message',
+        `${load.apiCallsPerMessage} (${load.apiCallsPerMessageExcludingFaultRetries} without fault retries)`,
+      ],
+      [
+        '  replaced system',
+        `${oldCalls} → ratio ${round(load.apiCallsPerMessageExcludingFaultRetries / oldCalls, 2)}`,
+      ],
+      ['DynamoDB requests per message', load.dynamoRequestsPerMessage],
+      ['lost / duplicated / out of order', `${load.lost} / ${load.duplicated} / ${load.outOfOrder}`],
+      ['dead-lettered', load.deadLettered],
+    ]),
+  );
+}
+
+if (!args.includes('--skip-coldstart')) {
+  const rows = runColdStart(outDir, opt('runs', 15), progress);
+  report.coldStart = rows;
+  console.log('\nCold start (fresh Node process per run; median)');
+  console.log('  function          bundle KB   import ms   × floor   process ms   × floor');
+  for (const r of rows) {
+    console.log(
+      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}`,
+    );
+  }
+}
+
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nwritten: ${join(outDir, 'bench.json')}`);
+const load = report.load as { lost: number; duplicated: number; outOfOrder: number } | undefined;
+if (load && load.lost + load.duplicated + load.outOfOrder > 0) {
+  console.error('exactness check failed: lost, duplicated or out-of-order messages (see above)');
+  process.exitCode = 1;
+}
