@@ -2,6 +2,7 @@
 // Retry-After honoured, and every failure turned into an UpstreamError that never carries a body or a secret.
 import ky, { HTTPError, type KyInstance, type Options, TimeoutError } from 'ky';
 import { UpstreamError } from '../errors.ts';
+import { recordDownstreamCall } from '../observability.ts';
 
 export interface ApiClientOptions {
   platform: 'zendesk' | 'chatwoot';
@@ -71,12 +72,20 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
       } = {},
     ): Promise<T> {
       const operation = `${method.toLowerCase()} ${path.replace(/\/\d+/g, '/:id').replace(/\?.*$/, '')}`;
+      // Downstream latency metric: one value per call, in-process retries included (what the sync waits for).
+      const started = performance.now();
+      let status = 0;
       try {
         const res = await raw(path.replace(/^\//, ''), { method, ...init });
+        status = res.status;
         const text = await res.text();
         return (text ? JSON.parse(text) : {}) as T;
       } catch (err) {
-        throw toUpstreamError(o.platform, operation, err);
+        const upstream = toUpstreamError(o.platform, operation, err);
+        if (upstream instanceof UpstreamError) status = upstream.status;
+        throw upstream;
+      } finally {
+        recordDownstreamCall(o.platform, status, performance.now() - started);
       }
     },
   };
