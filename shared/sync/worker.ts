@@ -4,7 +4,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorReason, isRetryable, PermanentError } from '../errors.ts';
-import { count, logger, MetricUnit, metrics } from '../observability.ts';
+import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
 import { eventIds, SyncEventSchema } from './events.ts';
@@ -44,12 +44,12 @@ async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
   try {
     const outcome = await processEvent(e, { ...rt, logger: rt.logger.createChild({ persistentKeys: ids }) });
     if (outcome.status === 'synced') {
+      // Per direction and per kind (the action: message, public comment, internal note …).
       count(`Synced_${e.kind === 'zendesk.comment' ? 'ZendeskToChatwoot' : 'ChatwootToZendesk'}`);
-      count('SyncedMessages');
+      countWithReason('SyncedMessages', 'Synced', outcome.action);
       if (e.occurredAt) metrics.addMetric('EndToEndLagMs', MetricUnit.Milliseconds, rt.now() - e.occurredAt);
     } else {
-      count('SkippedEvents');
-      count(`Skipped_${outcome.reason}`);
+      countWithReason('SkippedEvents', 'Skipped', outcome.reason);
     }
     metrics.addMetric('SyncDurationMs', MetricUnit.Milliseconds, rt.now() - started);
   } catch (err) {
@@ -58,7 +58,7 @@ async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
       await deadLetter(record, rt, reason, ids);
       return;
     }
-    count('Retries');
+    countWithReason('Retries', 'Retry', reason);
     logger.warn('retrying', { ...ids, reason });
     throw err;
   }
@@ -74,7 +74,7 @@ async function deadLetter(record: SQSRecord, rt: Runtime, reason: string, ids: R
     },
     reason,
   );
-  count('DeadLettered');
+  countWithReason('DeadLettered', 'DeadLettered', reason);
   logger.error('dead-lettered', { ...ids, reason });
 }
 
