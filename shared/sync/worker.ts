@@ -1,9 +1,10 @@
-// The SQS FIFO batch worker: each record is one SyncEvent. Partial batch responses keep per-group order (a failed
-// record fails the rest of its group in the batch, other groups go on); permanent failures are dead-lettered at
-// once with their reason instead of being retried until maxReceiveCount.
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+// The SQS FIFO batch worker: each record is one SyncEvent. Records of one message group (one ticket) are
+// processed in order; different groups in the same batch run concurrently, since FIFO only orders within a
+// group (Powertools' FIFO processor would run them one after another, adding every group's API latency to the
+// others'). A failed record fails the rest of its group in the batch, so nothing overtakes it on redelivery;
+// permanent failures are dead-lettered at once with their reason instead of being retried to maxReceiveCount.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { errorReason, isRetryable, PermanentError } from '../errors.ts';
+import { errorReason, isRetryable } from '../errors.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
@@ -11,18 +12,32 @@ import { eventIds, SyncEventSchema } from './events.ts';
 
 export async function handleBatch(
   event: SQSEvent,
-  context: Context | undefined,
+  _context: Context | undefined,
   getRuntime: () => Promise<Runtime>,
 ): Promise<SQSBatchResponse> {
   const rt = await getRuntime();
-  const recordHandler = async (record: SQSRecord): Promise<void> => {
-    await processRecord(record, rt);
-  };
-  return processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
-    ...(context ? { context } : {}),
-    skipGroupOnError: true,
-    throwOnFullBatchFailure: false,
-  });
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of event.Records) {
+    const group = record.attributes?.MessageGroupId ?? record.messageId;
+    groups.set(group, [...(groups.get(group) ?? []), record]);
+  }
+  const failed: string[] = [];
+  await Promise.all(
+    [...groups.values()].map(async (records) => {
+      for (const [i, record] of records.entries()) {
+        try {
+          await processRecord(record, rt);
+        } catch {
+          failed.push(...records.slice(i).map((r) => r.messageId));
+          return;
+        }
+      }
+    }),
+  );
+  // Report in batch order, as Lambda expects item identifiers of this batch.
+  const order = new Map(event.Records.map((r, i) => [r.messageId, i]));
+  failed.sort((a, b) => order.get(a)! - order.get(b)!);
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
@@ -77,5 +92,3 @@ async function deadLetter(record: SQSRecord, rt: Runtime, reason: string, ids: R
   countWithReason('DeadLettered', 'DeadLettered', reason);
   logger.error('dead-lettered', { ...ids, reason });
 }
-
-export { PermanentError };
