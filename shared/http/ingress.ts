@@ -4,9 +4,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { type BridgeConfig, ConfigError } from '../config.ts';
-import { count, logger } from '../observability.ts';
+import { count, countWithReason, logger } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
-import type { SyncEvent } from '../sync/events.ts';
+import { eventIds, type SyncEvent } from '../sync/events.ts';
 import { screen } from '../sync/guard.ts';
 import { type ParseResult, parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
 import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
@@ -31,8 +31,7 @@ const json = (statusCode: number, body: Record<string, unknown>): Result => ({
 });
 
 function reject(platform: Platform, statusCode: number, error: string, message: string, ids = {}): Result {
-  count('RejectedWebhooks');
-  count(`Rejected_${error}`);
+  countWithReason('RejectedWebhooks', 'Rejected', error);
   logger.warn('rejected', { platform, statusCode, reason: error, ...ids });
   return json(statusCode, { error, message });
 }
@@ -106,8 +105,8 @@ export async function handleWebhook(
   const e = result.event;
   const skip = screen(e, deps.config.CHATWOOT_INBOX_ID);
   if (skip) {
-    count('SkippedEvents');
-    logger.info('skipped', { platform, reason: skip, eventKey: e.eventKey, ...ids });
+    countWithReason('SkippedEvents', 'Skipped', skip);
+    logger.info('skipped', { platform, reason: skip, ...eventIds(e), ...ids });
     return json(200, { status: 'ignored', reason: skip });
   }
   try {
@@ -116,13 +115,15 @@ export async function handleWebhook(
     // Our outage: a 5xx tells the sender (Zendesk) to retry; nothing was enqueued.
     logger.error('enqueue failed', {
       platform,
-      eventKey: e.eventKey,
+      ...eventIds(e),
+      ...ids,
       error: err instanceof Error ? err.name : 'unknown',
     });
     return json(503, { error: 'unavailable', message: 'could not queue the event; retry later' });
   }
   count('AcceptedWebhooks');
-  logger.info('received', { platform, eventKey: e.eventKey, ...ids });
+  // The source's ids (ticket and comment, or conversation and message) let one query follow the event onward.
+  logger.info('received', { platform, ...eventIds(e), ...ids });
   return json(202, { status: 'queued', eventKey: e.eventKey });
 }
 
