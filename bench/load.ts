@@ -17,11 +17,14 @@ export interface LoadOptions {
   faultShare: number;
   /** Conversations driven at once (events within one conversation are sent one after another). */
   concurrency: number;
+  /** Target arrival rate in events/s (0: as fast as acknowledgements allow, to find the saturation point). */
+  rate: number;
   progress: (line: string) => void;
 }
 
 export interface LoadResult {
   events: number;
+  targetRate: number;
   conversations: number;
   zendeskToChatwoot: number;
   chatwootToZendesk: number;
@@ -213,10 +216,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     let faultsInjected = 0;
     let duplicatesSent = 0;
     let next = 0;
+    let paced = 0;
     const worker = async () => {
       while (next < lanes.length) {
         const lane = lanes[next++]!;
         for (const p of lane) {
+          if (o.rate > 0) {
+            // Open-loop pacing: the k-th event leaves no earlier than k/rate seconds after the start.
+            const due = startedAt + (paced++ * 1000) / o.rate;
+            if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+          }
           p.sentAt = Date.now();
           await post(p);
           if (p.duplicate) {
@@ -291,6 +300,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     if (calls - calls0 > runCalls) throw new Error('the bridge made calls the simulators did not see');
     return {
       events: plan.length,
+      targetRate: o.rate,
       conversations: o.conversations,
       zendeskToChatwoot: z2c,
       chatwootToZendesk: c2z,

@@ -1,6 +1,7 @@
 // `npm run bench`: measures throughput, latency, cost per message and exactness under a bounded load on the
 // local bridge, and cold start per function; prints tables and writes bench-results/bench.json.
 // Options: --events N (2000) --conversations N (200) --duplicates 0.1 --faults 0.05 --concurrency N (20)
+//          --rate N (target events/s, 100; 0 = as fast as acknowledgements allow, i.e. saturation)
 //          --runs N (cold-start processes per function, 15) --skip-load --skip-coldstart --out DIR
 import './bench-env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ if (!args.includes('--skip-load')) {
     duplicateShare: opt('duplicates', 0.1),
     faultShare: opt('faults', 0.05),
     concurrency: opt('concurrency', 20),
+    rate: opt('rate', 100),
     progress,
   });
   report.load = load;
@@ -46,7 +48,10 @@ if (!args.includes('--skip-load')) {
         `${load.zendeskToChatwoot} Zendesk→Chatwoot, ${load.chatwootToZendesk} Chatwoot→Zendesk`,
       ],
       ['duplicates sent / faults injected', `${load.duplicatesSent} / ${load.faultsInjected} (429 and 503)`],
-      ['throughput', `${load.eventsPerSecond} events/s (${round(load.durationMs / 1000, 1)} s)`],
+      [
+        'throughput',
+        `${load.eventsPerSecond} events/s (${round(load.durationMs / 1000, 1)} s; offered ${load.targetRate > 0 ? `${load.targetRate}/s` : 'as fast as acknowledged'})`,
+      ],
       [
         'end-to-end p50 / p95 / p99',
         `${load.endToEndMs.p50} / ${load.endToEndMs.p95} / ${load.endToEndMs.p99} ms`,
