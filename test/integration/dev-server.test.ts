@@ -6,22 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const PLATFORM_VARS = [
-  'ZENDESK_BASE_URL',
-  'ZENDESK_EMAIL',
-  'ZENDESK_API_TOKEN',
-  'ZENDESK_WEBHOOK_SECRET',
-  'CHATWOOT_BASE_URL',
-  'CHATWOOT_ACCOUNT_ID',
-  'CHATWOOT_INBOX_ID',
-  'CHATWOOT_API_TOKEN',
-  'CHATWOOT_WEBHOOK_SECRET',
-];
+import { PLATFORM_KEYS } from '../../shared/config.ts';
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of [...PLATFORM_VARS, 'DYNAMODB_ENDPOINT']) delete env[k];
+  for (const k of [...PLATFORM_KEYS, 'DYNAMODB_ENDPOINT']) delete env[k];
   return { ...env, ...extra };
 }
 

@@ -67,6 +67,26 @@ async function postSigned(platform: 'zendesk' | 'chatwoot', body: unknown): Prom
   return fetch(`${h.bridge.url}/webhooks/${platform}`, { method: 'POST', headers, body: raw });
 }
 
+/** The event a customer's comment becomes, built directly to hand it to workers past the queue. */
+function customerCommentEvent(
+  ticketId: number,
+  customerId: number,
+  comment: { id: number; body: string },
+): SyncEvent {
+  return {
+    kind: 'zendesk.comment',
+    via: 'reconcile',
+    eventKey: `zd:comment:${comment.id}`,
+    ticketId: String(ticketId),
+    commentId: String(comment.id),
+    body: comment.body,
+    public: true,
+    author: { id: String(customerId), isStaff: false },
+    requester: { id: String(customerId) },
+    receivedAt: Date.now(),
+  };
+}
+
 function sqsEventFor(e: SyncEvent, n: number): SQSEvent {
   const m = toOutbound(e);
   return {
@@ -247,18 +267,7 @@ describe('exactly once', () => {
     h.zendesk.setWebhookUrl(undefined);
     const comment = h.zendesk.customerComment(ticket.id, 'raced three ways');
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
-    const event: SyncEvent = {
-      kind: 'zendesk.comment',
-      via: 'reconcile',
-      eventKey: `zd:comment:${comment.id}`,
-      ticketId: String(ticket.id),
-      commentId: String(comment.id),
-      body: comment.body,
-      public: true,
-      author: { id: String(comment.author_id), isStaff: false },
-      requester: { id: String(ticket.requester_id) },
-      receivedAt: Date.now(),
-    };
+    const event = customerCommentEvent(ticket.id, ticket.requester_id, comment);
     const results = await Promise.all([1, 2, 3].map((n) => worker(sqsEventFor(event, n))));
     // A loser either saw the finished claim (success) or asked for a redelivery; redeliver those.
     for (const [n, r] of results.entries()) {
@@ -280,20 +289,7 @@ describe('exactly once', () => {
     const second = h.zendesk.customerComment(ticket.id, 'second of two');
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
     const [first] = h.zendesk.comments(ticket.id);
-    const events = [first!, second].map(
-      (c): SyncEvent => ({
-        kind: 'zendesk.comment',
-        via: 'reconcile',
-        eventKey: `zd:comment:${c.id}`,
-        ticketId: String(ticket.id),
-        commentId: String(c.id),
-        body: c.body,
-        public: true,
-        author: { id: String(customer.id), isStaff: false },
-        requester: { id: String(customer.id) },
-        receivedAt: Date.now(),
-      }),
-    );
+    const events = [first!, second].map((c) => customerCommentEvent(ticket.id, customer.id, c));
     // Two workers at once, as two containers would (the FIFO queue alone would have serialised them).
     const results = await Promise.all(events.map((e, n) => worker(sqsEventFor(e, n))));
     expect(results.every((r) => r.batchItemFailures.length === 0)).toBe(true);
