@@ -14,6 +14,18 @@ import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from 
 /** Largest webhook body accepted (bytes). Real comment webhooks are a few KB; attachments arrive as URLs. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * Deepest JSON nesting accepted. Real payloads nest about 6 levels; a body of 256 KB can nest 100,000 deep,
+ * which JSON.parse survives but JSON.stringify (when the event is enqueued) does not: refuse it as bad input.
+ */
+export const MAX_BODY_DEPTH = 64;
+
+/** Header values are the sender's text: only id-shaped ones reach logs and events (no injection, no secrets). */
+const ID_SHAPED = /^[A-Za-z0-9._:-]{1,100}$/;
+
+// Decoding must fail on invalid UTF-8 (a 400), not silently replace bytes the signature covered.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export type Platform = 'zendesk' | 'chatwoot';
 
 export interface IngressDeps {
@@ -35,6 +47,23 @@ function reject(platform: Platform, statusCode: number, error: string, message: 
   logger.warn('rejected', { platform, statusCode, reason: error, ...ids });
   return json(statusCode, { error, message });
 }
+
+/** The deepest nesting of a parsed JSON value, walked without recursion; stops counting past `limit`. */
+export function jsonDepth(value: unknown, limit = MAX_BODY_DEPTH): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Keeps a sender-chosen label (an event type) printable and short before it goes into a response or a log. */
+const label = (s: string): string => s.replace(/[^\w.:-]/g, '?').slice(0, 100);
 
 function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const h = event.headers ?? {};
@@ -63,24 +92,35 @@ export async function handleWebhook(
   try {
     deps = await loadDeps();
   } catch (err) {
+    // ConfigError problems name variables, never values; other errors are logged by name only.
     const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
-    logger.error('configuration invalid', { platform, problems });
+    logger.error('configuration invalid', {
+      platform,
+      problems,
+      error: err instanceof Error ? err.name : 'unknown',
+    });
     return json(500, {
       error: 'server_misconfigured',
       message: 'the bridge is not configured; see its logs',
     });
   }
 
-  const deliveryId =
+  const deliveryHeader =
     platform === 'chatwoot'
       ? header(event, 'x-chatwoot-delivery')
       : header(event, 'x-zendesk-webhook-invocation-id');
-  const ids = { deliveryId: deliveryId?.slice(0, 100) };
+  const deliveryId = deliveryHeader && ID_SHAPED.test(deliveryHeader) ? deliveryHeader : undefined;
+  const ids = { deliveryId };
   const auth = authenticate(platform, event, body, deps);
   if (auth !== 'ok') return reject(platform, 401, 'unauthorized', auth, ids);
 
   if (body.length === 0) return reject(platform, 400, 'invalid_body', 'body is empty', ids);
-  const text = body.toString('utf8');
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return reject(platform, 400, 'invalid_body', 'body is not valid UTF-8', ids);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -88,6 +128,9 @@ export async function handleWebhook(
     // Trigger bodies render placeholders without JSON escaping; read those leniently before refusing.
     parsed = platform === 'zendesk' ? parseLenientTriggerJson(text) : undefined;
     if (parsed === undefined) return reject(platform, 400, 'invalid_json', 'body is not valid JSON', ids);
+  }
+  if (jsonDepth(parsed) > MAX_BODY_DEPTH) {
+    return reject(platform, 400, 'invalid_body', `body nests deeper than ${MAX_BODY_DEPTH} levels`, ids);
   }
 
   const now = deps.now();
@@ -97,9 +140,10 @@ export async function handleWebhook(
       : parseChatwootWebhook(parsed, now, deliveryId);
   if (result.kind === 'invalid') return reject(platform, 400, 'invalid_body', result.message, ids);
   if (result.kind === 'ignore') {
+    const reason = label(result.reason);
     count('IgnoredWebhooks');
-    logger.info('ignored', { platform, reason: result.reason, ...ids });
-    return json(200, { status: 'ignored', reason: result.reason });
+    logger.info('ignored', { platform, reason, ...ids });
+    return json(200, { status: 'ignored', reason });
   }
 
   const e = result.event;

@@ -1,0 +1,147 @@
+// Builds webhook deliveries as API Gateway hands them to the ingress (payload 2.0), signed like each platform
+// signs them, plus a recording fake queue and a capture of everything the process writes to stdout/stderr.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { BridgeConfig } from '../../shared/config.ts';
+import type { IngressDeps, Platform } from '../../shared/http/ingress.ts';
+import { chatwootSignature, zendeskSignature } from '../../shared/http/signature.ts';
+import type { EventQueue, OutboundMessage } from '../../shared/queue/types.ts';
+
+export interface Delivery {
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  /** Send the body base64-encoded, as API Gateway does for binary or when the local server forwards it. */
+  base64?: boolean;
+}
+
+export function apiEvent(platform: Platform, d: Delivery): APIGatewayProxyEventV2 {
+  const raw = d.body === undefined ? undefined : Buffer.isBuffer(d.body) ? d.body : Buffer.from(d.body);
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: `POST /webhooks/${platform}`,
+    rawPath: `/webhooks/${platform}`,
+    rawQueryString: new URLSearchParams(d.query ?? {}).toString(),
+    headers: { 'content-type': 'application/json', ...d.headers },
+    queryStringParameters: d.query,
+    requestContext: {
+      accountId: 'test',
+      apiId: 'test',
+      domainName: 'test',
+      domainPrefix: 'test',
+      http: {
+        method: 'POST',
+        path: `/webhooks/${platform}`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'test',
+      },
+      requestId: `req-${now}`,
+      routeKey: `POST /webhooks/${platform}`,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    body: raw === undefined ? undefined : d.base64 ? raw.toString('base64') : raw.toString('utf8'),
+    isBase64Encoded: d.base64 ?? false,
+  };
+}
+
+/** The signature headers each platform would send for these exact bytes at time `at` (epoch ms). */
+export function signedHeaders(
+  platform: Platform,
+  secret: string,
+  raw: string | Buffer,
+  at: number,
+): Record<string, string> {
+  if (platform === 'zendesk') {
+    const ts = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      'x-zendesk-webhook-signature-timestamp': ts,
+      'x-zendesk-webhook-signature': zendeskSignature(secret, ts, raw),
+      'x-zendesk-webhook-invocation-id': String(at),
+    };
+  }
+  const ts = String(Math.floor(at / 1000));
+  return {
+    'x-chatwoot-timestamp': ts,
+    'x-chatwoot-signature': chatwootSignature(secret, ts, raw),
+    'x-chatwoot-delivery': crypto.randomUUID(),
+  };
+}
+
+/** A queue that records what was sent; `fail` makes the next sends throw (an SQS outage). */
+export class RecordingQueue implements EventQueue {
+  readonly sent: OutboundMessage[] = [];
+  fail = false;
+  async send(m: OutboundMessage): Promise<void> {
+    if (this.fail) throw new Error('queue unavailable');
+    this.sent.push(m);
+  }
+}
+
+/** Secrets and ids of a complete configuration for ingress tests; secrets are random per process. */
+export function testConfig(overrides: Partial<BridgeConfig> = {}): BridgeConfig {
+  const random = () => crypto.randomUUID().replaceAll('-', '');
+  return {
+    ZENDESK_BASE_URL: 'https://acme.zendesk.test',
+    ZENDESK_EMAIL: 'bridge@acme.example',
+    ZENDESK_API_TOKEN: random(),
+    ZENDESK_WEBHOOK_SECRET: [random()],
+    CHATWOOT_BASE_URL: 'https://chat.acme.test',
+    CHATWOOT_ACCOUNT_ID: 1,
+    CHATWOOT_INBOX_ID: 7,
+    CHATWOOT_API_TOKEN: random(),
+    CHATWOOT_WEBHOOK_SECRET: [random()],
+    LINKS_TABLE_NAME: 'links',
+    LEDGER_TABLE_NAME: 'ledger',
+    SYNC_INTERNAL_NOTES: true,
+    LEDGER_RETENTION_DAYS: 14,
+    ...overrides,
+  };
+}
+
+export function depsOf(config: BridgeConfig, queue: EventQueue, now: number): () => Promise<IngressDeps> {
+  return async () => ({ config, queue, now: () => now });
+}
+
+export interface LogCapture {
+  /** Every line written to stdout or stderr since `captureOutput()`. */
+  lines(): string[];
+  /** Restores the streams; `lines()` keeps working. */
+  stop(): void;
+}
+
+/**
+ * Captures what the process writes to stdout and stderr (Powertools Logger and Metrics write JSON lines there
+ * through their own Console). `echo: false` swallows the output so a fuzz run does not flood the terminal.
+ */
+export function captureOutput(o: { echo?: boolean } = {}): LogCapture {
+  const chunks: string[] = [];
+  const streams = [process.stdout, process.stderr] as const;
+  const originals = streams.map((s) => s.write);
+  streams.forEach((s, i) => {
+    const original = originals[i]!;
+    s.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      if (o.echo === false) {
+        const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        cb?.();
+        return true;
+      }
+      return (original as (...a: unknown[]) => boolean).call(s, chunk, ...rest);
+    }) as typeof s.write;
+  });
+  return {
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    stop: () => {
+      streams.forEach((s, i) => {
+        s.write = originals[i]!;
+      });
+    },
+  };
+}
