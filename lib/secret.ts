@@ -2,19 +2,13 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { PLATFORM_KEYS } from '../shared/config.ts';
 
-/** Keys of the secret's JSON object: the same names as the local environment variables. */
-export const SECRET_KEYS = [
-  'ZENDESK_BASE_URL',
-  'ZENDESK_EMAIL',
-  'ZENDESK_API_TOKEN',
-  'ZENDESK_WEBHOOK_SECRET',
-  'CHATWOOT_BASE_URL',
-  'CHATWOOT_ACCOUNT_ID',
-  'CHATWOOT_INBOX_ID',
-  'CHATWOOT_API_TOKEN',
-  'CHATWOOT_WEBHOOK_SECRET',
-] as const;
+/**
+ * Keys of the secret's JSON object: the same names as the local environment variables, taken from the
+ * configuration schema the functions parse it with, so the two cannot drift apart.
+ */
+export const SECRET_KEYS = PLATFORM_KEYS;
 
 /** Key of the random value Secrets Manager must generate; the ops command replaces the whole object. */
 export const SECRET_PLACEHOLDER_KEY = 'PLACEHOLDER';
