@@ -5,6 +5,7 @@ export class RetryableError extends Error {
   constructor(
     message: string,
     readonly reason: string,
+    /** When the platform said to come back (Retry-After); the worker delays the redelivery to then. */
     readonly retryAfterMs?: number,
   ) {
     super(message);
@@ -27,6 +28,7 @@ export class PermanentError extends Error {
 export class UpstreamError extends Error {
   constructor(
     readonly platform: 'zendesk' | 'chatwoot',
+    /** `<method> <path with ids replaced>`, e.g. `put tickets/:id`. */
     readonly operation: string,
     readonly status: number,
     readonly retryAfterMs?: number,
@@ -39,6 +41,18 @@ export class UpstreamError extends Error {
   }
 }
 
+/** No HTTP answer at all (reset, refused, DNS): the message names the operation and the code, never a URL. */
+export class NetworkError extends Error {
+  constructor(
+    readonly platform: 'zendesk' | 'chatwoot',
+    readonly operation: string,
+    readonly code: string,
+  ) {
+    super(`${platform} ${operation} network error: ${code}`);
+    this.name = 'NetworkError';
+  }
+}
+
 export function isRetryable(err: unknown): boolean {
   if (err instanceof PermanentError) return false;
   if (err instanceof UpstreamError) return err.retryable;
@@ -46,9 +60,24 @@ export function isRetryable(err: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether a failed call may nevertheless have been applied: a write (POST/PUT/PATCH/DELETE) that got a 5xx, a
+ * timeout or no answer. Such a failure marks the claim so the retry first looks for the write on the platform.
+ * 429 and 4xx prove nothing was applied. Errors that are not HTTP errors (our bugs) count as uncertain.
+ */
+export function mayHaveBeenApplied(err: unknown): boolean {
+  if (err instanceof UpstreamError) {
+    if (err.operation.startsWith('get ')) return false;
+    return err.status === 408 || (err.status >= 500 && err.status !== 503);
+  }
+  if (err instanceof NetworkError) return !err.operation.startsWith('get ') && err.code !== 'ECONNREFUSED';
+  return !(err instanceof RetryableError || err instanceof PermanentError);
+}
+
 export function errorReason(err: unknown): string {
   if (err instanceof RetryableError || err instanceof PermanentError) return err.reason;
   if (err instanceof UpstreamError) return `${err.platform}-${err.operation}-http-${err.status}`;
+  if (err instanceof NetworkError) return `${err.platform}-${err.operation}-network-${err.code}`;
   if (err instanceof Error) return err.name;
   return 'unknown';
 }

@@ -1,7 +1,7 @@
 // One configured HTTP client per platform: per-call timeout, bounded retries with backoff and jitter,
 // Retry-After honoured, and every failure turned into an UpstreamError that never carries a body or a secret.
-import ky, { HTTPError, type KyInstance, type Options, TimeoutError } from 'ky';
-import { UpstreamError } from '../errors.ts';
+import ky, { HTTPError, type KyInstance, type Options, type RetryOptions, TimeoutError } from 'ky';
+import { NetworkError, UpstreamError } from '../errors.ts';
 import { recordDownstreamCall } from '../observability.ts';
 
 export interface ApiClientOptions {
@@ -11,7 +11,9 @@ export interface ApiClientOptions {
   headers: Record<string, string>;
   /** Per-attempt timeout; keep well under the worker's Lambda timeout. */
   timeoutMs?: number;
-  /** In-process retries for answers that prove the request was not applied (429, 503). */
+  /** Budget for one call with all its in-process retries and waits; under the worker's 30 s timeout. */
+  totalTimeoutMs?: number;
+  /** In-process retries (see `retryPolicy` for which failures qualify). */
   retryLimit?: number;
   /** Upper bound for a server-requested wait before giving the message back to the queue instead. */
   maxRetryAfterMs?: number;
@@ -33,22 +35,71 @@ export interface ApiClient {
   raw: KyInstance;
 }
 
+/** Per attempt: a slow platform answers within seconds or not at all; the worker's timeout is 30 s. */
+export const DEFAULT_TIMEOUT_MS = 8_000;
+export const DEFAULT_TOTAL_TIMEOUT_MS = 20_000;
+/** Longest server-requested wait spent in-process; longer ones go back to the queue (see the worker). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 5_000;
+
+/**
+ * Which failures are retried in-process, with exponential backoff and full jitter:
+ * - reads (GET): network errors, timeouts, 408, 429, 5xx — repeating a read is harmless;
+ * - writes (POST/PUT): only answers that prove nothing was applied: 429, 503, and a refused connection. A 5xx,
+ *   a timeout or a reset after a write may have created the comment, so that failure goes back to SQS, and the
+ *   redelivery first looks for the write on the platform (shared/sync/replay-guard.ts) instead of repeating it.
+ * Retry-After (Zendesk) is honoured; Chatwoot's 429 carries none and gets the exponential backoff. A wait longer
+ * than `maxRetryAfterMs` (Zendesk's per-ticket limit asks for minutes) is not spent here: the error carries it
+ * and the worker delays the message's redelivery by that much.
+ */
+export function retryPolicy(method: string, o: Pick<ApiClientOptions, 'retryLimit' | 'maxRetryAfterMs'>) {
+  const read = method.toUpperCase() === 'GET';
+  const maxRetryAfter = o.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  const policy: RetryOptions = {
+    limit: o.retryLimit ?? 2,
+    methods: [method.toLowerCase() as 'get'],
+    statusCodes: read ? [408, 429, 500, 502, 503, 504] : [429, 503],
+    afterStatusCodes: [429, 503],
+    maxRetryAfter,
+    backoffLimit: 3_000,
+    jitter: true,
+    retryOnTimeout: read,
+    shouldRetry: ({ error }) => {
+      if (error instanceof HTTPError) {
+        const wait = retryAfterMs(error.response.headers);
+        return wait !== undefined && wait > maxRetryAfter ? false : undefined;
+      }
+      if (!read && !(error instanceof TimeoutError)) return networkCode(error) === 'ECONNREFUSED';
+      return undefined;
+    },
+  };
+  return policy;
+}
+
+function retryAfterMs(headers: Headers): number | undefined {
+  const raw = headers.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** The error code under a fetch failure (undici nests it in `cause`), e.g. ECONNRESET or UND_ERR_SOCKET. */
+function networkCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e instanceof Error; depth++, e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return 'unknown';
+}
+
 export function createApiClient(o: ApiClientOptions): ApiClient {
   const options: Options = {
     prefix: o.prefix,
     headers: o.headers,
-    timeout: o.timeoutMs ?? 8_000,
-    retry: {
-      limit: o.retryLimit ?? 2,
-      // Only answers that prove nothing was applied are retried in-process, for every method: a 5xx or a
-      // timeout after a POST/PUT may have created the comment, so those go back to SQS and the idempotent path.
-      methods: ['get', 'put', 'post', 'patch', 'delete'],
-      statusCodes: [429, 503],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: o.maxRetryAfterMs ?? 10_000,
-      backoffLimit: 5_000,
-      jitter: true,
-    },
+    timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    totalTimeout: o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS,
     hooks: {
       beforeRequest: [
         ({ request }) => {
@@ -76,7 +127,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
       const started = performance.now();
       let status = 0;
       try {
-        const res = await raw(path.replace(/^\//, ''), { method, ...init });
+        const res = await raw(path.replace(/^\//, ''), { method, retry: retryPolicy(method, o), ...init });
         status = res.status;
         const text = await res.text();
         return (text ? JSON.parse(text) : {}) as T;
@@ -93,19 +144,9 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
 
 function toUpstreamError(platform: 'zendesk' | 'chatwoot', operation: string, err: unknown): Error {
   if (err instanceof HTTPError) {
-    const retryAfter = Number(err.response.headers.get('retry-after'));
-    return new UpstreamError(
-      platform,
-      operation,
-      err.response.status,
-      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    );
+    return new UpstreamError(platform, operation, err.response.status, retryAfterMs(err.response.headers));
   }
   if (err instanceof TimeoutError) return new UpstreamError(platform, operation, 504);
-  // Network errors: the message names host and code only (no credentials are in URLs).
-  const e = new Error(
-    `${platform} ${operation} network error: ${err instanceof Error ? err.message : 'unknown'}`,
-  );
-  e.name = 'NetworkError';
-  return e;
+  // Network errors: only the code (e.g. ECONNRESET) is kept; messages may name hosts.
+  return new NetworkError(platform, operation, networkCode(err));
 }
