@@ -94,6 +94,7 @@ export async function handleWebhook(
   } catch (err) {
     // ConfigError problems name variables, never values; other errors are logged by name only.
     const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
+    count('ServerMisconfigured');
     logger.error('configuration invalid', {
       platform,
       problems,
@@ -157,6 +158,7 @@ export async function handleWebhook(
     await deps.queue.send(toOutbound(e));
   } catch (err) {
     // Our outage: a 5xx tells the sender (Zendesk) to retry; nothing was enqueued.
+    count('EnqueueFailures');
     logger.error('enqueue failed', {
       platform,
       ...eventIds(e),

@@ -26,7 +26,8 @@ export function webhookHandler(platform: Platform) {
       };
     } finally {
       logger.removeKeys(['platform', 'apiRequestId']);
-      metrics.publishStoredMetrics();
+      // Publishing nothing would print a plain-text warning into an otherwise all-JSON log stream.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

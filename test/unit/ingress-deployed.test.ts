@@ -1,0 +1,165 @@
+// The deployed webhook Lambdas with Secrets Manager and SQS mocked: a secret that lets unsigned Chatwoot calls in
+// makes both functions refuse (500, the variable named in the log); a rotated secret reaches warm containers
+// within the cache TTL.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
+import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
+import type { Platform } from '../../shared/http/ingress.ts';
+import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/runtime.ts';
+import { fixture } from '../helpers/fixtures.ts';
+import { apiEvent, captureOutput, type LogCapture, signedHeaders } from '../helpers/webhooks.ts';
+
+const secretsManager = mockClient(SecretsManagerClient);
+const sqs = mockClient(SQSClient);
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bridge-AbCdEf';
+
+const complete = {
+  ZENDESK_BASE_URL: 'https://acme.zendesk.com',
+  ZENDESK_EMAIL: 'bridge@acme.example',
+  ZENDESK_API_TOKEN: 'zd-api-token-4f1c9e',
+  ZENDESK_WEBHOOK_SECRET: 'zd-webhook-secret-7a2b',
+  CHATWOOT_BASE_URL: 'https://chat.acme.example',
+  CHATWOOT_ACCOUNT_ID: '1',
+  CHATWOOT_INBOX_ID: '7',
+  CHATWOOT_API_TOKEN: 'cw-api-token-9d3e',
+  CHATWOOT_WEBHOOK_SECRET: 'cw-webhook-secret-5c8f',
+};
+const { CHATWOOT_WEBHOOK_SECRET: _omitted, ...unsignedChatwoot } = complete;
+
+const handlers = { zendesk: zendeskHandler, chatwoot: chatwootHandler } as const;
+const bodies = {
+  zendesk: JSON.stringify(fixture('zendesk', 'ticket.comment_added-end-user-public.json')),
+  chatwoot: JSON.stringify(fixture('chatwoot', 'message_created-outgoing-agent-reply.json')),
+};
+
+function useSecret(value: Record<string, string>): void {
+  secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(value) });
+}
+
+async function call(platform: Platform, headers: Record<string, string> = {}) {
+  const res = await handlers[platform](apiEvent(platform, { body: bodies[platform], headers }));
+  return { status: res.statusCode, body: JSON.parse(res.body ?? '') as Record<string, unknown> };
+}
+
+const signedBy = (platform: Platform, secret: string) =>
+  signedHeaders(platform, secret, bodies[platform], Date.now());
+
+let logs: LogCapture;
+let clock = Date.now();
+const saved = { SECRET_ARN: process.env.SECRET_ARN, QUEUE_URL: process.env.QUEUE_URL };
+
+beforeAll(() => {
+  configureLocalRuntime(undefined);
+  process.env.SECRET_ARN = SECRET_ARN;
+  process.env.QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/bridge.fifo';
+  logs = captureOutput({ echo: false });
+});
+afterAll(() => {
+  logs.stop();
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  // Each test starts past the previous one's cache lifetime, as a cold container would.
+  clock += SECRET_TTL_MS * 10;
+  vi.setSystemTime(clock);
+  secretsManager.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('deployed configuration strictness', () => {
+  it('with neither Chatwoot secret nor URL token, both functions refuse with 500 and name the variable in the log', async () => {
+    useSecret(unsignedChatwoot);
+    const start = logs.lines().length;
+    for (const platform of ['chatwoot', 'zendesk'] as const) {
+      // Unsigned, and signed with the secret the operator forgot to store: neither gets through.
+      for (const headers of [{}, signedBy(platform, complete.CHATWOOT_WEBHOOK_SECRET)]) {
+        expect(await call(platform, headers)).toEqual({
+          status: 500,
+          body: { error: 'server_misconfigured', message: expect.any(String) },
+        });
+      }
+    }
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    const lines = logs.lines().slice(start).join('\n');
+    const errors = logs
+      .lines()
+      .slice(start)
+      .map((l) => JSON.parse(l) as { message?: string; problems?: string[] })
+      .filter((l) => l.message === 'configuration invalid');
+    expect(errors).toHaveLength(4);
+    expect(errors[0]!.problems!.join(' ')).toMatch(/CHATWOOT_WEBHOOK_SECRET is required/);
+    for (const value of Object.values(complete)) {
+      if (value.length > 8) expect(lines).not.toContain(value);
+    }
+  });
+
+  it('a secret that is not JSON, or cannot be read, is refused the same way without echoing it', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'not-json-secret-3e9a' });
+    const start = logs.lines().length;
+    expect((await call('zendesk')).status).toBe(500);
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    expect((await call('chatwoot')).status).toBe(500);
+    const lines = logs.lines().slice(start);
+    expect(lines.join('\n')).toMatch(/SECRET_ARN: the secret is not a JSON object/);
+    expect(lines.join('\n')).toMatch(/AccessDeniedException/);
+    expect(lines.join('\n')).not.toContain('not-json-secret-3e9a');
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('with only the URL token, accepts a Chatwoot call carrying it and refuses one without', async () => {
+    const token = 'Zx9'.repeat(14);
+    useSecret({ ...unsignedChatwoot, CHATWOOT_WEBHOOK_URL_TOKEN: token });
+    const withToken = await chatwootHandler({
+      ...apiEvent('chatwoot', { body: bodies.chatwoot, query: { token } }),
+    });
+    expect(withToken.statusCode).toBe(202);
+    expect((await call('chatwoot')).status).toBe(401);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('a complete secret: signed calls are queued to SQS, unsigned ones get 401', async () => {
+    useSecret(complete);
+    expect((await call('zendesk', signedBy('zendesk', complete.ZENDESK_WEBHOOK_SECRET))).status).toBe(202);
+    expect((await call('chatwoot', signedBy('chatwoot', complete.CHATWOOT_WEBHOOK_SECRET))).status).toBe(202);
+    expect((await call('chatwoot')).status).toBe(401);
+    expect((await call('zendesk')).status).toBe(401);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(2);
+  });
+});
+
+describe('secret rotation', () => {
+  it('current,previous in the secret: both verify; a new secret reaches a warm container after the cache TTL', async () => {
+    const old = complete.ZENDESK_WEBHOOK_SECRET;
+    const next = 'zd-webhook-secret-NEXT-1b7d';
+    useSecret(complete);
+    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(202);
+
+    // Step 1: the operator stores "next,old"; until the cache expires the container still knows only the old one.
+    useSecret({ ...complete, ZENDESK_WEBHOOK_SECRET: `${next},${old}` });
+    vi.setSystemTime(Date.now() + SECRET_TTL_MS - 1000);
+    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(401);
+    vi.setSystemTime(Date.now() + 2000);
+    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
+    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(202);
+
+    // Step 3: the old one is removed once the platform signs with the new one.
+    useSecret({ ...complete, ZENDESK_WEBHOOK_SECRET: next });
+    vi.setSystemTime(Date.now() + SECRET_TTL_MS + 1000);
+    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(401);
+    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(4);
+  });
+});
