@@ -2,15 +2,42 @@
 // Every item expires (DynamoDB TTL), and expiry is also checked in code because TTL deletion can lag 48 h.
 import { randomUUID } from 'node:crypto';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
 
-export type ClaimResult = { state: 'claimed'; token: string } | { state: 'done' } | { state: 'busy' };
+export type ClaimResult =
+  | {
+      state: 'claimed';
+      token: string;
+      /**
+       * An earlier attempt held this claim and did not finish cleanly: it crashed (lease ran out) or failed after
+       * a write that may have been applied. The flow must look for that write before repeating it.
+       */
+      resumed: boolean;
+    }
+  | { state: 'done' }
+  | { state: 'busy' };
+
+/**
+ * Activity marks: which tickets had synced traffic recently, so reconciliation knows which links to walk without
+ * scanning. One item per 10-minute bucket holds a string set of ticket ids.
+ */
+export const ACTIVITY_BUCKET_MS = 10 * 60 * 1000;
+/**
+ * A container marks a ticket at most once per this interval: at most one extra DynamoDB write per link per
+ * 5 minutes per container, however busy the conversation (steady state stays at two requests per message).
+ */
+export const ACTIVITY_MARK_INTERVAL_MS = 5 * 60 * 1000;
+/** How long an activity bucket is kept: the longest reconciliation look-back allowed. */
+export const ACTIVITY_KEEP_MS = 24 * 3600 * 1000;
 
 export interface LedgerOptions {
   tableName: string;
@@ -23,6 +50,7 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export class Ledger {
   private readonly now: () => number;
+  private readonly marked = new Map<string, number>();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -52,7 +80,7 @@ export class Ledger {
     const now = this.now();
     const token = randomUUID();
     try {
-      await this.db.send(
+      const res = await this.db.send(
         new PutCommand({
           TableName: this.o.tableName,
           Item: {
@@ -66,9 +94,14 @@ export class Ledger {
             'attribute_not_exists(pk) OR expiresAt < :nowS OR (#s = :pending AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: { ':nowS': seconds(now), ':now': now, ':pending': 'pending' },
+          // Same request, no extra cost: the item it replaced tells whether an earlier attempt was cut short.
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return { state: 'claimed', token };
+      const old = res.Attributes;
+      const resumed =
+        old?.status === 'pending' && !(typeof old.expiresAt === 'number' && old.expiresAt < seconds(now));
+      return { state: 'claimed', token, resumed };
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       // Rare path (a duplicate or a concurrent delivery): read why the claim was refused.
@@ -105,6 +138,34 @@ export class Ledger {
     return this.deleteIfOwned(`evt#${eventKey}`, token);
   }
 
+  /**
+   * Gives a claim back after a failure that may have left a write applied (a 5xx or timeout after a POST/PUT):
+   * the claim stays `pending` with an expired lease, so the next claim takes it at once and sees `resumed`.
+   */
+  async releaseUncertain(eventKey: string, token: string): Promise<void> {
+    const now = this.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.o.tableName,
+          Item: {
+            pk: `evt#${eventKey}`,
+            status: 'pending',
+            token: 'released',
+            leaseUntil: 0,
+            uncertainAt: now,
+            expiresAt: seconds(now + this.o.retentionMs),
+          },
+          ConditionExpression: '#t = :t',
+          ExpressionAttributeNames: { '#t': 'token' },
+          ExpressionAttributeValues: { ':t': token },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+  }
+
   private async deleteIfOwned(pk: string, token: string): Promise<void> {
     try {
       await this.db.send(
@@ -129,6 +190,65 @@ export class Ledger {
 
   async recordOwnWrite(id: string): Promise<void> {
     await this.put(`own#${id}`, { writtenAt: this.now() }, this.o.retentionMs);
+  }
+
+  /**
+   * Notes that a ticket's link had traffic, at most once per ticket per ACTIVITY_MARK_INTERVAL_MS in this
+   * container. Kept for ACTIVITY_KEEP_MS, the longest reconciliation look-back.
+   */
+  async markActive(ticketId: string): Promise<void> {
+    const now = this.now();
+    const last = this.marked.get(ticketId);
+    if (last !== undefined && now - last < ACTIVITY_MARK_INTERVAL_MS) return;
+    this.marked.set(ticketId, now);
+    const bucket = Math.floor(now / ACTIVITY_BUCKET_MS) * ACTIVITY_BUCKET_MS;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.o.tableName,
+        Key: { pk: `act#${bucket}` },
+        UpdateExpression: 'ADD tickets :t SET expiresAt = :e',
+        ExpressionAttributeValues: {
+          ':t': new Set([ticketId]),
+          ':e': seconds(bucket + ACTIVITY_BUCKET_MS + ACTIVITY_KEEP_MS),
+        },
+      }),
+    );
+  }
+
+  /** Tickets marked active since `sinceMs` (whole buckets, so a little earlier too). */
+  async activeTickets(sinceMs: number): Promise<string[]> {
+    const first = Math.floor(sinceMs / ACTIVITY_BUCKET_MS) * ACTIVITY_BUCKET_MS;
+    const pks: string[] = [];
+    for (let b = first; b <= this.now(); b += ACTIVITY_BUCKET_MS) pks.push(`act#${b}`);
+    const items = await this.getMany(pks);
+    const tickets = new Set<string>();
+    for (const item of items.values()) {
+      if (item.tickets instanceof Set) for (const t of item.tickets) tickets.add(String(t));
+    }
+    return [...tickets];
+  }
+
+  /** Reads many items (BatchGetItem, 100 keys a request), unexpired ones only, keyed by pk. */
+  async getMany(pks: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    const unique = [...new Set(pks)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((pk) => ({ pk }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 5) throw new Error('ledger batch read left unprocessed keys');
+        const res: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.o.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of res.Responses?.[this.o.tableName] ?? []) {
+          if (typeof item.expiresAt === 'number' && item.expiresAt < seconds(this.now())) continue;
+          found.set(String(item.pk), item);
+        }
+        keys = res.UnprocessedKeys?.[this.o.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   /** Reads an item, treating one whose expiry has passed as absent. */

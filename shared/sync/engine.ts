@@ -1,11 +1,12 @@
 // The worker's per-event pipeline: loop guard → idempotency claim → the one flow → ledger.
 // Every decision is one log line with ids only.
-import { RetryableError } from '../errors.ts';
+import { mayHaveBeenApplied, RetryableError } from '../errors.ts';
 import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import { eventIds, type SyncEvent } from './events.ts';
 import { screen } from './guard.ts';
+import { guardReplays } from './replay-guard.ts';
 import { screenZendeskEcho, syncZendeskComment } from './zendesk-to-chatwoot.ts';
 
 /**
@@ -34,13 +35,22 @@ export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOu
     throw new RetryableError(`event ${e.eventKey} is being processed by another worker`, 'claimed-elsewhere');
   }
 
+  // An earlier attempt crashed or failed after a write that may have landed: look before writing again.
+  const flowDeps = claim.resumed ? guardReplays(deps, e.occurredAt ?? e.receivedAt) : deps;
+  if (claim.resumed) deps.logger.info('resuming an interrupted attempt', ids);
   let outcome: SyncOutcome;
   try {
     outcome =
-      e.kind === 'zendesk.comment' ? await syncZendeskComment(e, deps) : await syncChatwootMessage(e, deps);
+      e.kind === 'zendesk.comment'
+        ? await syncZendeskComment(e, flowDeps)
+        : await syncChatwootMessage(e, flowDeps);
   } catch (err) {
-    // Give the claim back so the redelivery (or a redrive from the DLQ) can take it at once.
-    await deps.ledger.release(e.eventKey, claim.token).catch(() => undefined);
+    // Give the claim back so the redelivery (or a redrive from the DLQ) can take it at once; after a write that
+    // may have been applied, keep it marked so that attempt runs through the replay guard.
+    const giveBack = mayHaveBeenApplied(err)
+      ? deps.ledger.releaseUncertain(e.eventKey, claim.token)
+      : deps.ledger.release(e.eventKey, claim.token);
+    await giveBack.catch(() => undefined);
     throw err;
   }
   await deps.ledger.complete(
@@ -49,6 +59,7 @@ export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOu
     outcome.status === 'synced' ? outcome.action : `skipped:${outcome.reason}`,
   );
   if (outcome.status === 'synced') {
+    await markActive(e, outcome, deps);
     deps.logger.info('synced', {
       ...ids,
       ...outcome.ids,
@@ -59,4 +70,18 @@ export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOu
     deps.logger.info('skipped', { ...ids, reason: outcome.reason });
   }
   return outcome;
+}
+
+/** Tells reconciliation this link is live (throttled in the ledger); a failure here must not fail the sync. */
+async function markActive(e: SyncEvent, outcome: SyncOutcome, deps: SyncDeps): Promise<void> {
+  const ticketId =
+    (outcome.status === 'synced' ? outcome.ids.ticketId : undefined) ??
+    (e.kind === 'zendesk.comment' ? e.ticketId : undefined);
+  if (!ticketId) return;
+  await deps.ledger.markActive(ticketId).catch((err: unknown) => {
+    deps.logger.warn('activity mark failed', {
+      ticketId,
+      error: err instanceof Error ? err.name : 'unknown',
+    });
+  });
 }

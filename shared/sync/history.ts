@@ -1,0 +1,71 @@
+// Reads of a ticket's recent comments and a conversation's recent messages, oldest first: what the replay guard
+// and reconciliation compare with what the bridge has recorded. Only these paths read history; the steady state
+// never does.
+import type { ChatwootClient, ChatwootMessage } from '../chatwoot/client.ts';
+import type { ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
+
+/** Chatwoot pages: `after` gives up to 100 newer messages, `before` 20 older; bounded so a run cannot spin. */
+const MAX_PAGES = 10;
+
+/**
+ * The ticket's latest comments (one page: Zendesk's 100 newest), oldest first, only those with an id above
+ * `afterId` when given.
+ */
+export async function recentComments(
+  zendesk: ZendeskClient,
+  ticketId: string,
+  afterId?: number,
+): Promise<ZendeskComment[]> {
+  const res = await zendesk.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`, {
+    searchParams: { sort_order: 'desc' },
+  });
+  return res.comments.filter((c) => afterId === undefined || c.id > afterId).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * The conversation's messages oldest first: after `afterId` when given (paging forwards), otherwise the newest
+ * ones back to `sinceMs` (paging backwards).
+ */
+export async function recentMessages(
+  chatwoot: ChatwootClient,
+  conversationId: string,
+  o: { afterId?: number; sinceMs?: number },
+): Promise<ChatwootMessage[]> {
+  const page = async (searchParams: Record<string, string>) =>
+    (
+      await chatwoot.http.json<{ payload: ChatwootMessage[] }>(
+        'GET',
+        `conversations/${conversationId}/messages`,
+        { searchParams },
+      )
+    ).payload;
+  const all = new Map<number, ChatwootMessage>();
+  if (o.afterId !== undefined) {
+    let after = o.afterId;
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const batch = await page({ after: String(after) });
+      for (const m of batch) all.set(m.id, m);
+      if (batch.length < 100) break;
+      after = Math.max(...batch.map((m) => m.id));
+    }
+  } else {
+    let params: Record<string, string> = {};
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const batch = await page(params);
+      for (const m of batch) all.set(m.id, m);
+      if (batch.length === 0) break;
+      const oldest = batch.reduce((a, b) => (a.id < b.id ? a : b));
+      if (o.sinceMs === undefined || createdMs(oldest) < o.sinceMs) break;
+      params = { before: String(oldest.id) };
+    }
+  }
+  return [...all.values()].sort((a, b) => a.id - b.id);
+}
+
+/** Chatwoot's `created_at` is epoch seconds in the API (a string date in some payloads). */
+export function createdMs(m: { created_at?: number | string }): number {
+  const v = m.created_at;
+  if (typeof v === 'number') return v < 1e12 ? v * 1000 : v;
+  const parsed = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(parsed) ? 0 : parsed;
+}

@@ -1,0 +1,78 @@
+// The retry path of a write that may already have been applied: a redelivery after a 5xx, a timeout or a reset
+// following a POST/PUT, or after a crash between the API call and the ledger write. Before repeating the write
+// it looks for it on the platform; the steady state never comes here (one API call per message stays one).
+import type { ChatwootClient } from '../chatwoot/client.ts';
+import type { TicketUpdate, ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
+import type { SyncDeps } from './deps.ts';
+import { recentComments, recentMessages } from './history.ts';
+
+/** Clock skew allowed between the event's time and the platform's timestamp of the write it caused. */
+const SKEW_MS = 60_000;
+
+/**
+ * Dependencies whose two write calls first look for an earlier attempt's write:
+ * - Chatwoot: a message with the same `source_id` marker (exact: the marker names the Zendesk comment);
+ * - Zendesk: a comment by the bridge's own user, same visibility, same text, newer than the event, whose id is
+ *   not already recorded as the bridge's write for another event (so two identical replies stay two).
+ */
+export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
+  const chatwoot: ChatwootClient = Object.create(deps.chatwoot);
+  chatwoot.createMessage = async (conversationId, message, ...rest) => {
+    if (message.source_id) {
+      const messages = await recentMessages(deps.chatwoot, String(conversationId), {
+        sinceMs: sinceMs - SKEW_MS,
+      });
+      const earlier = messages.find((m) => m.source_id === message.source_id);
+      if (earlier) {
+        deps.logger.info('replay found the earlier write', { conversationId, messageId: earlier.id });
+        return earlier;
+      }
+    }
+    return deps.chatwoot.createMessage(conversationId, message, ...rest);
+  };
+
+  const zendesk: ZendeskClient = Object.create(deps.zendesk);
+  zendesk.updateTicket = async (ticketId, update) => {
+    const earlier = update.comment ? await findComment(deps, String(ticketId), update, sinceMs) : undefined;
+    if (earlier) {
+      deps.logger.info('replay found the earlier write', { ticketId, commentId: earlier.id });
+      return { ticket: await deps.zendesk.ticket(ticketId), commentId: earlier.id };
+    }
+    return deps.zendesk.updateTicket(ticketId, update);
+  };
+  return { ...deps, chatwoot, zendesk };
+}
+
+/** The bridge's comment on a ticket that carries this update's text, if an earlier attempt wrote it. */
+export async function findComment(
+  deps: SyncDeps,
+  ticketId: string,
+  update: TicketUpdate,
+  sinceMs: number,
+): Promise<ZendeskComment | undefined> {
+  const wanted = update.comment;
+  if (!wanted) return undefined;
+  const me = await deps.zendesk.currentUser();
+  const candidates = (await recentComments(deps.zendesk, ticketId)).filter(
+    (c) =>
+      c.author_id === me.id &&
+      c.public === wanted.public &&
+      (c.created_at === undefined || Date.parse(c.created_at) >= sinceMs - SKEW_MS) &&
+      sameText(c, wanted),
+  );
+  for (const c of candidates) {
+    if (!(await deps.ledger.isOwnWrite(`zd:comment:${c.id}`))) return c;
+  }
+  return undefined;
+}
+
+/** Zendesk renders html_body to body (and back): compare whitespace-normalised text without markup. */
+function sameText(c: ZendeskComment, wanted: NonNullable<TicketUpdate['comment']>): boolean {
+  const norm = (s: string | undefined) =>
+    (s ?? '')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+  const sent = norm(wanted.body ?? wanted.html_body);
+  return sent !== '' && (norm(c.body) === sent || norm(c.plain_body) === sent || norm(c.html_body) === sent);
+}
