@@ -60,6 +60,20 @@ export const RuntimeSchema = z.object({
   LEDGER_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-ledger'),
   /** Mirror Zendesk internal notes by agents into Chatwoot as private notes. */
   SYNC_INTERNAL_NOTES: z._default(bool, true),
+  /**
+   * Mirror public comments that agents write in Zendesk itself into Chatwoot as outgoing messages labelled with
+   * the author. Off by default: Zendesk already mails them to the customer, and teams answering in Chatwoot
+   * rarely answer in Zendesk too.
+   */
+  SYNC_AGENT_COMMENTS: z._default(bool, false),
+  /** Largest attachment copied between the platforms (bytes); larger ones leave a note in the conversation. */
+  ATTACHMENT_MAX_BYTES: z._default(positiveInt, 20 * 1024 * 1024),
+  /**
+   * Who authors a Chatwoot agent's comment in Zendesk. `agent`: the Zendesk agent with the same email, else the
+   * bridge's user; `agent-or-header`: the same, but a comment by the bridge's user starts with a line naming
+   * the Chatwoot agent; `header`: always the bridge's user with that line; `bridge`: always the bridge's user.
+   */
+  ZENDESK_AUTHORSHIP: z._default(z.enum(['agent', 'agent-or-header', 'header', 'bridge']), 'agent'),
   /** How long processed-event keys and own-write ids are kept (days); must outlive the reconciliation look-back. */
   LEDGER_RETENTION_DAYS: z._default(positiveInt, 14),
 });
