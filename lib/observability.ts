@@ -6,6 +6,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
   Metric,
   SingleValueWidget,
   TextWidget,
@@ -22,19 +23,57 @@ import type { SyncQueues } from './queue.ts';
 import type { BridgeTables } from './tables.ts';
 
 /**
- * Custom EMF metrics the functions publish (Powertools Metrics, namespace POWERTOOLS_METRICS_NAMESPACE).
- * Powertools adds the `service` dimension by default; the functions must not add other dimensions to these
- * metrics, or the alarms below (which match dimensions exactly) would not see them.
+ * Custom EMF metrics the functions publish (Powertools Metrics, namespace POWERTOOLS_METRICS_NAMESPACE; names from
+ * shared/observability.ts and its callers). Powertools adds the `service` dimension by default; the functions must
+ * not add other dimensions to these metrics, or the alarms below (which match dimensions exactly) would not see
+ * them. Per-reason and per-kind counts are separate metric names (`Skipped_<reason>`, `Synced_<action>` …) that
+ * the dashboard finds with SEARCH expressions, so a new reason shows up without a stack change.
  */
 export const CUSTOM_METRICS = [
   'SyncedMessages',
+  'Synced_ZendeskToChatwoot',
+  'Synced_ChatwootToZendesk',
   'SkippedEvents',
   'RejectedWebhooks',
+  'Retries',
   'DeadLettered',
   'EndToEndLagMs',
+  'SyncDurationMs',
+  'DownstreamLatencyMs_zendesk',
+  'DownstreamLatencyMs_chatwoot',
+  'DownstreamFailed_zendesk',
+  'DownstreamFailed_chatwoot',
   'ReconciledMissed',
 ] as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
+
+/**
+ * Correlation ids on the bridge's decision lines: `eventIds()` in shared/sync/events.ts, `sqsMessageId` from the
+ * worker, `apiRequestId` from the webhook handlers. Lambda adds `function_request_id` and `function_name` through
+ * Powertools' context. The saved queries below use exactly these names (test/integration/logs.test.ts checks that
+ * a real log stream has every one of them).
+ */
+export const CORRELATION_FIELDS = [
+  'eventKey',
+  'ticketId',
+  'commentId',
+  'conversationId',
+  'messageId',
+  'deliveryId',
+  'sqsMessageId',
+  'apiRequestId',
+] as const;
+/** Every bridge log field the saved queries show or filter on. */
+export const QUERY_FIELDS = [
+  ...CORRELATION_FIELDS,
+  'level',
+  'message',
+  'reason',
+  'platform',
+  'action',
+  'statusCode',
+] as const;
+const LAMBDA_FIELDS = ['function_name', 'function_request_id'];
 
 export function customMetric(metricName: CustomMetricName, statistic = 'Sum'): Metric {
   return new Metric({
@@ -44,6 +83,20 @@ export function customMetric(metricName: CustomMetricName, statistic = 'Sum'): M
     statistic,
     period: Duration.minutes(5),
   });
+}
+
+/**
+ * A graph of every metric of a family (`Skipped_echo`, `Skipped_duplicate` …), found when the dashboard renders by
+ * a SEARCH expression, so reasons added in code appear without a stack change.
+ */
+function family(title: string, prefix: string, width = 6): GraphWidget {
+  const search = new MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},service} service="${SERVICE_NAME}" MetricName=~"^${prefix}"', 'Sum', 300)`,
+    usingMetrics: {},
+    label: '',
+    period: Duration.minutes(5),
+  });
+  return new GraphWidget({ title, left: [search], width });
 }
 
 export interface ObservabilityProps {
@@ -75,7 +128,8 @@ export class Observability extends Construct {
       op: ComparisonOperator,
     ) => {
       const created = new Alarm(this, alarmId, {
-        alarmDescription: description,
+        // The notification e-mail carries the description: point straight at what to do.
+        alarmDescription: `${description} Runbook: RUNBOOK.md#${alarmId.toLowerCase()}`,
         metric,
         threshold,
         comparisonOperator: op,
@@ -157,7 +211,7 @@ export class Observability extends Construct {
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# Zendesk ⇄ Chatwoot bridge\nAlarms: ${this.alarms.map((a) => a.node.id).join(', ')}. Logs Insights: saved queries "bridge/…".`,
+        markdown: `# Zendesk ⇄ Chatwoot bridge\nAlarms: ${this.alarms.map((a) => a.node.id).join(', ')}. What each means and what to do: RUNBOOK.md. Logs Insights: saved queries "bridge/…".`,
         width: 24,
         height: 2,
       }),
@@ -242,32 +296,73 @@ export class Observability extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Synced / skipped / dead-lettered / reconciled',
+        title: 'Synced (total, per direction) / skipped / retried / dead-lettered / reconciled',
         left: [
           customMetric('SyncedMessages'),
+          customMetric('Synced_ZendeskToChatwoot'),
+          customMetric('Synced_ChatwootToZendesk'),
           customMetric('SkippedEvents'),
+          customMetric('Retries'),
           customMetric('DeadLettered'),
           customMetric('ReconciledMissed'),
         ],
         width: 12,
       }),
       new GraphWidget({
-        title: 'End-to-end lag (ms, p50 / p99)',
-        left: [customMetric('EndToEndLagMs', 'p50'), customMetric('EndToEndLagMs', 'p99')],
+        title: 'End-to-end lag (ms, p50 / p99) and sync duration (p99)',
+        left: [
+          customMetric('EndToEndLagMs', 'p50'),
+          customMetric('EndToEndLagMs', 'p99'),
+          customMetric('SyncDurationMs', 'p99'),
+        ],
         width: 12,
       }),
     );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Downstream latency per platform (ms, p50 / p99)',
+        left: (['zendesk', 'chatwoot'] as const).flatMap((p) => [
+          customMetric(`DownstreamLatencyMs_${p}`, 'p50'),
+          customMetric(`DownstreamLatencyMs_${p}`, 'p99'),
+        ]),
+        right: [customMetric('DownstreamFailed_zendesk'), customMetric('DownstreamFailed_chatwoot')],
+        width: 12,
+      }),
+      family('Synced per kind (action)', 'Synced_', 12),
+    );
+    this.dashboard.addWidgets(
+      family('Skipped per reason', 'Skipped_'),
+      family('Rejected webhooks per reason', 'Rejected_'),
+      family('Retries per reason', 'Retry_'),
+      family('Dead-lettered per reason', 'DeadLettered_'),
+    );
 
     const allLogGroups = allFns.map((f) => f.logGroup);
-    // Saved queries have no parameters: the ticket id is a placeholder to replace in the console.
+    const fields = (...extra: string[]) => ['@timestamp', ...LAMBDA_FIELDS, 'level', 'message', ...extra];
+    // Saved queries have no parameters: the ids are placeholders to replace in the console.
     new QueryDefinition(this, 'TraceTicketQuery', {
       queryDefinitionName: 'bridge/trace one ticket end to end',
       logGroups: allLogGroups,
       queryString: new QueryString({
-        fields: ['@timestamp', 'function_name', 'level', 'message', 'ticketId', 'conversationId', 'eventId'],
-        filterStatements: ["ticketId = 'REPLACE_WITH_TICKET_ID'"],
+        fields: fields('reason', 'action', ...CORRELATION_FIELDS),
+        // Chatwoot-side lines know the conversation before they know the ticket.
+        filterStatements: [
+          "ticketId = 'REPLACE_WITH_TICKET_ID' or conversationId = 'REPLACE_WITH_CONVERSATION_ID'",
+        ],
         sort: '@timestamp asc',
         limit: 1000,
+      }),
+    });
+    new QueryDefinition(this, 'TraceMessageQuery', {
+      queryDefinitionName: 'bridge/trace one message (comment, message or delivery id)',
+      logGroups: allLogGroups,
+      queryString: new QueryString({
+        fields: fields('reason', 'action', ...CORRELATION_FIELDS),
+        filterStatements: [
+          "commentId = 'REPLACE_WITH_ID' or messageId = 'REPLACE_WITH_ID' or deliveryId = 'REPLACE_WITH_ID' or sqsMessageId = 'REPLACE_WITH_ID'",
+        ],
+        sort: '@timestamp asc',
+        limit: 200,
       }),
     });
     // The time range is picked in the console (default: last hour); the query itself has none.
@@ -275,17 +370,8 @@ export class Observability extends Construct {
       queryDefinitionName: 'bridge/failed syncs (last hour)',
       logGroups: [props.worker.logGroup, props.reconcile.logGroup],
       queryString: new QueryString({
-        fields: [
-          '@timestamp',
-          'level',
-          'message',
-          'ticketId',
-          'conversationId',
-          'eventId',
-          'reason',
-          'error.message',
-        ],
-        filterStatements: ["level = 'ERROR' or message = 'dead-lettered'"],
+        fields: fields('reason', 'receiveCount', 'error', ...CORRELATION_FIELDS),
+        filterStatements: ["level = 'ERROR' or message = 'dead-lettered' or message = 'retrying'"],
         sort: '@timestamp desc',
         limit: 200,
       }),
@@ -294,10 +380,34 @@ export class Observability extends Construct {
       queryDefinitionName: 'bridge/rejected webhooks',
       logGroups: [...props.ingress.map((f) => f.logGroup), props.api.accessLogs],
       queryString: new QueryString({
-        fields: ['@timestamp', '@log', 'level', 'message', 'reason', 'status', 'ip', 'routeKey', 'requestId'],
-        filterStatements: ['message like /(?i)reject/ or status like /^4/'],
+        fields: [
+          '@timestamp',
+          '@log',
+          'level',
+          'message',
+          'platform',
+          'reason',
+          'statusCode',
+          'deliveryId',
+          'apiRequestId',
+          'status',
+          'ip',
+          'routeKey',
+          'requestId',
+        ],
+        // Ingress lines say `rejected`; access-log lines (which carry the source IP) have a 4xx status.
+        filterStatements: ["message = 'rejected' or status like /^4/"],
         sort: '@timestamp desc',
         limit: 200,
+      }),
+    });
+    new QueryDefinition(this, 'SkippedByReasonQuery', {
+      queryDefinitionName: 'bridge/skipped events by reason',
+      logGroups: allLogGroups,
+      queryString: new QueryString({
+        filterStatements: ["message = 'skipped' or message = 'ignored'"],
+        stats: 'count(*) as events by reason, platform',
+        sort: 'events desc',
       }),
     });
   }

@@ -348,7 +348,7 @@ describe('observability', () => {
     });
   });
 
-  it('has a dashboard with the custom metrics and three saved Logs Insights queries', () => {
+  it('has a dashboard with the custom metrics and five saved Logs Insights queries', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
     for (const metric of [
@@ -360,7 +360,7 @@ describe('observability', () => {
     ]) {
       expect(body).toContain(metric);
     }
-    template.resourceCountIs('AWS::Logs::QueryDefinition', 3);
+    template.resourceCountIs('AWS::Logs::QueryDefinition', 5);
     template.hasResourceProperties('AWS::Logs::QueryDefinition', {
       Name: 'bridge/trace one ticket end to end',
       QueryString: Match.stringLikeRegexp('ticketId'),
