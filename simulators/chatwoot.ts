@@ -31,6 +31,7 @@ import {
   SimulatorServer,
   type UploadedFile,
 } from './http.ts';
+import { ChatwootWebhookAdmin } from './webhook-admin.ts';
 
 export * from './chatwoot-payloads.ts';
 
@@ -86,6 +87,8 @@ export class ChatwootSimulator extends SimulatorServer {
   private readonly router = new Router();
   private readonly world: ChatwootWorld;
   private readonly subscriptions: Set<string>;
+  /** Account webhooks and inboxes as the admin API shows them (`bridge setup`/`doctor`); deliveries still go to `setWebhookUrl`. */
+  readonly webhookAdmin: ChatwootWebhookAdmin;
   // Distinct id ranges per kind make a mixed-up id obvious in a failing test.
   private nextAgentId = 1;
   private nextContactId = 1001;
@@ -114,6 +117,9 @@ export class ChatwootSimulator extends SimulatorServer {
       agent: (id) => this.agents.get(id),
       messagesOf: (conversationId) => this.messages(conversationId),
     };
+    this.webhookAdmin = new ChatwootWebhookAdmin(opts.accountId, opts.webhookSecret, [
+      { id: opts.inboxId, name: this.world.inbox.name, channel_type: 'Channel::Api' },
+    ]);
     this.routes();
   }
 
@@ -222,6 +228,7 @@ export class ChatwootSimulator extends SimulatorServer {
 
   private routes(): void {
     const num = (raw: string | undefined): number => (/^\d+$/.test(raw ?? '') ? Number(raw) : -1);
+    this.webhookAdmin.addRoutes(this.router, PREFIX);
     this.router
       .add('GET', '/api/v1/profile', () =>
         json(200, { ...this.bridgeAgent, accounts: [{ id: this.opts.accountId, role: 'administrator' }] }),

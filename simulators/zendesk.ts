@@ -12,6 +12,7 @@ import {
   type SimResponse,
   SimulatorServer,
 } from './http.ts';
+import { ZendeskWebhookAdmin } from './webhook-admin.ts';
 import {
   attachmentLinkedEvent,
   commentAddedEvent,
@@ -99,6 +100,8 @@ export class ZendeskSimulator extends SimulatorServer {
   readonly defaultAgent: ZendeskUser;
   rateLimitPerTicket: number | undefined;
   rateWindowMs: number;
+  /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
+  readonly webhookAdmin: ZendeskWebhookAdmin;
 
   private readonly users = new Map<number, ZendeskUser>();
   private readonly tickets = new Map<number, ZendeskTicket>();
@@ -126,6 +129,7 @@ export class ZendeskSimulator extends SimulatorServer {
       email: 'sam.agent@simulated.example',
       role: 'agent',
     });
+    this.webhookAdmin = new ZendeskWebhookAdmin(opts.webhookSecret, () => this.bridgeUser.id);
     this.routes();
   }
 
@@ -255,7 +259,8 @@ export class ZendeskSimulator extends SimulatorServer {
   // ---------------------------------------------------------------- HTTP
 
   protected isApiPath(path: string): boolean {
-    return path.startsWith('/api/v2/');
+    // The Webhooks API is not in support-api.yaml; webhook-admin.ts validates those requests itself.
+    return path.startsWith('/api/v2/') && !path.startsWith('/api/v2/webhooks');
   }
 
   protected notFound(): SimResponse {
@@ -288,6 +293,7 @@ export class ZendeskSimulator extends SimulatorServer {
       const n = Number((raw ?? '').replace(/\.json$/, ''));
       return Number.isSafeInteger(n) ? n : -1;
     };
+    this.webhookAdmin.addRoutes(this.router);
     this.router
       .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
       .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
