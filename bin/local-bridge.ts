@@ -215,6 +215,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
     configureLocalRuntime({
       queue,
       deadLetters: queue,
+      redelivery: queue,
       env,
       onHttpRequest: o.onHttpRequest,
       onDynamoRequest: o.onDynamoRequest,

@@ -7,6 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
 import { SqsQueue } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
+import type { RedeliveryControl } from './sync/worker.ts';
 
 /** Secrets are re-read after this long. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
@@ -14,6 +15,8 @@ export const SECRET_TTL_MS = 5 * 60 * 1000;
 export interface LocalRuntimeOptions {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
+  /** Holds failed records back as long as a platform asked (the local queue's twin of ChangeMessageVisibility). */
+  redelivery?: RedeliveryControl;
   env: Record<string, string | undefined>;
   /** Count outbound calls (benchmarks, tests). */
   onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;

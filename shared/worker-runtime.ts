@@ -2,7 +2,7 @@
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
-import type { BridgeConfig } from './config.ts';
+import { type BridgeConfig, ConfigError } from './config.ts';
 import { logger } from './observability.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
@@ -10,11 +10,14 @@ import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
+import { type RedeliveryControl, sqsRedelivery } from './sync/worker.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
 export interface Runtime extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
+  /** Delays a record's redelivery to when the platform said to come back (absent: the queue's timeout). */
+  redelivery?: RedeliveryControl;
 }
 
 let cached: { runtime: Runtime; fingerprint: string } | undefined;
@@ -42,6 +45,7 @@ export async function getRuntime(): Promise<Runtime> {
 function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
+  const timeoutMs = httpTimeoutMs(env);
   db ??= createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest);
   // The link cache survives a configuration change: links never change once made.
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
@@ -51,6 +55,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
       baseUrl: config.ZENDESK_BASE_URL,
       email: config.ZENDESK_EMAIL,
       apiToken: config.ZENDESK_API_TOKEN,
+      timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('zendesk', m, p)),
     }),
     chatwoot: new ChatwootClient({
@@ -58,6 +63,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
       accountId: config.CHATWOOT_ACCOUNT_ID,
       inboxId: config.CHATWOOT_INBOX_ID,
       apiToken: config.CHATWOOT_API_TOKEN,
+      timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
     }),
     links,
@@ -66,7 +72,20 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
     ...getQueues(),
+    // Locally the in-process queue holds records back; deployed, SQS does (ChangeMessageVisibility).
+    redelivery: local ? local.redelivery : sqsRedelivery(),
     logger,
     now: Date.now,
   };
+}
+
+/** HTTP_TIMEOUT_MS: per-attempt timeout of platform calls (default in shared/http/client.ts; tests shorten it). */
+function httpTimeoutMs(env: Record<string, string | undefined>): number | undefined {
+  const raw = env.HTTP_TIMEOUT_MS?.trim();
+  if (!raw) return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 25_000) {
+    throw new ConfigError(['HTTP_TIMEOUT_MS must be a whole number of milliseconds from 1 to 25000']);
+  }
+  return ms;
 }

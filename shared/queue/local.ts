@@ -4,6 +4,7 @@
 // five-minute deduplication by MessageDeduplicationId. The worker sees the same records it sees on AWS.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { RedeliveryControl } from '../sync/worker.ts';
 import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
 
 export interface LocalQueueOptions {
@@ -28,6 +29,8 @@ interface Stored {
   receiveCount: number;
   visibleAt: number;
   firstReceivedAt?: number;
+  /** Set during a delivery by `delay` (ChangeMessageVisibility): replaces the visibility timeout once. */
+  holdMs?: number;
 }
 
 export interface LocalDeadLetter extends DeadLetter {
@@ -38,7 +41,7 @@ export interface LocalDeadLetter extends DeadLetter {
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
 export const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local:000000000000:bridge-events.fifo';
 
-export class LocalFifoQueue implements EventQueue, DeadLetterSink {
+export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryControl {
   readonly deadLetters: LocalDeadLetter[] = [];
   private readonly groups = new Map<string, Stored[]>();
   private readonly inFlight = new Set<string>();
@@ -90,6 +93,14 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink {
 
   async deadLetter(record: DeadLetter, reason: string): Promise<void> {
     this.deadLetters.push({ ...record, reason, at: this.o.now() });
+  }
+
+  /** Holds a record that is being delivered back for `ms` if it fails (the twin of ChangeMessageVisibility). */
+  async delay(record: SQSRecord, ms: number): Promise<void> {
+    const m = this.groups
+      .get(record.attributes.MessageGroupId ?? '')
+      ?.find((x) => x.messageId === record.messageId);
+    if (m) m.holdMs = ms;
   }
 
   /** Messages waiting or in flight. */
@@ -208,8 +219,9 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink {
           at: after,
         });
       } else {
-        m.visibleAt = after + this.o.visibilityTimeoutMs;
+        m.visibleAt = after + (m.holdMs ?? this.o.visibilityTimeoutMs);
       }
+      m.holdMs = undefined;
       if (group.length === 0) this.groups.delete(m.groupId);
     }
     for (const m of batch) this.inFlight.delete(m.groupId);

@@ -33,8 +33,14 @@ export class LinkStore {
   }
 
   async getByConversation(conversationId: string): Promise<Link | undefined> {
-    const hit = this.byConversation.get(conversationId);
-    if (hit) return hit;
+    return this.byConversation.get(conversationId) ?? this.latestForConversation(conversationId);
+  }
+
+  /**
+   * The conversation's newest link, read from the table past the cache: a ticket write that Zendesk rejects as
+   * closed asks this, so a container whose cache predates a relink to a follow-up ticket catches up.
+   */
+  async latestForConversation(conversationId: string): Promise<Link | undefined> {
     const res = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,

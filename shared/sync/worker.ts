@@ -3,8 +3,9 @@
 // group (Powertools' FIFO processor would run them one after another, adding every group's API latency to the
 // others'). A failed record fails the rest of its group in the batch, so nothing overtakes it on redelivery;
 // permanent failures are dead-lettered at once with their reason instead of being retried to maxReceiveCount.
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { errorReason, isRetryable } from '../errors.ts';
+import { errorReason, isRetryable, RetryableError } from '../errors.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
@@ -27,8 +28,12 @@ export async function handleBatch(
       for (const [i, record] of records.entries()) {
         try {
           await processRecord(record, rt);
-        } catch {
-          failed.push(...records.slice(i).map((r) => r.messageId));
+        } catch (err) {
+          const rest = records.slice(i);
+          failed.push(...rest.map((r) => r.messageId));
+          if (err instanceof RetryableError && err.retryAfterMs !== undefined) {
+            await holdBack(rest, err.retryAfterMs, rt);
+          }
           return;
         }
       }
@@ -38,6 +43,45 @@ export async function handleBatch(
   const order = new Map(event.Records.map((r, i) => [r.messageId, i]));
   failed.sort((a, b) => order.get(a)! - order.get(b)!);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * Holds a group's failed records back for as long as the platform asked (Retry-After), instead of the queue's
+ * visibility timeout: the whole rest of the group, since FIFO delivers none of a group while one is in flight.
+ */
+export interface RedeliveryControl {
+  delay(record: SQSRecord, ms: number): Promise<void>;
+}
+
+/** ChangeMessageVisibility on the record's own queue (the event source mapping's role may do so). */
+export function sqsRedelivery(client: SQSClient = new SQSClient({})): RedeliveryControl {
+  return {
+    async delay(record, ms) {
+      // arn:aws:sqs:<region>:<account>:<name> → https://sqs.<region>.amazonaws.com/<account>/<name>
+      const [, , , region, account, name] = record.eventSourceARN.split(':');
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
+          ReceiptHandle: record.receiptHandle,
+          // SQS's maximum is 12 hours; Zendesk's longest wait is the 10-minute per-ticket window.
+          VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(ms / 1000))),
+        }),
+      );
+    },
+  };
+}
+
+async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<void> {
+  if (!rt.redelivery) return;
+  for (const record of records) {
+    // Best effort: if this fails, the queue's visibility timeout applies, which only retries sooner.
+    await rt.redelivery.delay(record, ms).catch((err: unknown) => {
+      logger.warn('could not delay redelivery', {
+        sqsMessageId: record.messageId,
+        error: err instanceof Error ? err.name : 'unknown',
+      });
+    });
+  }
 }
 
 async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
