@@ -1,6 +1,7 @@
 // Chatwoot Application API client: contacts, conversations and messages in one account and inbox.
 // Contract: ../shared/contracts/chatwoot/swagger.json (paths under /api/v1/accounts/{account_id}).
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
+import { type Download, download } from '../http/download.ts';
 
 export interface ChatwootContact {
   id: number;
@@ -34,6 +35,12 @@ export interface NewMessage {
   source_id?: string;
   content_attributes?: Record<string, unknown>;
 }
+/** A file to attach to a new message (sent as multipart `attachments[]`). */
+export interface OutgoingFile {
+  fileName: string;
+  contentType: string;
+  data: Buffer;
+}
 
 export interface ChatwootClientConfig {
   baseUrl: string;
@@ -47,9 +54,14 @@ export interface ChatwootClientConfig {
 export class ChatwootClient {
   readonly http: ApiClient;
   readonly inboxId: number;
+  /** Attachment URLs (`data_url`) must start on this origin: the bridge fetches nothing else it is sent. */
+  readonly origin: string;
+  private readonly onRequest: ChatwootClientConfig['onRequest'];
 
   constructor(c: ChatwootClientConfig) {
     this.inboxId = c.inboxId;
+    this.origin = new URL(c.baseUrl).origin;
+    this.onRequest = c.onRequest;
     this.http = createApiClient({
       platform: 'chatwoot',
       prefix: `${c.baseUrl}/api/v1/accounts/${c.accountId}/`,
@@ -100,8 +112,42 @@ export class ChatwootClient {
     return this.http.json<ChatwootConversation>('GET', `conversations/${id}`);
   }
 
-  async createMessage(conversationId: number | string, m: NewMessage): Promise<ChatwootMessage> {
-    return this.http.json<ChatwootMessage>('POST', `conversations/${conversationId}/messages`, { json: m });
+  /** One message; with files it is one multipart request carrying them as `attachments[]`. */
+  async createMessage(
+    conversationId: number | string,
+    m: NewMessage,
+    files: OutgoingFile[] = [],
+  ): Promise<ChatwootMessage> {
+    const path = `conversations/${conversationId}/messages`;
+    if (files.length === 0) return this.http.json<ChatwootMessage>('POST', path, { json: m });
+    const form = new FormData();
+    form.set('content', m.content);
+    form.set('message_type', m.message_type);
+    form.set('private', String(m.private));
+    if (m.source_id) form.set('source_id', m.source_id);
+    // Multipart values are strings: Chatwoot parses a JSON string here into the attributes hash.
+    if (m.content_attributes) form.set('content_attributes', JSON.stringify(m.content_attributes));
+    for (const f of files)
+      form.append('attachments[]', new Blob([new Uint8Array(f.data)], { type: f.contentType }), f.fileName);
+    return this.http.json<ChatwootMessage>('POST', path, { body: form });
+  }
+
+  /** Sets the conversation's status (`open` reopens, `resolved` resolves). */
+  async toggleStatus(conversationId: number | string, status: 'open' | 'resolved'): Promise<void> {
+    await this.http.json('POST', `conversations/${conversationId}/toggle_status`, { json: { status } });
+  }
+
+  /**
+   * Downloads an attachment from its `data_url`. No credentials: the URL itself authorises (Active Storage),
+   * and only URLs on the Chatwoot origin are fetched, so a webhook cannot point the bridge elsewhere.
+   */
+  download(url: string, limitBytes: number): Promise<Download> {
+    return download(url, {
+      platform: 'chatwoot',
+      limitBytes,
+      allowedOrigins: [this.origin],
+      onRequest: this.onRequest,
+    });
   }
 
   async messages(conversationId: number | string): Promise<ChatwootMessage[]> {

@@ -4,10 +4,33 @@
 
 import * as z from 'zod/mini';
 import { describeIssues } from '../schema.ts';
-import type { ChatwootMessage } from '../sync/events.ts';
+import type { Attachment, ChatwootEvent, ChatwootStatus } from '../sync/events.ts';
 import type { ParseResult } from '../zendesk/webhook.ts';
 
 const Id = z.number().check(z.int(), z.nonnegative());
+
+const WebhookAttachment = z.looseObject({
+  id: Id,
+  data_url: z.url({ protocol: /^https?$/ }),
+  content_type: z.nullish(z.string()),
+  extension: z.nullish(z.string()),
+  file_type: z.nullish(z.string()),
+  file_size: z.nullish(z.number()),
+});
+
+const ConversationRef = z.looseObject({
+  id: Id,
+  inbox_id: z.optional(Id),
+  custom_attributes: z.nullish(z.record(z.string(), z.unknown())),
+  contact_inbox: z.nullish(z.looseObject({ source_id: z.nullish(z.string()) })),
+});
+
+const StatusChanged = z.looseObject({
+  event: z.literal('conversation_status_changed'),
+  status: z.string(),
+  updated_at: z.optional(z.union([z.number(), z.string()])),
+  ...ConversationRef.shape,
+});
 
 const MessageCreated = z.object({
   event: z.literal('message_created'),
@@ -27,13 +50,27 @@ const MessageCreated = z.object({
     }),
   ),
   inbox: z.optional(z.looseObject({ id: Id })),
-  conversation: z.looseObject({
-    id: Id,
-    inbox_id: z.optional(Id),
-    custom_attributes: z.nullish(z.record(z.string(), z.unknown())),
-    contact_inbox: z.nullish(z.looseObject({ source_id: z.nullish(z.string()) })),
-  }),
+  conversation: ConversationRef,
+  attachments: z.nullish(z.array(WebhookAttachment)),
 });
+
+/** Active Storage URLs end in the file name; fall back to the attachment id and its extension. */
+function attachmentOf(a: z.infer<typeof WebhookAttachment>): Attachment {
+  let fileName = '';
+  try {
+    fileName = decodeURIComponent(new URL(a.data_url).pathname.split('/').at(-1) ?? '');
+  } catch {
+    fileName = '';
+  }
+  if (!fileName) fileName = `attachment-${a.id}${a.extension ? `.${a.extension}` : ''}`;
+  return {
+    id: String(a.id),
+    fileName,
+    url: a.data_url,
+    ...(a.content_type ? { contentType: a.content_type } : {}),
+    ...(typeof a.file_size === 'number' ? { size: a.file_size } : {}),
+  };
+}
 
 /** The ticket a conversation was created for, from the marks the bridge put on it. */
 export function ticketHintOf(conversation: {
@@ -63,12 +100,14 @@ export function parseChatwootWebhook(
   body: unknown,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ChatwootMessage> {
+): ParseResult<ChatwootEvent> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { kind: 'invalid', message: 'body must be a JSON object' };
   }
   const event = (body as Record<string, unknown>).event;
   if (typeof event !== 'string') return { kind: 'invalid', message: 'event: required string' };
+  if (event === 'conversation_status_changed') return parseStatusChanged(body, receivedAt, deliveryId);
+  // `conversation_updated` repeats every status change (and more); the status event alone is enough.
   if (event !== 'message_created')
     return { kind: 'ignore', reason: `unsupported-event:${event.slice(0, 60)}` };
   const parsed = MessageCreated.safeParse(body);
@@ -96,7 +135,41 @@ export function parseChatwootWebhook(
       sourceId: m.source_id ?? null,
       contentAttributes: m.content_attributes ?? undefined,
       ticketHint: ticketHintOf(m.conversation),
+      ...(m.attachments?.length ? { attachments: m.attachments.map(attachmentOf) } : {}),
       occurredAt: epochMs(m.created_at),
+      receivedAt,
+      deliveryId,
+    },
+  };
+}
+
+/**
+ * `conversation_status_changed`: its `changed_attributes` is always null (see SOURCE.md), so the top-level
+ * `status` is the new one. Only open and resolved cross the bridge; pending and snoozed stay in Chatwoot.
+ */
+function parseStatusChanged(
+  body: object,
+  receivedAt: number,
+  deliveryId?: string,
+): ParseResult<ChatwootStatus> {
+  const parsed = StatusChanged.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid', message: describeIssues(parsed.error) };
+  const c = parsed.data;
+  if (c.status !== 'open' && c.status !== 'resolved')
+    return { kind: 'ignore', reason: `unsynced-status:${c.status.slice(0, 20)}` };
+  const ticketHint = ticketHintOf(c);
+  return {
+    kind: 'event',
+    event: {
+      kind: 'chatwoot.status',
+      via: 'webhook',
+      // The conversation's update time names this change: a repeat of the same delivery has the same key.
+      eventKey: `cw:status:${c.id}:${c.status}:${String(c.updated_at ?? receivedAt)}`,
+      conversationId: String(c.id),
+      ...(c.inbox_id !== undefined ? { inboxId: c.inbox_id } : {}),
+      state: c.status,
+      ...(ticketHint ? { ticketHint } : {}),
+      occurredAt: epochMs(c.updated_at),
       receivedAt,
       deliveryId,
     },

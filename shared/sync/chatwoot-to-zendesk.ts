@@ -1,11 +1,16 @@
 // What happens to a Chatwoot agent reply: it becomes a public comment on the linked Zendesk ticket (a private
-// note becomes an internal note), with one PUT that never sends `tags`.
+// note becomes an internal note), with one PUT that never sends `tags`. Markdown goes as `html_body`, files are
+// uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import type { Link } from '../store/links.ts';
+import type { TicketUpdate } from '../zendesk/client.ts';
+import { fetchFile, isMissing, type Missing, missingFilesNote, postBridgeNote } from './attachments.ts';
+import { authorshipOf } from './authorship.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
-import type { ChatwootMessage } from './events.ts';
+import type { Attachment, ChatwootMessage } from './events.ts';
+import { escapeMarkdown, zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
@@ -14,24 +19,62 @@ const NO_LINK_TTL_MS = 60 * 60 * 1000;
 export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): Promise<SyncOutcome> {
   const link = await resolveLink(e, deps);
   if (!link) return skipped('no-link');
-  const { ticketId, commentId } = await writeToTicket(
-    link,
-    { comment: { body: e.content, public: !e.private } },
-    deps,
-  );
+  const author = await authorshipOf(e, deps);
+  const { tokens, missing } = await uploadFiles(e.attachments ?? [], deps);
+
+  let text = e.content.trim() === '' ? '' : e.content;
+  if (author.header) text = `${escapeMarkdown(author.header)} (Chatwoot):\n\n${text}`;
+  // Zendesk wants some text on a comment; a reply of files alone is described by their names.
+  if (text.trim() === '') text = (e.attachments ?? []).map((a) => a.fileName).join(', ');
+  const comment: NonNullable<TicketUpdate['comment']> = {
+    ...zendeskCommentText(text),
+    public: !e.private,
+    ...(author.authorId !== undefined ? { author_id: author.authorId } : {}),
+    ...(tokens.length > 0 ? { uploads: tokens } : {}),
+  };
+  const { ticketId, commentId } = await writeToTicket(link, { comment }, deps);
+  if (missing.length > 0) {
+    const where = `to Zendesk ticket #${ticketId}`;
+    const text = missingFilesNote(missing, deps.config.ATTACHMENT_MAX_BYTES, where);
+    await postBridgeNote(link.conversationId, text, `cw-message:${e.messageId}`, deps);
+  }
   return {
     status: 'synced',
     action: e.private ? 'zendesk-internal-note-created' : 'zendesk-comment-created',
     ownWrites: commentId !== undefined ? [`zd:comment:${commentId}`] : [],
-    ids: { ticketId, ...(commentId !== undefined ? { commentId: String(commentId) } : {}) },
+    ids: {
+      ticketId,
+      ...(commentId !== undefined ? { commentId: String(commentId) } : {}),
+      ...(author.authorId !== undefined ? { zendeskAuthorId: String(author.authorId) } : {}),
+      ...(tokens.length > 0 ? { uploads: String(tokens.length) } : {}),
+    },
   };
+}
+
+/**
+ * Copies the reply's files to Zendesk one at a time (download, upload, let go), so memory holds one file at
+ * most, and collects the upload tokens for the comment.
+ */
+async function uploadFiles(
+  files: Attachment[],
+  deps: SyncDeps,
+): Promise<{ tokens: string[]; missing: Missing[] }> {
+  const tokens: string[] = [];
+  const missing: Missing[] = [];
+  const limit = deps.config.ATTACHMENT_MAX_BYTES;
+  for (const ref of files) {
+    const got = await fetchFile(ref, limit, (url, max) => deps.chatwoot.download(url, max));
+    if (isMissing(got)) missing.push(got);
+    else tokens.push(await deps.zendesk.upload(got.fileName, got.data, got.contentType));
+  }
+  return { tokens, missing };
 }
 
 /**
  * The conversation's ticket: from the links table, else from the marks the bridge put on the conversation,
  * read once through the Chatwoot API (not from the webhook body) and then linked.
  */
-async function resolveLink(e: ChatwootMessage, deps: SyncDeps): Promise<Link | undefined> {
+export async function resolveLink(e: { conversationId: string }, deps: SyncDeps): Promise<Link | undefined> {
   const known = await deps.links.getByConversation(e.conversationId);
   if (known) return known;
   const negativeKey = `nolink#cw:${e.conversationId}`;

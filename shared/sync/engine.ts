@@ -1,13 +1,12 @@
 // The worker's per-event pipeline: loop guard → idempotency claim → the one flow → ledger.
 // Every decision is one log line with ids only.
 import { mayHaveBeenApplied, RetryableError } from '../errors.ts';
-import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
+import { screenWithLookups, syncEvent } from './dispatch.ts';
 import { eventIds, type SyncEvent } from './events.ts';
 import { screen } from './guard.ts';
 import { guardReplays } from './replay-guard.ts';
-import { screenZendeskEcho, syncZendeskComment } from './zendesk-to-chatwoot.ts';
 
 /**
  * How long a claim is held before another delivery may take it over. Longer than one attempt can run (the
@@ -17,9 +16,7 @@ export const CLAIM_LEASE_MS = 60_000;
 
 export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const ids = eventIds(e);
-  const reason =
-    screen(e, deps.config.CHATWOOT_INBOX_ID) ??
-    (e.kind === 'zendesk.comment' ? await screenZendeskEcho(e, deps) : undefined);
+  const reason = screen(e, deps.config.CHATWOOT_INBOX_ID, deps.config) ?? (await screenWithLookups(e, deps));
   if (reason) {
     deps.logger.info('skipped', { ...ids, reason });
     return skipped(reason);
@@ -40,10 +37,7 @@ export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOu
   if (claim.resumed) deps.logger.info('resuming an interrupted attempt', ids);
   let outcome: SyncOutcome;
   try {
-    outcome =
-      e.kind === 'zendesk.comment'
-        ? await syncZendeskComment(e, flowDeps)
-        : await syncChatwootMessage(e, flowDeps);
+    outcome = await syncEvent(e, flowDeps);
   } catch (err) {
     // Give the claim back so the redelivery (or a redrive from the DLQ) can take it at once; after a write that
     // may have been applied, keep it marked so that attempt runs through the replay guard.

@@ -14,6 +14,18 @@ const PersonShape = {
 };
 const Person = z.object(PersonShape);
 
+/** A file on either platform, by reference: the bytes are fetched by the worker, never carried in the queue. */
+const AttachmentRef = z.object({
+  id: Digits,
+  fileName: z.string().check(z.maxLength(1000)),
+  url: z.string().check(z.maxLength(4000)),
+  contentType: z.optional(z.string()),
+  size: z.optional(z.number()),
+});
+
+/** A ticket or conversation status reduced to what both platforms share. */
+export const LinkState = z.enum(['open', 'resolved']);
+
 const Base = {
   /** Idempotency key of the source event: the same comment/message always yields the same key. */
   eventKey: z.string().check(z.minLength(1), z.maxLength(512)),
@@ -34,9 +46,38 @@ export const ZendeskCommentEvent = z.object({
   /** Absent for trigger bodies, which carry only the comment text. */
   commentId: z.optional(Digits),
   body: z.string(),
+  /** The comment's HTML rendering, when the source had it (API-fetched comments; events that carry it). */
+  htmlBody: z.optional(z.string()),
+  /** Files on the comment, when known with it (API-fetched comments). */
+  attachments: z.optional(z.array(AttachmentRef)),
   public: z.boolean(),
   author: Person,
   requester: z.optional(Person),
+  /** Who made the update (`detail.actor_id`): the bridge's API user for its own writes, whoever the author is. */
+  actorId: z.optional(Digits),
+});
+
+/** One file linked to a Zendesk comment (`ticket.attachment_linked_to_comment`): one event per file. */
+export const ZendeskAttachmentEvent = z.object({
+  ...Base,
+  kind: z.literal('zendesk.attachment'),
+  via: z.enum(['event', 'reconcile']),
+  ticketId: Digits,
+  commentId: Digits,
+  public: z.boolean(),
+  attachment: AttachmentRef,
+  actorId: z.optional(Digits),
+});
+
+export const ZendeskStatusEvent = z.object({
+  ...Base,
+  kind: z.literal('zendesk.status'),
+  via: z.enum(['event', 'reconcile']),
+  ticketId: Digits,
+  /** Zendesk's status, lower-case (webhooks send it upper-case). */
+  status: z.string(),
+  state: LinkState,
+  actorId: z.optional(Digits),
 });
 
 export const ChatwootMessageEvent = z.object({
@@ -54,29 +95,59 @@ export const ChatwootMessageEvent = z.object({
   contentAttributes: z.optional(z.record(z.string(), z.unknown())),
   /** Ticket id the conversation says it belongs to (custom attribute / contact-inbox source id), if any. */
   ticketHint: z.optional(Digits),
+  attachments: z.optional(z.array(AttachmentRef)),
 });
 
-export const SyncEventSchema = z.discriminatedUnion('kind', [ZendeskCommentEvent, ChatwootMessageEvent]);
+export const ChatwootStatusEvent = z.object({
+  ...Base,
+  kind: z.literal('chatwoot.status'),
+  via: z.enum(['webhook', 'reconcile']),
+  conversationId: Digits,
+  inboxId: z.optional(z.number()),
+  state: LinkState,
+  ticketHint: z.optional(Digits),
+});
+
+export const SyncEventSchema = z.discriminatedUnion('kind', [
+  ZendeskCommentEvent,
+  ZendeskAttachmentEvent,
+  ZendeskStatusEvent,
+  ChatwootMessageEvent,
+  ChatwootStatusEvent,
+]);
 
 export type ZendeskComment = z.infer<typeof ZendeskCommentEvent>;
+export type ZendeskAttachment = z.infer<typeof ZendeskAttachmentEvent>;
+export type ZendeskStatus = z.infer<typeof ZendeskStatusEvent>;
 export type ChatwootMessage = z.infer<typeof ChatwootMessageEvent>;
+export type ChatwootStatus = z.infer<typeof ChatwootStatusEvent>;
+export type ZendeskEvent = ZendeskComment | ZendeskAttachment | ZendeskStatus;
+export type ChatwootEvent = ChatwootMessage | ChatwootStatus;
 export type SyncEvent = z.infer<typeof SyncEventSchema>;
+export type Attachment = z.infer<typeof AttachmentRef>;
+export type State = z.infer<typeof LinkState>;
+
+export const isZendeskEvent = (e: SyncEvent): e is ZendeskEvent => e.kind.startsWith('zendesk.');
 
 /** The FIFO group: one per ticket when known, so both directions of one link are kept in order together. */
 export function groupIdOf(e: SyncEvent): string {
-  if (e.kind === 'zendesk.comment') return `ticket-${e.ticketId}`;
+  if (isZendeskEvent(e)) return `ticket-${e.ticketId}`;
   return e.ticketHint ? `ticket-${e.ticketHint}` : `conversation-${e.conversationId}`;
 }
 
 /** Log fields that identify an event: ids only, never bodies. */
 export function eventIds(e: SyncEvent): Record<string, string | undefined> {
-  return e.kind === 'zendesk.comment'
-    ? { eventKey: e.eventKey, ticketId: e.ticketId, commentId: e.commentId, deliveryId: e.deliveryId }
-    : {
-        eventKey: e.eventKey,
-        conversationId: e.conversationId,
-        messageId: e.messageId,
-        ticketId: e.ticketHint,
-        deliveryId: e.deliveryId,
-      };
+  const base = { eventKey: e.eventKey, deliveryId: e.deliveryId };
+  switch (e.kind) {
+    case 'zendesk.comment':
+      return { ...base, ticketId: e.ticketId, commentId: e.commentId };
+    case 'zendesk.attachment':
+      return { ...base, ticketId: e.ticketId, commentId: e.commentId, attachmentId: e.attachment.id };
+    case 'zendesk.status':
+      return { ...base, ticketId: e.ticketId, status: e.status };
+    case 'chatwoot.message':
+      return { ...base, conversationId: e.conversationId, messageId: e.messageId, ticketId: e.ticketHint };
+    case 'chatwoot.status':
+      return { ...base, conversationId: e.conversationId, ticketId: e.ticketHint, status: e.state };
+  }
 }

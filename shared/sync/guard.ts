@@ -1,6 +1,7 @@
 // Loop guard: decides from the event alone (no I/O) whether it is ours to sync. Used by the ingress to drop
 // early and by the worker again, since reconciliation and redrives enqueue without passing the ingress.
-import type { ChatwootMessage, SyncEvent, ZendeskComment } from './events.ts';
+import type { BridgeConfig } from '../config.ts';
+import type { ChatwootMessage, ChatwootStatus, SyncEvent, ZendeskComment } from './events.ts';
 
 /** Prefix of the `source_id` the bridge puts on every Chatwoot message and conversation it creates. */
 export const SOURCE_ID_PREFIX = 'zendesk:';
@@ -16,33 +17,53 @@ export type SkipReason =
   | 'not-end-user'
   | 'empty'
   | 'duplicate'
-  | 'no-link';
+  | 'no-link'
+  | 'comment-not-synced'
+  | 'status-unchanged';
 
-export function screenChatwoot(e: ChatwootMessage, inboxId: number): SkipReason | undefined {
+/** The sync switches the guard reads; absent ones take the configuration's defaults. */
+export type SyncSwitches = Partial<Pick<BridgeConfig, 'SYNC_INTERNAL_NOTES' | 'SYNC_AGENT_COMMENTS'>>;
+
+export function screenChatwoot(e: ChatwootMessage | ChatwootStatus, inboxId: number): SkipReason | undefined {
+  if (e.inboxId !== undefined && e.inboxId !== inboxId) return 'other-inbox';
+  if (e.kind === 'chatwoot.status') return undefined;
   if (
     e.sourceId?.startsWith(SOURCE_ID_PREFIX) ||
     (e.contentAttributes && MARKER_KEY in e.contentAttributes)
   ) {
     return 'echo';
   }
-  if (e.inboxId !== undefined && e.inboxId !== inboxId) return 'other-inbox';
   // On an API inbox only API clients (the bridge) create incoming messages; templates/activities are not replies.
   if (e.messageType !== 'outgoing') return 'not-agent-reply';
   if (e.sender.type !== 'user') return 'not-human-agent';
-  if (e.content.trim() === '') return 'empty';
+  if (e.content.trim() === '' && !e.attachments?.length) return 'empty';
   return undefined;
 }
 
-export function screenZendesk(e: ZendeskComment): SkipReason | undefined {
-  if (!e.public) return 'internal-note';
-  if (e.author.isStaff === true) return 'not-end-user';
+export function screenZendesk(e: ZendeskComment, sync: SyncSwitches = {}): SkipReason | undefined {
+  if (!e.public) {
+    // Only an agent's internal note is mirrored (as a Chatwoot private note), and only when switched on.
+    if (sync.SYNC_INTERNAL_NOTES === false || e.author.isStaff !== true) return 'internal-note';
+  } else if (e.author.isStaff === true && sync.SYNC_AGENT_COMMENTS !== true) {
+    return 'not-end-user';
+  }
   // Trigger bodies do not say who is staff: a comment by someone other than the requester is not the customer's.
   if (e.via === 'trigger' && e.author.id && e.requester?.id && e.author.id !== e.requester.id)
     return 'not-end-user';
-  if (e.body.trim() === '') return 'empty';
+  if (e.body.trim() === '' && !e.htmlBody?.trim() && !e.attachments?.length) return 'empty';
   return undefined;
 }
 
-export function screen(e: SyncEvent, inboxId: number): SkipReason | undefined {
-  return e.kind === 'zendesk.comment' ? screenZendesk(e) : screenChatwoot(e, inboxId);
+export function screen(e: SyncEvent, inboxId: number, sync: SyncSwitches = {}): SkipReason | undefined {
+  switch (e.kind) {
+    case 'zendesk.comment':
+      return screenZendesk(e, sync);
+    case 'zendesk.attachment':
+      // Whether its comment is synced is known only to the worker (the event does not name the author).
+      return !e.public && sync.SYNC_INTERNAL_NOTES === false ? 'internal-note' : undefined;
+    case 'zendesk.status':
+      return undefined;
+    default:
+      return screenChatwoot(e, inboxId);
+  }
 }

@@ -1,47 +1,235 @@
-// What happens to a customer's Zendesk comment: it becomes an incoming message in the ticket's Chatwoot
-// conversation; the first one creates the contact and the conversation.
+// What happens to a Zendesk comment: a customer's becomes an incoming message in the ticket's Chatwoot
+// conversation (the first one creates the contact and the conversation); an agent's internal note becomes a
+// private note and, when switched on, an agent's public comment an outgoing message, both labelled with the
+// author. HTML comes across as Markdown, files as attachments of the same message when they are known with the
+// comment, else as a follow-up message per file (`ticket.attachment_linked_to_comment`).
 
+import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { RetryableError, UpstreamError } from '../errors.ts';
 import type { Link } from '../store/links.ts';
+import {
+  type FileRef,
+  fetchFile,
+  fileNameFromUrl,
+  isMissing,
+  type Missing,
+  missingFilesNote,
+  postBridgeNote,
+} from './attachments.ts';
 import { cleanComment } from './clean.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
-import type { ZendeskComment } from './events.ts';
-import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX } from './guard.ts';
+import { CLAIM_LEASE_MS } from './engine.ts';
+import type { ZendeskAttachment, ZendeskComment } from './events.ts';
+import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
+import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
 const LINK_LOCK_MS = 30_000;
 const LINK_WAIT_MS = 8_000;
 
-/** Checks that need I/O but write nothing: is this the bridge's own comment coming back? */
-export async function screenZendeskEcho(e: ZendeskComment, deps: SyncDeps): Promise<SkipReason | undefined> {
+/** What a comment becomes in Chatwoot; the action names are also how a later file finds its comment's kind. */
+const KINDS = {
+  customer: { action: 'chatwoot-message-created', type: 'incoming', private: false, label: '' },
+  agent: { action: 'chatwoot-agent-message-created', type: 'outgoing', private: false, label: 'Zendesk' },
+  note: {
+    action: 'chatwoot-private-note-created',
+    type: 'outgoing',
+    private: true,
+    label: 'Zendesk internal note',
+  },
+} as const;
+type Kind = keyof typeof KINDS;
+
+function kindOf(e: ZendeskComment): Kind {
+  if (!e.public) return 'note';
+  return e.author.isStaff === true ? 'agent' : 'customer';
+}
+
+/** Checks that need I/O but write nothing: is this the bridge's own comment (or its file) coming back? */
+export async function screenZendeskEcho(
+  e: ZendeskComment | ZendeskAttachment,
+  deps: SyncDeps,
+): Promise<SkipReason | undefined> {
   // An end user's comment (is_staff false) can never be the bridge's: no lookup needed in the steady state.
-  if (e.author.isStaff === false) return undefined;
-  const me = await deps.zendesk.currentUser();
-  if (e.author.id === String(me.id)) return 'echo';
+  if (e.kind === 'zendesk.comment' && e.author.isStaff === false) return undefined;
+  const me = String((await deps.zendesk.currentUser()).id);
+  // The update's actor is the bridge even when the comment is authored as a matched agent (`author_id`): this
+  // recognises that echo before the ledger has recorded the comment id, which it may not have yet.
+  if (e.actorId === me || (e.kind === 'zendesk.comment' && e.author.id === me)) return 'echo';
   if (e.commentId && (await deps.ledger.isOwnWrite(`zd:comment:${e.commentId}`))) return 'echo';
   return undefined;
 }
 
 export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Promise<SyncOutcome> {
-  const content = cleanComment(e.body);
-  if (content === '') return skipped('empty');
+  const { markdown, images } = e.htmlBody
+    ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
+    : { markdown: cleanComment(e.body), images: [] };
+  const known = new Set((e.attachments ?? []).map((a) => a.url));
+  const files: FileRef[] = [
+    ...(e.attachments ?? []),
+    ...images
+      .filter((i) => !known.has(i.url))
+      .map((i) => ({ url: i.url, fileName: fileNameFromUrl(i.url, i.alt || 'image') })),
+  ];
+  if (markdown === '' && files.length === 0) return skipped('empty');
   const link = (await deps.links.getByTicket(e.ticketId)) ?? (await ensureConversation(e, deps));
+  const kind = KINDS[kindOf(e)];
+  const label = kind.label ? `**${escapeMarkdown(e.author.name ?? 'Zendesk agent')}** (${kind.label}):` : '';
+  const content = [label, markdown].filter(Boolean).join('\n\n');
+  const { fetched, missing } = await fetchAll(files, deps);
   const marker = e.commentId ? `zendesk:comment:${e.commentId}` : `zendesk:${e.eventKey.slice('zd:'.length)}`;
-  const message = await deps.chatwoot.createMessage(link.conversationId, {
-    content,
-    message_type: 'incoming',
-    private: false,
-    source_id: marker,
-    content_attributes: { [MARKER_KEY]: { ticket_id: e.ticketId, comment_id: e.commentId ?? null } },
-  });
+  const ownWrites: string[] = [];
+  if (content !== '' || fetched.length > 0) {
+    const message = await deps.chatwoot.createMessage(
+      link.conversationId,
+      {
+        content,
+        message_type: kind.type,
+        private: kind.private,
+        source_id: marker,
+        content_attributes: { [MARKER_KEY]: { ticket_id: e.ticketId, comment_id: e.commentId ?? null } },
+      },
+      fetched,
+    );
+    ownWrites.push(`cw:message:${message.id}`);
+  }
+  if (missing.length > 0) ownWrites.push(await noteMissing(missing, link, marker, deps));
+  // The files went with the comment: their own events, when they come, are duplicates.
+  for (const a of e.attachments ?? [])
+    await deps.ledger.complete(`zd:attachment:${a.id}`, [], 'included-in-comment');
   return {
     status: 'synced',
-    action: 'chatwoot-message-created',
+    action: kind.action,
+    ownWrites,
+    ids: {
+      conversationId: link.conversationId,
+      ...(ownWrites[0] ? { messageId: ownWrites[0].slice('cw:message:'.length) } : {}),
+      ...(files.length > 0 ? { files: String(fetched.length) } : {}),
+    },
+  };
+}
+
+/**
+ * One file linked to a comment. When the comment is already in Chatwoot the file follows as its own message;
+ * when it is not (this event came first), the comment is read from the API and posted now with all its files,
+ * under the comment's own idempotency key, so the comment's event becomes a duplicate.
+ */
+export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps): Promise<SyncOutcome> {
+  const commentKey = `zd:comment:${e.commentId}`;
+  // The ledger's record of the comment's event says whether and how it was synced.
+  const prior = await deps.ledger.get(`evt#${commentKey}`);
+  if (prior?.status === 'done') return followUp(e, String(prior.outcome ?? ''), deps);
+  const claim = await deps.ledger.claim(commentKey, CLAIM_LEASE_MS);
+  if (claim.state === 'busy')
+    throw new RetryableError(`comment ${e.commentId} is being synced elsewhere`, 'comment-in-progress');
+  if (claim.state === 'done') {
+    const done = await deps.ledger.get(`evt#${commentKey}`);
+    return followUp(e, String(done?.outcome ?? ''), deps);
+  }
+  let outcome: SyncOutcome;
+  try {
+    const comment = await commentFromApi(e, deps);
+    const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
+    outcome = reason ? skipped(reason) : await syncZendeskComment(comment, deps);
+  } catch (err) {
+    await deps.ledger.release(commentKey, claim.token).catch(() => undefined);
+    throw err;
+  }
+  if (outcome.status === 'skipped') {
+    await deps.ledger.complete(commentKey, [], `skipped:${outcome.reason}`);
+    return skipped(outcome.reason === 'echo' ? 'echo' : 'comment-not-synced');
+  }
+  await deps.ledger.complete(commentKey, outcome.ownWrites, outcome.action);
+  return { ...outcome, action: `${outcome.action}-with-files`, ownWrites: [] };
+}
+
+/** The file as a message of its own, of the same kind as its comment's. */
+async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: SyncDeps): Promise<SyncOutcome> {
+  const entry = Object.values(KINDS).find((k) => k.action === commentOutcome);
+  if (!entry) return skipped(commentOutcome === 'skipped:echo' ? 'echo' : 'comment-not-synced');
+  const link = await deps.links.getByTicket(e.ticketId);
+  if (!link) return skipped('no-link');
+  const marker = `zendesk:attachment:${e.attachment.id}`;
+  const { fetched, missing } = await fetchAll([e.attachment], deps);
+  if (missing.length > 0) {
+    const noteId = await noteMissing(missing, link, marker, deps);
+    return { status: 'synced', action: 'chatwoot-note-created', ownWrites: [noteId], ids: {} };
+  }
+  const message = await deps.chatwoot.createMessage(
+    link.conversationId,
+    {
+      content: '',
+      message_type: entry.type,
+      private: entry.private,
+      source_id: marker,
+      content_attributes: {
+        [MARKER_KEY]: { ticket_id: e.ticketId, comment_id: e.commentId, attachment_id: e.attachment.id },
+      },
+    },
+    fetched,
+  );
+  return {
+    status: 'synced',
+    action: 'chatwoot-attachment-created',
     ownWrites: [`cw:message:${message.id}`],
     ids: { conversationId: link.conversationId, messageId: String(message.id) },
   };
+}
+
+/** The comment as the API shows it: HTML, every file (inline images included) and whether its author is staff. */
+async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<ZendeskComment> {
+  const c = (await deps.zendesk.comments(e.ticketId)).find((x) => String(x.id) === e.commentId);
+  // Zendesk's API may not show a comment for a moment after its webhook: retry through the queue.
+  if (!c) throw new RetryableError(`comment ${e.commentId} not visible yet`, 'comment-not-found');
+  const author = await deps.zendesk.user(c.author_id);
+  return {
+    kind: 'zendesk.comment',
+    via: 'reconcile',
+    eventKey: `zd:comment:${c.id}`,
+    ticketId: e.ticketId,
+    commentId: String(c.id),
+    body: c.plain_body ?? c.body,
+    ...(c.html_body ? { htmlBody: c.html_body } : {}),
+    attachments: (c.attachments ?? []).map((a) => ({
+      id: String(a.id),
+      fileName: a.file_name,
+      url: a.content_url,
+      contentType: a.content_type,
+      size: a.size,
+    })),
+    public: c.public,
+    author: { id: String(author.id), name: author.name, isStaff: author.role !== 'end-user' },
+    ...(e.actorId ? { actorId: e.actorId } : {}),
+    receivedAt: e.receivedAt,
+  };
+}
+
+/** Downloads files one after another, each within the limit. */
+async function fetchAll(
+  files: FileRef[],
+  deps: SyncDeps,
+): Promise<{ fetched: OutgoingFile[]; missing: Missing[] }> {
+  const fetched: OutgoingFile[] = [];
+  const missing: Missing[] = [];
+  for (const f of files) {
+    const got = await fetchFile(f, deps.config.ATTACHMENT_MAX_BYTES, (url, max) =>
+      deps.zendesk.download(url, max),
+    );
+    if (isMissing(got)) missing.push(got);
+    else fetched.push(got);
+  }
+  return { fetched, missing };
+}
+
+async function noteMissing(missing: Missing[], link: Link, marker: string, deps: SyncDeps): Promise<string> {
+  const text = missingFilesNote(
+    missing,
+    deps.config.ATTACHMENT_MAX_BYTES,
+    `from Zendesk ticket #${link.ticketId}`,
+  );
+  return `cw:message:${await postBridgeNote(link.conversationId, text, marker, deps)}`;
 }
 
 /**

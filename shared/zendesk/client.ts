@@ -1,6 +1,8 @@
 // Zendesk Support API client: the few endpoints the bridge uses, typed by the fields it reads.
-// Contract: ../shared/contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser).
+// Contract: ../shared/contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser,
+// SearchUsers, UploadFiles).
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
+import { type Download, download } from '../http/download.ts';
 
 export interface ZendeskUser {
   id: number;
@@ -17,13 +19,15 @@ export interface ZendeskComment {
   plain_body?: string;
   public: boolean;
   created_at?: string;
-  attachments?: Array<{
-    id: number;
-    file_name: string;
-    content_url: string;
-    content_type: string;
-    size: number;
-  }>;
+  attachments?: ZendeskAttachment[];
+}
+export interface ZendeskAttachment {
+  id: number;
+  file_name: string;
+  content_url: string;
+  content_type: string;
+  size: number;
+  inline?: boolean;
 }
 export interface ZendeskTicket {
   id: number;
@@ -53,10 +57,17 @@ export interface ZendeskClientConfig {
 
 export class ZendeskClient {
   readonly http: ApiClient;
+  /** Scheme, host and port of the account: the only place its credentials are ever sent. */
+  readonly origin: string;
   private me?: Promise<ZendeskUser>;
+  private readonly authorization: string;
+  private readonly onRequest: ZendeskClientConfig['onRequest'];
 
   constructor(c: ZendeskClientConfig) {
     const auth = Buffer.from(`${c.email}/token:${c.apiToken}`).toString('base64');
+    this.authorization = `Basic ${auth}`;
+    this.origin = new URL(c.baseUrl).origin;
+    this.onRequest = c.onRequest;
     this.http = createApiClient({
       platform: 'zendesk',
       prefix: `${c.baseUrl}/api/v2/`,
@@ -95,7 +106,41 @@ export class ZendeskClient {
   }
 
   async comments(ticketId: number | string): Promise<ZendeskComment[]> {
-    const res = await this.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`);
+    // Inline images are left out of `attachments` unless asked for; the bridge copies them too.
+    const res = await this.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`, {
+      searchParams: { include_inline_images: 'true' },
+    });
     return res.comments;
+  }
+
+  /** Agents and admins whose email is exactly this one (search is fuzzy; the filter is not). */
+  async agentsByEmail(email: string): Promise<ZendeskUser[]> {
+    const res = await this.http.json<{ users: ZendeskUser[] }>('GET', 'users/search', {
+      searchParams: { query: `email:${email}` },
+    });
+    const wanted = email.toLowerCase();
+    return res.users.filter(
+      (u) => u.email?.toLowerCase() === wanted && (u.role === 'agent' || u.role === 'admin'),
+    );
+  }
+
+  /** Uploads one file; the token goes into `comment.uploads` of the next ticket update. */
+  async upload(fileName: string, data: Buffer, contentType: string): Promise<string> {
+    const res = await this.http.json<{ upload: { token: string } }>('POST', 'uploads', {
+      searchParams: { filename: fileName },
+      // A Blob body makes fetch send its type as the Content-Type, which Zendesk stores with the file.
+      body: new Blob([new Uint8Array(data)], { type: contentType }),
+    });
+    return res.upload.token;
+  }
+
+  /** Downloads an attachment; the API credentials go along only when the URL is on the account's origin. */
+  download(url: string, limitBytes: number): Promise<Download> {
+    return download(url, {
+      platform: 'zendesk',
+      limitBytes,
+      credentials: { origin: this.origin, headers: { authorization: this.authorization } },
+      onRequest: this.onRequest,
+    });
   }
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { describeIssues } from '../schema.ts';
-import type { ZendeskComment } from '../sync/events.ts';
+import type { ZendeskComment, ZendeskEvent } from '../sync/events.ts';
 
 /** Ids arrive as strings in event webhooks and as numbers elsewhere; both normalise to a digit string. */
 const Id = z.pipe(
@@ -20,7 +20,7 @@ const Envelope = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(200)),
   time: z.optional(z.string()),
   subject: z.optional(z.string()),
-  detail: z.looseObject({ id: Id, requester_id: z.nullish(Id) }),
+  detail: z.looseObject({ id: Id, requester_id: z.nullish(Id), actor_id: z.nullish(Id) }),
   event: z.looseObject({}),
 });
 
@@ -28,17 +28,44 @@ const CommentAdded = z.object({
   comment: z.object({
     id: Id,
     body: z.string(),
+    html_body: z.optional(z.string()),
     is_public: z.boolean(),
     author: z.object({ id: Id, is_staff: z.optional(z.boolean()), name: z.optional(z.string()) }),
   }),
 });
+
+const AttachmentLinked = z.object({
+  comment: z.object({
+    id: Id,
+    attachment: z.object({
+      id: Id,
+      filename: z.string(),
+      content_url: z.url({ protocol: /^https?$/ }),
+      content_type: z.optional(z.string()),
+      is_public: z.optional(z.boolean()),
+    }),
+  }),
+});
+
+const StatusChanged = z.object({
+  current: z.string().check(z.minLength(1), z.maxLength(40)),
+  previous: z.nullish(z.string()),
+});
+
+/** Zendesk statuses that mean "done" for the customer; every other status is open on the Chatwoot side. */
+const RESOLVED = new Set(['solved', 'closed']);
 
 export type ParseResult<T> =
   | { kind: 'event'; event: T }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; message: string };
 
-export const EVENT_TYPES = { commentAdded: 'zen:event-type:ticket.comment_added' } as const;
+export const EVENT_TYPES = {
+  commentAdded: 'zen:event-type:ticket.comment_added',
+  attachmentLinked: 'zen:event-type:ticket.attachment_linked_to_comment',
+  statusChanged: 'zen:event-type:ticket.status_changed',
+} as const;
+const SUPPORTED = new Set<string>(Object.values(EVENT_TYPES));
 
 export { describeIssues };
 
@@ -53,7 +80,7 @@ export function parseZendeskWebhook(
   body: unknown,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ZendeskComment> {
+): ParseResult<ZendeskEvent> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { kind: 'invalid', message: 'body must be a JSON object' };
   }
@@ -68,9 +95,9 @@ function parseEventWebhook(
   body: Record<string, unknown>,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ZendeskComment> {
-  if (body.type !== EVENT_TYPES.commentAdded) {
-    // Other event types are not ours to sync (yet): acknowledge them so Zendesk does not retry.
+): ParseResult<ZendeskEvent> {
+  if (typeof body.type !== 'string' || !SUPPORTED.has(body.type)) {
+    // Other event types are not ours to sync: acknowledge them so Zendesk does not retry.
     return {
       kind: 'ignore',
       reason: `unsupported-event:${String(body.type).slice('zen:event-type:'.length, 80)}`,
@@ -78,27 +105,73 @@ function parseEventWebhook(
   }
   const env = Envelope.safeParse(body);
   if (!env.success) return { kind: 'invalid', message: describeIssues(env.error) };
+  const d = env.data.detail;
+  const common = {
+    ticketId: d.id,
+    ...(d.actor_id ? { actorId: d.actor_id } : {}),
+    occurredAt: epochMs(env.data.time),
+    receivedAt,
+    deliveryId,
+  };
+  if (body.type === EVENT_TYPES.attachmentLinked) {
+    const ev = AttachmentLinked.safeParse(env.data.event);
+    if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
+    const { id: commentId, attachment: a } = ev.data.comment;
+    return {
+      kind: 'event',
+      event: {
+        kind: 'zendesk.attachment',
+        via: 'event',
+        eventKey: `zd:attachment:${a.id}`,
+        commentId,
+        // The event carries the attachment's visibility, which is its comment's.
+        public: a.is_public !== false,
+        attachment: {
+          id: a.id,
+          fileName: a.filename,
+          url: a.content_url,
+          ...(a.content_type ? { contentType: a.content_type } : {}),
+        },
+        ...common,
+      },
+    };
+  }
+  if (body.type === EVENT_TYPES.statusChanged) {
+    const ev = StatusChanged.safeParse(env.data.event);
+    if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
+    const status = ev.data.current.toLowerCase();
+    return {
+      kind: 'event',
+      event: {
+        kind: 'zendesk.status',
+        via: 'event',
+        // The envelope id names this one change; a redelivery of it carries the same id.
+        eventKey: `zd:status:${d.id}:${env.data.id}`,
+        status,
+        state: RESOLVED.has(status) ? 'resolved' : 'open',
+        ...common,
+      },
+    };
+  }
   const ev = CommentAdded.safeParse(env.data.event);
   if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
   const c = ev.data.comment;
-  const requesterId = env.data.detail.requester_id ?? undefined;
+  const requesterId = d.requester_id ?? undefined;
   return {
     kind: 'event',
     event: {
       kind: 'zendesk.comment',
       via: 'event',
       eventKey: `zd:comment:${c.id}`,
-      ticketId: env.data.detail.id,
       commentId: c.id,
       body: c.body,
+      ...(c.html_body ? { htmlBody: c.html_body } : {}),
       public: c.is_public,
       author: { id: c.author.id, name: c.author.name, isStaff: c.author.is_staff },
       requester: requesterId
         ? { id: requesterId, ...(requesterId === c.author.id ? { name: c.author.name } : {}) }
         : undefined,
-      occurredAt: epochMs(env.data.time),
-      receivedAt,
-      deliveryId,
+      ...common,
     },
   };
 }

@@ -51,9 +51,12 @@ describe('Zendesk webhook fixtures', () => {
   });
 
   it('acknowledges event types it does not sync instead of rejecting them', () => {
-    expect(parseZendeskWebhook(fixture('zendesk', 'ticket.status_changed-solved.json'), NOW)).toEqual({
+    // Status changes are synced since issue 6; a priority change still is not.
+    const body = { ...fixture('zendesk', 'ticket.status_changed-solved.json') };
+    body.type = 'zen:event-type:ticket.priority_changed';
+    expect(parseZendeskWebhook(body, NOW)).toEqual({
       kind: 'ignore',
-      reason: 'unsupported-event:ticket.status_changed',
+      reason: 'unsupported-event:ticket.priority_changed',
     });
   });
 
@@ -177,7 +180,8 @@ describe('Chatwoot webhook fixtures', () => {
     const r = parseChatwootWebhook(fixture('chatwoot', 'message_created-incoming-contact.json'), NOW);
     expect(r.kind).toBe('event');
     if (r.kind === 'event') {
-      expect(r.event.sender.type).toBe('contact');
+      expect(r.event.kind).toBe('chatwoot.message');
+      expect(r.event.kind === 'chatwoot.message' && r.event.sender.type).toBe('contact');
       expect(screen(r.event, 7)).toBe('echo');
     }
   });
@@ -189,11 +193,12 @@ describe('Chatwoot webhook fixtures', () => {
   });
 
   it('ignores conversation events it does not sync', () => {
+    // The same status change also arrives as conversation_status_changed, which is the one synced.
     expect(
-      parseChatwootWebhook(fixture('chatwoot', 'conversation_status_changed-resolved.json'), NOW),
+      parseChatwootWebhook(fixture('chatwoot', 'conversation_updated-status-resolved.json'), NOW),
     ).toEqual({
       kind: 'ignore',
-      reason: 'unsupported-event:conversation_status_changed',
+      reason: 'unsupported-event:conversation_updated',
     });
   });
 

@@ -1,0 +1,35 @@
+// Which checks and which flow each kind of SyncEvent goes through in the worker, after the I/O-free guard.
+import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
+import type { SyncDeps, SyncOutcome } from './deps.ts';
+import type { SyncEvent } from './events.ts';
+import type { SkipReason } from './guard.ts';
+import { screenStatus, syncStatus } from './status.ts';
+import { screenZendeskEcho, syncZendeskAttachment, syncZendeskComment } from './zendesk-to-chatwoot.ts';
+
+/** Checks that need I/O but write nothing, run before the claim so that an echo costs no write. */
+export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<SkipReason | undefined> {
+  switch (e.kind) {
+    case 'zendesk.comment':
+    case 'zendesk.attachment':
+      return screenZendeskEcho(e, deps);
+    case 'zendesk.status':
+    case 'chatwoot.status':
+      return screenStatus(e, deps);
+    case 'chatwoot.message':
+      return undefined;
+  }
+}
+
+export function syncEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {
+  switch (e.kind) {
+    case 'zendesk.comment':
+      return syncZendeskComment(e, deps);
+    case 'zendesk.attachment':
+      return syncZendeskAttachment(e, deps);
+    case 'zendesk.status':
+    case 'chatwoot.status':
+      return syncStatus(e, deps);
+    case 'chatwoot.message':
+      return syncChatwootMessage(e, deps);
+  }
+}

@@ -1,0 +1,57 @@
+// Status both ways: Zendesk solved/closed ⇄ Chatwoot resolved, any reopening ⇄ open. Status webhooks do not say
+// who made the change, so the last state the bridge synced is kept per link and an event bringing that same
+// state is dropped: that is the echo of the bridge's own write, or no change at all. No ping-pong.
+import type { Link } from '../store/links.ts';
+import { resolveLink } from './chatwoot-to-zendesk.ts';
+import type { SyncDeps, SyncOutcome } from './deps.ts';
+import { skipped } from './deps.ts';
+import type { ChatwootStatus, State, ZendeskStatus } from './events.ts';
+import type { SkipReason } from './guard.ts';
+import { writeToTicket } from './ticket-writer.ts';
+
+/** Kept as long as a link is likely to see activity; an expired item reads as "open", the state of a new link. */
+const STATE_TTL_MS = 365 * 24 * 3600 * 1000;
+const stateKey = (ticketId: string) => `state#${ticketId}`;
+
+async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
+  const item = await deps.ledger.get(stateKey(ticketId));
+  return item?.state === 'resolved' ? 'resolved' : 'open';
+}
+
+async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<Link | undefined> {
+  return e.kind === 'zendesk.status' ? deps.links.getByTicket(e.ticketId) : resolveLink(e, deps);
+}
+
+/** Checks before the claim, so an echo costs one read and no write. */
+export async function screenStatus(
+  e: ZendeskStatus | ChatwootStatus,
+  deps: SyncDeps,
+): Promise<SkipReason | undefined> {
+  // Zendesk does say who made the update: the bridge's own status write is an echo without any lookup.
+  if (e.kind === 'zendesk.status' && e.actorId && e.actorId === String((await deps.zendesk.currentUser()).id))
+    return 'echo';
+  const link = await linkOf(e, deps);
+  if (!link) return 'no-link';
+  return (await lastState(link.ticketId, deps)) === e.state ? 'status-unchanged' : undefined;
+}
+
+export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<SyncOutcome> {
+  const link = await linkOf(e, deps);
+  if (!link) return skipped('no-link');
+  let action: string;
+  if (e.kind === 'zendesk.status') {
+    await deps.chatwoot.toggleStatus(link.conversationId, e.state);
+    action = e.state === 'resolved' ? 'chatwoot-resolved' : 'chatwoot-reopened';
+  } else {
+    await writeToTicket(link, { status: e.state === 'resolved' ? 'solved' : 'open' }, deps);
+    action = e.state === 'resolved' ? 'zendesk-solved' : 'zendesk-reopened';
+  }
+  // Recorded after the write: were it recorded first and the write failed, the retry would look like an echo.
+  await deps.ledger.put(stateKey(link.ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
+  return {
+    status: 'synced',
+    action,
+    ownWrites: [],
+    ids: { ticketId: link.ticketId, conversationId: link.conversationId },
+  };
+}
