@@ -1,7 +1,7 @@
 // Builds webhook deliveries as API Gateway hands them to the ingress (payload 2.0), signed like each platform
 // signs them, plus a recording fake queue and a capture of everything the process writes to stdout/stderr.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { BridgeConfig } from '../../shared/config.ts';
+import { type BridgeConfig, parseConfig } from '../../shared/config.ts';
 import type { IngressDeps, Platform } from '../../shared/http/ingress.ts';
 import { chatwootSignature, zendeskSignature } from '../../shared/http/signature.ts';
 import type { EventQueue, OutboundMessage } from '../../shared/queue/types.ts';
@@ -80,25 +80,21 @@ export class RecordingQueue implements EventQueue {
   }
 }
 
-/** Secrets and ids of a complete configuration for ingress tests; secrets are random per process. */
+/** A complete configuration for ingress tests, defaults from the schema; secrets are random per call. */
 export function testConfig(overrides: Partial<BridgeConfig> = {}): BridgeConfig {
   const random = () => crypto.randomUUID().replaceAll('-', '');
-  return {
+  const config = parseConfig({
     ZENDESK_BASE_URL: 'https://acme.zendesk.test',
     ZENDESK_EMAIL: 'bridge@acme.example',
     ZENDESK_API_TOKEN: random(),
-    ZENDESK_WEBHOOK_SECRET: [random()],
+    ZENDESK_WEBHOOK_SECRET: random(),
     CHATWOOT_BASE_URL: 'https://chat.acme.test',
-    CHATWOOT_ACCOUNT_ID: 1,
-    CHATWOOT_INBOX_ID: 7,
+    CHATWOOT_ACCOUNT_ID: '1',
+    CHATWOOT_INBOX_ID: '7',
     CHATWOOT_API_TOKEN: random(),
-    CHATWOOT_WEBHOOK_SECRET: [random()],
-    LINKS_TABLE_NAME: 'links',
-    LEDGER_TABLE_NAME: 'ledger',
-    SYNC_INTERNAL_NOTES: true,
-    LEDGER_RETENTION_DAYS: 14,
-    ...overrides,
-  };
+    CHATWOOT_WEBHOOK_SECRET: random(),
+  });
+  return { ...config, ...overrides };
 }
 
 export function depsOf(config: BridgeConfig, queue: EventQueue, now: number): () => Promise<IngressDeps> {
