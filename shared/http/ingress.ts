@@ -148,7 +148,7 @@ export async function handleWebhook(
   }
 
   const e = result.event;
-  const skip = screen(e, deps.config.CHATWOOT_INBOX_ID);
+  const skip = screen(e, deps.config.CHATWOOT_INBOX_ID, deps.config);
   if (skip) {
     countWithReason('SkippedEvents', 'Skipped', skip);
     logger.info('skipped', { platform, reason: skip, ...eventIds(e), ...ids });
