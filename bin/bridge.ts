@@ -1,9 +1,11 @@
 // `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands.
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../shared/config.ts';
+import { doctor } from './commands/doctor.ts';
+import { setup } from './commands/setup.ts';
 import { CliError, type Command, type CommandContext } from './commands/types.ts';
 
-const commands: Command[] = [];
+const commands: Command[] = [setup, doctor];
 
 function parse(argv: string[]): { name?: string; ctx: Omit<CommandContext, 'env' | 'print'> } {
   const [name, ...rest] = argv;
