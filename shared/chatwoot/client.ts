@@ -1,5 +1,6 @@
 // Chatwoot Application API client: contacts, conversations and messages in one account and inbox.
 // Contract: ../shared/contracts/chatwoot/swagger.json (paths under /api/v1/accounts/{account_id}).
+import { randomUUID } from 'node:crypto';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
 
@@ -40,6 +41,29 @@ export interface OutgoingFile {
   fileName: string;
   contentType: string;
   data: Buffer;
+}
+
+/**
+ * A multipart/form-data body built by hand: FormData would rewrite every newline in the text to CRLF (as the
+ * HTML form encoding rules say), and the message would no longer be the text the customer wrote.
+ */
+function multipart(fields: Record<string, string>, files: OutgoingFile[]): Blob {
+  const boundary = `----bridge${randomUUID().replaceAll('-', '')}`;
+  const quote = (s: string) => s.replace(/["\\\r\n]/g, (c) => encodeURIComponent(c));
+  const parts: Array<string | Uint8Array> = [];
+  for (const [name, value] of Object.entries(fields))
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  for (const f of files) {
+    parts.push(
+      `--${boundary}\r\nContent-Disposition: form-data; name="attachments[]"; filename="${quote(f.fileName)}"\r\n` +
+        `Content-Type: ${f.contentType.replace(/[\r\n]/g, '')}\r\n\r\n`,
+      new Uint8Array(f.data),
+      '\r\n',
+    );
+  }
+  parts.push(`--${boundary}--\r\n`);
+  // A Blob's type becomes the request's Content-Type, boundary included.
+  return new Blob(parts, { type: `multipart/form-data; boundary=${boundary}` });
 }
 
 export interface ChatwootClientConfig {
@@ -120,15 +144,15 @@ export class ChatwootClient {
   ): Promise<ChatwootMessage> {
     const path = `conversations/${conversationId}/messages`;
     if (files.length === 0) return this.http.json<ChatwootMessage>('POST', path, { json: m });
-    const form = new FormData();
-    form.set('content', m.content);
-    form.set('message_type', m.message_type);
-    form.set('private', String(m.private));
-    if (m.source_id) form.set('source_id', m.source_id);
-    // Multipart values are strings: Chatwoot parses a JSON string here into the attributes hash.
-    if (m.content_attributes) form.set('content_attributes', JSON.stringify(m.content_attributes));
-    for (const f of files)
-      form.append('attachments[]', new Blob([new Uint8Array(f.data)], { type: f.contentType }), f.fileName);
+    const fields: Record<string, string> = {
+      content: m.content,
+      message_type: m.message_type,
+      private: String(m.private),
+      ...(m.source_id ? { source_id: m.source_id } : {}),
+      // Multipart values are strings: Chatwoot parses a JSON string here into the attributes hash.
+      ...(m.content_attributes ? { content_attributes: JSON.stringify(m.content_attributes) } : {}),
+    };
+    const form = multipart(fields, files);
     return this.http.json<ChatwootMessage>('POST', path, { body: form });
   }
 

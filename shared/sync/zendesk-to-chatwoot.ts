@@ -4,6 +4,7 @@
 // author. HTML comes across as Markdown, files as attachments of the same message when they are known with the
 // comment, else as a follow-up message per file (`ticket.attachment_linked_to_comment`).
 
+import { createHash } from 'node:crypto';
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { RetryableError, UpstreamError } from '../errors.ts';
@@ -96,6 +97,8 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
     ownWrites.push(`cw:message:${message.id}`);
   }
   if (missing.length > 0) ownWrites.push(await noteMissing(missing, link, marker, deps));
+  // Inline images have no id here; their file's own event, if Zendesk sends one, finds them by URL.
+  for (const f of files) if (!('id' in f)) ownWrites.push(inlineKey(f.url));
   // The files went with the comment: their own events, when they come, are duplicates.
   for (const a of e.attachments ?? [])
     await deps.ledger.complete(`zd:attachment:${a.id}`, [], 'included-in-comment');
@@ -151,6 +154,7 @@ async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: Sync
   if (!entry) return skipped(commentOutcome === 'skipped:echo' ? 'echo' : 'comment-not-synced');
   const link = await deps.links.getByTicket(e.ticketId);
   if (!link) return skipped('no-link');
+  if (await deps.ledger.isOwnWrite(inlineKey(e.attachment.url))) return skipped('duplicate');
   const marker = `zendesk:attachment:${e.attachment.id}`;
   const { fetched, missing } = await fetchAll([e.attachment], deps);
   if (missing.length > 0) {
@@ -205,6 +209,9 @@ async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<Zen
     receivedAt: e.receivedAt,
   };
 }
+
+/** Names an inline image already copied with its comment (a digest: URLs carry access tokens). */
+const inlineKey = (url: string) => `zd:inline:${createHash('sha256').update(url).digest('hex').slice(0, 32)}`;
 
 /** Downloads files one after another, each within the limit. */
 async function fetchAll(
