@@ -10,12 +10,15 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import dynalite from 'dynalite';
 import { handler as chatwootWebhook } from '../functions/chatwoot-webhook.ts';
+import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
 import { configureLocalRuntime } from '../shared/runtime.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
+import { resyncTicket } from '../shared/sync/reconcile.ts';
+import { getRuntime } from '../shared/worker-runtime.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { sandboxRoundTrip } from './sandbox-tour.ts';
@@ -222,6 +225,12 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
     });
     queue.start();
     closers.push(() => queue.stop());
+    // The deployed schedule's twin: off unless RECONCILE_INTERVAL_MS is set (tests run it on demand instead).
+    const interval = Number(base.RECONCILE_INTERVAL_MS ?? 0);
+    if (interval > 0) {
+      const timer = setInterval(() => void reconcile().catch(() => undefined), interval);
+      closers.push(async () => clearInterval(timer));
+    }
 
     const server: Server = createServer((req, res) => {
       void route(req, res).catch(() =>
@@ -240,6 +249,26 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       if (sandbox && req.method === 'POST' && url.pathname === '/_sandbox/round-trip') {
         const tour = await sandboxRoundTrip(sandbox, queue);
         return send(res, tour.ok ? 200 : 500, tour);
+      }
+      if (req.method === 'POST' && url.pathname === '/_local/reconcile') {
+        // ?ticket=N re-syncs that one ticket (ops CLI `resync`); without it, one reconciliation run.
+        const ticket = url.searchParams.get('ticket');
+        if (ticket !== null && !/^\d+$/.test(ticket)) {
+          return send(res, 400, { error: 'bad_request', message: 'ticket must be a Zendesk ticket id' });
+        }
+        try {
+          if (ticket)
+            return send(res, 200, { ticket, enqueued: await resyncTicket(await getRuntime(), ticket) });
+          return send(res, 200, await reconcile());
+        } catch (err) {
+          return send(res, 422, {
+            error: 'reconcile_failed',
+            message: err instanceof Error ? err.message : 'failed',
+          });
+        }
+      }
+      if (req.method === 'POST' && url.pathname === '/_local/redrive') {
+        return send(res, 200, { redriven: await queue.redrive() });
       }
       if (req.method === 'GET' && url.pathname === '/_local/queue') {
         return send(res, 200, { depth: queue.depth(), deadLetters: queue.deadLetters });

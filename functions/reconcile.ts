@@ -1,2 +1,26 @@
-// Placeholder entry point, replaced by the real handler in the next commits.
-export const handler = async (): Promise<void> => {};
+// Lambda on a 5-minute schedule: enqueues comments and messages that no webhook delivered
+// (shared/sync/reconcile.ts), and publishes how many as ReconciledMissed (an alarm watches it).
+import type { Context } from 'aws-lambda';
+import { logger, MetricUnit, metrics } from '../shared/observability.ts';
+import { loadConfig } from '../shared/runtime.ts';
+import { type ReconcileResult, reconcile, reconcileOptionsFrom } from '../shared/sync/reconcile.ts';
+import { getRuntime } from '../shared/worker-runtime.ts';
+
+/** Room left at the end of a run to finish the link in hand and flush metrics. */
+const SAFETY_MS = 20_000;
+
+export const handler = async (_event?: unknown, context?: Context): Promise<ReconcileResult> => {
+  if (context) logger.addContext(context);
+  try {
+    const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
+    const result = await reconcile(rt, {
+      ...reconcileOptionsFrom(env),
+      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS } : {}),
+    });
+    metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
+    metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
+    return result;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

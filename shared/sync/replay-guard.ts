@@ -12,7 +12,7 @@ const SKEW_MS = 60_000;
 /**
  * Dependencies whose two write calls first look for an earlier attempt's write:
  * - Chatwoot: a message with the same `source_id` marker (exact: the marker names the Zendesk comment);
- * - Zendesk: a comment by the bridge's own user, same visibility, same text, newer than the event, whose id is
+ * - Zendesk: a comment by the bridge's user (or the agent it wrote as), same visibility, same text, newer than the event, whose id is
  *   not already recorded as the bridge's write for another event (so two identical replies stay two).
  */
 export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
@@ -52,10 +52,11 @@ export async function findComment(
 ): Promise<ZendeskComment | undefined> {
   const wanted = update.comment;
   if (!wanted) return undefined;
-  const me = await deps.zendesk.currentUser();
+  // The bridge writes as itself, or as the matched agent when the update names an author.
+  const author = wanted.author_id ?? (await deps.zendesk.currentUser()).id;
   const candidates = (await recentComments(deps.zendesk, ticketId)).filter(
     (c) =>
-      c.author_id === me.id &&
+      c.author_id === author &&
       c.public === wanted.public &&
       (c.created_at === undefined || Date.parse(c.created_at) >= sinceMs - SKEW_MS) &&
       sameText(c, wanted),
