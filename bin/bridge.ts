@@ -1,11 +1,15 @@
 // `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands.
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../shared/config.ts';
+import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
+import { reconcile } from './commands/reconcile.ts';
+import { redrive } from './commands/redrive.ts';
+import { resync } from './commands/resync.ts';
 import { setup } from './commands/setup.ts';
 import { CliError, type Command, type CommandContext } from './commands/types.ts';
 
-const commands: Command[] = [setup, doctor];
+const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile];
 
 function parse(argv: string[]): { name?: string; ctx: Omit<CommandContext, 'env' | 'print'> } {
   const [name, ...rest] = argv;

@@ -1,0 +1,40 @@
+// `bridge reconcile`: one reconciliation run now (what the 5-minute schedule does), with progress on long runs.
+import { loadConfig } from '../../shared/runtime.ts';
+import {
+  type ReconcileResult,
+  reconcileOptionsFrom,
+  reconcile as runReconcile,
+} from '../../shared/sync/reconcile.ts';
+import { getRuntime } from '../../shared/worker-runtime.ts';
+import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
+import type { Command } from './types.ts';
+
+export const reconcile: Command = {
+  name: 'reconcile',
+  summary: 'Run reconciliation now: enqueue comments and messages no webhook delivered',
+  usage: `reconcile [--local [url]]\n\n${TARGET_HELP}\nDeployed, it also needs the bridge's configuration (SECRET_ARN or the variables) and table names.`,
+  async run(ctx) {
+    const target = targetOf(ctx);
+    let result: ReconcileResult;
+    if (target.kind === 'local') {
+      result = await callLocal<ReconcileResult>(target.url, 'POST', '/_local/reconcile');
+    } else {
+      const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
+      let last = 0;
+      result = await runReconcile(rt, {
+        ...reconcileOptionsFrom(env),
+        onProgress: (done, total) => {
+          if (done === total || rt.now() - last > 2_000) {
+            last = rt.now();
+            ctx.print(`  ${done}/${total} links`);
+          }
+        },
+      });
+    }
+    ctx.print(
+      `reconciled ${result.links} link(s): ${result.enqueued} missed event(s) enqueued` +
+        (result.failed ? `, ${result.failed} failed (see logs)` : '') +
+        (result.deferred ? `, ${result.deferred} left for the next run` : ''),
+    );
+  },
+};
