@@ -52,6 +52,9 @@ export interface SettingsStore {
   merge(values: Record<string, string>): Promise<boolean>;
 }
 
+export const isLocal = (ctx: CommandContext): boolean =>
+  ctx.options.local !== undefined && ctx.options.local !== false;
+
 /** `--secret-arn ARN` (Secrets Manager) or `--local` (the environment, written back to `--env-file`, default .env). */
 export function settingsStore(
   ctx: CommandContext,
@@ -59,7 +62,8 @@ export function settingsStore(
 ): SettingsStore {
   const arn = ctx.options['secret-arn'];
   if (typeof arn === 'string' && arn !== '') return secretStore(arn, secrets());
-  if (ctx.options.local === true) {
+  // `--local` may carry a value (other commands take the local bridge's URL there); any form means local.
+  if (isLocal(ctx)) {
     const file = typeof ctx.options['env-file'] === 'string' ? ctx.options['env-file'] : '.env';
     return envFileStore(file, ctx.env);
   }
@@ -309,7 +313,7 @@ export const setup: Command = {
     const store = settingsStore(ctx);
     const credentials = readCredentials(await store.read());
     const to = endpoints(url, credentials);
-    if (!to.zendesk.startsWith('https://') && ctx.options.local !== true) {
+    if (!to.zendesk.startsWith('https://') && !isLocal(ctx)) {
       throw new CliError('--url must be https:// (the API Gateway URL); plain http is only for --local');
     }
     const { zendesk, chatwoot } = admins(credentials);

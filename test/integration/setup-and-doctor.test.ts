@@ -184,7 +184,12 @@ describe('setup', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bridge-setup-')), '.env');
     writeFileSync(file, '# local bridge\nPORT=3100\nZENDESK_WEBHOOK_SECRET=old-secret-value\n');
     const env: Record<string, string | undefined> = { ...credentials() };
-    const { error } = await run(setup, { url: 'http://127.0.0.1:3100/', local: true, 'env-file': file }, env);
+    const { error } = await run(
+      setup,
+      // `--local <url>` as the queue commands take it works too.
+      { url: 'http://127.0.0.1:3100/', local: 'http://127.0.0.1:3100', 'env-file': file },
+      env,
+    );
     expect(error).toBeUndefined();
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('# local bridge\nPORT=3100\n')).toBe(true);
