@@ -73,7 +73,7 @@ export const RuntimeSchema = z.object({
    * bridge's user; `agent-or-header`: the same, but a comment by the bridge's user starts with a line naming
    * the Chatwoot agent; `header`: always the bridge's user with that line; `bridge`: always the bridge's user.
    */
-  ZENDESK_AUTHORSHIP: z._default(z.enum(['agent', 'agent-or-header', 'header', 'bridge']), 'agent'),
+  ZENDESK_AUTHORSHIP: z._default(z.enum(['agent', 'agent-or-header', 'header', 'bridge']), 'agent-or-header'),
   /** How long processed-event keys and own-write ids are kept (days); must outlive the reconciliation look-back. */
   LEDGER_RETENTION_DAYS: z._default(positiveInt, 14),
 });

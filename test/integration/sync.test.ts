@@ -15,7 +15,9 @@ import { type Harness, startHarness } from '../helpers/bridge.ts';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Comments authored plainly by the bridge's user, so these tests compare bodies as written; authorship
+  // (matching agents, the header line that is the default) is tested in fidelity.test.ts.
+  h = await startHarness({ env: { ZENDESK_AUTHORSHIP: 'bridge' } });
 });
 afterAll(async () => {
   await h?.close();

@@ -12,7 +12,8 @@ const slow = new Set<string>();
 
 vi.mock('../../shared/sync/engine.ts', () => ({
   processEvent: async (e: SyncEvent) => {
-    const id = e.kind === 'zendesk.comment' ? (e.commentId ?? '') : e.messageId;
+    const id =
+      e.kind === 'zendesk.comment' ? (e.commentId ?? '') : e.kind === 'chatwoot.message' ? e.messageId : '';
     calls.push(`start ${id}`);
     if (slow.has(id)) await new Promise((r) => setTimeout(r, 50));
     calls.push(`end ${id}`);
