@@ -406,7 +406,7 @@ export class Observability extends Construct {
       logGroups: allLogGroups,
       queryString: new QueryString({
         filterStatements: ["message = 'skipped' or message = 'ignored'"],
-        stats: 'count(*) as events by reason, platform',
+        statsStatements: ['count(*) as events by reason, platform'],
         sort: 'events desc',
       }),
     });
