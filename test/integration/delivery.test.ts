@@ -20,7 +20,7 @@ describe('with fast redelivery (visibility 50 ms)', () => {
   beforeAll(async () => {
     h = await startHarness({
       queue: { visibilityTimeoutMs: 50 },
-      env: { HTTP_TIMEOUT_MS: String(TIMEOUT_MS) },
+      env: { HTTP_TIMEOUT_MS: String(TIMEOUT_MS), ZENDESK_AUTHORSHIP: 'bridge' },
     });
     s = scenario(h);
   });
@@ -124,7 +124,7 @@ describe('with slow redelivery (visibility 500 ms, a compressed 180 s)', () => {
   beforeAll(async () => {
     h = await startHarness({
       queue: { visibilityTimeoutMs: 500 },
-      env: { HTTP_TIMEOUT_MS: String(TIMEOUT_MS) },
+      env: { HTTP_TIMEOUT_MS: String(TIMEOUT_MS), ZENDESK_AUTHORSHIP: 'bridge' },
     });
     s = scenario(h);
   });

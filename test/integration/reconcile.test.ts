@@ -13,7 +13,10 @@ let h: Harness;
 let s: ReturnType<typeof scenario>;
 
 beforeAll(async () => {
-  h = await startHarness({ queue: { visibilityTimeoutMs: 50 }, env: { RECONCILE_SETTLE_MS: '0' } });
+  h = await startHarness({
+    queue: { visibilityTimeoutMs: 50 },
+    env: { RECONCILE_SETTLE_MS: '0', ZENDESK_AUTHORSHIP: 'bridge' },
+  });
   s = scenario(h);
 });
 afterAll(async () => {
