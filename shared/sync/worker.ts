@@ -104,7 +104,7 @@ async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
     const outcome = await processEvent(e, { ...rt, logger: rt.logger.createChild({ persistentKeys: ids }) });
     if (outcome.status === 'synced') {
       // Per direction and per kind (the action: message, public comment, internal note …).
-      count(`Synced_${e.kind === 'zendesk.comment' ? 'ZendeskToChatwoot' : 'ChatwootToZendesk'}`);
+      count(`Synced_${e.kind.startsWith('zendesk.') ? 'ZendeskToChatwoot' : 'ChatwootToZendesk'}`);
       countWithReason('SyncedMessages', 'Synced', outcome.action);
       if (e.occurredAt) metrics.addMetric('EndToEndLagMs', MetricUnit.Milliseconds, rt.now() - e.occurredAt);
     } else {

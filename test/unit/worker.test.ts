@@ -85,3 +85,26 @@ describe('handleBatch', () => {
     slow.clear();
   });
 });
+
+describe('metrics per direction', () => {
+  it('counts every Zendesk-side kind as Zendesk→Chatwoot, not only comments', async () => {
+    const { metrics } = await import('../../shared/observability.ts');
+    const spy = vi.spyOn(metrics, 'addMetric');
+    const status: SyncEvent = {
+      kind: 'zendesk.status',
+      via: 'event',
+      eventKey: 'zd:status:9:solved',
+      ticketId: '9',
+      status: 'solved',
+      state: 'resolved',
+      receivedAt: 0,
+    };
+    const r = record('9', '90');
+    r.body = JSON.stringify(status);
+    await handleBatch({ Records: [r] }, undefined, runtime);
+    const names = spy.mock.calls.map(([name]) => name);
+    expect(names).toContain('Synced_ZendeskToChatwoot');
+    expect(names).not.toContain('Synced_ChatwootToZendesk');
+    spy.mockRestore();
+  });
+});
