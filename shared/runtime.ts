@@ -3,7 +3,7 @@
 // ingress functions need, so it imports no API client or store (their bundles stay small: cold start).
 // The local bridge swaps in its queue and endpoints through `configureLocalRuntime`, so the deployed and local
 // paths run the same handler code.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
 import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
 import { SqsQueue } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
@@ -32,7 +32,6 @@ export interface LoadedConfig {
 
 let local: LocalRuntimeOptions | undefined;
 let cached: { loaded: LoadedConfig; loadedAt: number } | undefined;
-let secrets: SecretsManagerClient | undefined;
 let queues: { queue: EventQueue; deadLetters: DeadLetterSink } | undefined;
 const resetHooks: Array<() => void> = [];
 
@@ -57,8 +56,14 @@ async function readSource(
 ): Promise<Record<string, string | undefined>> {
   const arn = env.SECRET_ARN;
   if (!arn) return env;
-  secrets ??= new SecretsManagerClient({});
-  const res = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
+  // The region is the secret's own (arn:aws:secretsmanager:<region>:…), whatever the function's is.
+  const region = arn.split(':')[3];
+  const res = await callAws<{ SecretString?: string }>(
+    SECRETS_MANAGER,
+    'GetSecretValue',
+    { SecretId: arn },
+    region ? { region } : {},
+  );
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.SecretString ?? '');

@@ -1,31 +1,43 @@
-// SQS FIFO implementation of the queue and of the dead-letter sink (deployed path).
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+// SQS FIFO implementation of the queue and of the dead-letter sink (deployed path), over the JSON protocol
+// with the small SigV4 client (see shared/aws/sigv4.ts for why not the SDK).
+import { callAws, SQS } from '../aws/json-api.ts';
 import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
 
+/** The region a queue lives in, from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>). */
+export function regionOfQueue(queueUrl: string): string | undefined {
+  return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\//.exec(queueUrl)?.[1];
+}
+
 export class SqsQueue implements EventQueue, DeadLetterSink {
-  constructor(
-    private readonly client: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
+  private readonly region: string | undefined;
+
+  constructor(private readonly queueUrl: string) {
+    this.region = regionOfQueue(queueUrl);
+  }
 
   static fromUrl(queueUrl: string): SqsQueue {
-    return new SqsQueue(new SQSClient({}), queueUrl);
+    return new SqsQueue(queueUrl);
   }
 
   async send(m: OutboundMessage): Promise<void> {
-    await this.client.send(
-      new SendMessageCommand({
+    await callAws(
+      SQS,
+      'SendMessage',
+      {
         QueueUrl: this.queueUrl,
         MessageBody: m.body,
         MessageGroupId: m.groupId,
         MessageDeduplicationId: m.dedupId,
-      }),
+      },
+      this.region ? { region: this.region } : {},
     );
   }
 
   async deadLetter(record: DeadLetter, reason: string): Promise<void> {
-    await this.client.send(
-      new SendMessageCommand({
+    await callAws(
+      SQS,
+      'SendMessage',
+      {
         QueueUrl: this.queueUrl,
         MessageBody: record.body,
         MessageGroupId: record.groupId ?? 'dead-letters',
@@ -35,7 +47,8 @@ export class SqsQueue implements EventQueue, DeadLetterSink {
           reason: { DataType: 'String', StringValue: reason.slice(0, 256) },
           originalMessageId: { DataType: 'String', StringValue: record.messageId },
         },
-      }),
+      },
+      this.region ? { region: this.region } : {},
     );
   }
 }

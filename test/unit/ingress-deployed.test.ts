@@ -1,19 +1,18 @@
-// The deployed webhook Lambdas with Secrets Manager and SQS mocked: a secret that lets unsigned Chatwoot calls in
+// The deployed webhook Lambdas against a fake Secrets Manager and SQS (real signed HTTP on 127.0.0.1): a secret that lets unsigned Chatwoot calls in
 // makes both functions refuse (500, the variable named in the log); a rotated secret reaches warm containers
 // within the cache TTL.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
 import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
 import type { Platform } from '../../shared/http/ingress.ts';
 import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/runtime.ts';
+import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { apiEvent, captureOutput, type LogCapture, signedHeaders } from '../helpers/webhooks.ts';
 
-const secretsManager = mockClient(SecretsManagerClient);
-const sqs = mockClient(SQSClient);
+const GET_SECRET = 'secretsmanager.GetSecretValue';
+const SEND = 'AmazonSQS.SendMessage';
+let aws: FakeAws;
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bridge-AbCdEf';
 
 const complete = {
@@ -36,8 +35,9 @@ const bodies = {
 };
 
 function useSecret(value: Record<string, string>): void {
-  secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(value) });
+  aws.on(GET_SECRET, () => ({ SecretString: JSON.stringify(value) }));
 }
+const sent = () => aws.calls(SEND).length;
 
 async function call(platform: Platform, headers: Record<string, string> = {}) {
   const res = await handlers[platform](apiEvent(platform, { body: bodies[platform], headers }));
@@ -49,16 +49,30 @@ const signedBy = (platform: Platform, secret: string) =>
 
 let logs: LogCapture;
 let clock = Date.now();
-const saved = { SECRET_ARN: process.env.SECRET_ARN, QUEUE_URL: process.env.QUEUE_URL };
+const AWS_ENV = [
+  'SECRET_ARN',
+  'QUEUE_URL',
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+];
+const saved = Object.fromEntries(AWS_ENV.map((k) => [k, process.env[k]]));
 
-beforeAll(() => {
+beforeAll(async () => {
+  aws = await startFakeAws('AKIDFAKEINGRESS');
   configureLocalRuntime(undefined);
   process.env.SECRET_ARN = SECRET_ARN;
   process.env.QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/bridge.fifo';
+  process.env.AWS_ENDPOINT_URL = aws.url;
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDFAKEINGRESS';
+  process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-access-key-for-tests';
+  process.env.AWS_REGION = 'eu-west-1';
   logs = captureOutput({ echo: false });
 });
-afterAll(() => {
+afterAll(async () => {
   logs.stop();
+  await aws.close();
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -69,9 +83,8 @@ beforeEach(() => {
   // Each test starts past the previous one's cache lifetime, as a cold container would.
   clock += SECRET_TTL_MS * 10;
   vi.setSystemTime(clock);
-  secretsManager.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+  aws.reset();
+  aws.on(SEND, () => ({ MessageId: 'm-1' }));
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -90,7 +103,7 @@ describe('deployed configuration strictness', () => {
         });
       }
     }
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sent()).toBe(0);
     const lines = logs.lines().slice(start).join('\n');
     const errors = logs
       .lines()
@@ -105,18 +118,16 @@ describe('deployed configuration strictness', () => {
   });
 
   it('a secret that is not JSON, or cannot be read, is refused the same way without echoing it', async () => {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'not-json-secret-3e9a' });
+    aws.on(GET_SECRET, () => ({ SecretString: 'not-json-secret-3e9a' }));
     const start = logs.lines().length;
     expect((await call('zendesk')).status).toBe(500);
-    secretsManager
-      .on(GetSecretValueCommand)
-      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    aws.on(GET_SECRET, () => ({ status: 400, body: { __type: 'AccessDeniedException', message: 'denied' } }));
     expect((await call('chatwoot')).status).toBe(500);
     const lines = logs.lines().slice(start);
     expect(lines.join('\n')).toMatch(/SECRET_ARN: the secret is not a JSON object/);
     expect(lines.join('\n')).toMatch(/AccessDeniedException/);
     expect(lines.join('\n')).not.toContain('not-json-secret-3e9a');
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sent()).toBe(0);
   });
 
   it('with only the URL token, accepts a Chatwoot call carrying it and refuses one without', async () => {
@@ -127,7 +138,7 @@ describe('deployed configuration strictness', () => {
     });
     expect(withToken.statusCode).toBe(202);
     expect((await call('chatwoot')).status).toBe(401);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect(sent()).toBe(1);
   });
 
   it('a complete secret: signed calls are queued to SQS, unsigned ones get 401', async () => {
@@ -136,7 +147,14 @@ describe('deployed configuration strictness', () => {
     expect((await call('chatwoot', signedBy('chatwoot', complete.CHATWOOT_WEBHOOK_SECRET))).status).toBe(202);
     expect((await call('chatwoot')).status).toBe(401);
     expect((await call('zendesk')).status).toBe(401);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(2);
+    expect(sent()).toBe(2);
+    // FIFO: the group is the ticket, the deduplication id a digest of the source event's key.
+    expect(aws.calls(SEND)[0]).toEqual({
+      QueueUrl: process.env.QUEUE_URL,
+      MessageBody: expect.stringContaining('"kind":"zendesk.comment"'),
+      MessageGroupId: 'ticket-48213',
+      MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 });
 
@@ -160,6 +178,6 @@ describe('secret rotation', () => {
     vi.setSystemTime(Date.now() + SECRET_TTL_MS + 1000);
     expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(401);
     expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(4);
+    expect(sent()).toBe(4);
   });
 });
