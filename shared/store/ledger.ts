@@ -48,6 +48,9 @@ export interface LedgerOptions {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** Status of an event that failed permanently and was dead-lettered. */
+export const DEAD_LETTERED = 'dead-lettered';
+
 export class Ledger {
   private readonly now: () => number;
   private readonly marked = new Map<string, number>();
@@ -90,10 +93,16 @@ export class Ledger {
             leaseUntil: now + leaseMs,
             expiresAt: seconds(now + this.o.retentionMs),
           },
+          // A dead-lettered event may be claimed again: that is a redrive from the DLQ.
           ConditionExpression:
-            'attribute_not_exists(pk) OR expiresAt < :nowS OR (#s = :pending AND leaseUntil < :now)',
+            'attribute_not_exists(pk) OR expiresAt < :nowS OR (#s = :pending AND leaseUntil < :now) OR #s = :dead',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':nowS': seconds(now), ':now': now, ':pending': 'pending' },
+          ExpressionAttributeValues: {
+            ':nowS': seconds(now),
+            ':now': now,
+            ':pending': 'pending',
+            ':dead': DEAD_LETTERED,
+          },
           // Same request, no extra cost: the item it replaced tells whether an earlier attempt was cut short.
           ReturnValues: 'ALL_OLD',
         }),
@@ -130,6 +139,33 @@ export class Ledger {
         const res = await this.db.send(new BatchWriteCommand({ RequestItems: pending as never }));
         pending = res.UnprocessedItems as Record<string, unknown[]> | undefined;
       }
+    }
+  }
+
+  /**
+   * Records that the event failed for good and went to the dead-letter queue, so reconciliation does not enqueue
+   * it again every run; a redrive can still claim it.
+   */
+  async markDeadLettered(eventKey: string, token: string, reason: string): Promise<void> {
+    const now = this.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.o.tableName,
+          Item: {
+            pk: `evt#${eventKey}`,
+            status: DEAD_LETTERED,
+            reason: reason.slice(0, 200),
+            at: now,
+            expiresAt: seconds(now + this.o.retentionMs),
+          },
+          ConditionExpression: '#t = :t',
+          ExpressionAttributeNames: { '#t': 'token' },
+          ExpressionAttributeValues: { ':t': token },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
     }
   }
 

@@ -67,6 +67,26 @@ export async function postBridgeNote(
   return String(note.id);
 }
 
+/**
+ * Runs a secondary write (a note about files that could not be copied) after the event's main write has
+ * landed. It must not fail the event: a retry would repeat the main write, and the note is only informative.
+ */
+export async function afterMainWrite<T>(
+  write: () => Promise<T>,
+  deps: SyncDeps,
+  ids: Record<string, string>,
+): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (err) {
+    deps.logger.warn('note about uncopied files failed', {
+      ...ids,
+      error: err instanceof Error ? err.name : 'unknown',
+    });
+    return undefined;
+  }
+}
+
 /** The name a file had at its source URL (`?name=` on Zendesk, the last path segment elsewhere). */
 export function fileNameFromUrl(url: string, fallback: string): string {
   try {

@@ -5,7 +5,14 @@
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate } from '../zendesk/client.ts';
-import { fetchFile, isMissing, type Missing, missingFilesNote, postBridgeNote } from './attachments.ts';
+import {
+  afterMainWrite,
+  fetchFile,
+  isMissing,
+  type Missing,
+  missingFilesNote,
+  postBridgeNote,
+} from './attachments.ts';
 import { authorshipOf } from './authorship.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
@@ -36,7 +43,14 @@ export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): P
   if (missing.length > 0) {
     const where = `to Zendesk ticket #${ticketId}`;
     const text = missingFilesNote(missing, deps.config.ATTACHMENT_MAX_BYTES, where);
-    await postBridgeNote(link.conversationId, text, `cw-message:${e.messageId}`, deps);
+    await afterMainWrite(
+      () => postBridgeNote(link.conversationId, text, `cw-message:${e.messageId}`, deps),
+      deps,
+      {
+        conversationId: link.conversationId,
+        messageId: e.messageId,
+      },
+    );
   }
   return {
     status: 'synced',

@@ -1,6 +1,6 @@
 // The worker's per-event pipeline: loop guard → idempotency claim → the one flow → ledger.
 // Every decision is one log line with ids only.
-import { mayHaveBeenApplied, RetryableError } from '../errors.ts';
+import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError } from '../errors.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import { screenWithLookups, syncEvent } from './dispatch.ts';
@@ -39,11 +39,14 @@ export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOu
   try {
     outcome = await syncEvent(e, flowDeps);
   } catch (err) {
-    // Give the claim back so the redelivery (or a redrive from the DLQ) can take it at once; after a write that
-    // may have been applied, keep it marked so that attempt runs through the replay guard.
-    const giveBack = mayHaveBeenApplied(err)
-      ? deps.ledger.releaseUncertain(e.eventKey, claim.token)
-      : deps.ledger.release(e.eventKey, claim.token);
+    // Give the claim back so the redelivery can take it at once; after a write that may have been applied, keep
+    // it marked so that attempt runs through the replay guard.
+    // A permanent failure is dead-lettered by the worker: remember it, so reconciliation does not bring it back.
+    const giveBack = !isRetryable(err)
+      ? deps.ledger.markDeadLettered(e.eventKey, claim.token, errorReason(err))
+      : mayHaveBeenApplied(err)
+        ? deps.ledger.releaseUncertain(e.eventKey, claim.token)
+        : deps.ledger.release(e.eventKey, claim.token);
     await giveBack.catch(() => undefined);
     throw err;
   }

@@ -6,7 +6,7 @@ import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { ConfigError } from '../config.ts';
 import { toOutbound } from '../queue/types.ts';
-import { ACTIVITY_KEEP_MS } from '../store/ledger.ts';
+import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
 import type { Link } from '../store/links.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import type { ZendeskComment as ApiComment, ZendeskUser } from '../zendesk/client.ts';
@@ -172,7 +172,8 @@ async function reconcileTicket(
       const needsSync =
         item.event !== undefined &&
         screen(item.event, rt.config.CHATWOOT_INBOX_ID, rt.config) === undefined &&
-        known.get(item.doneKey)?.status !== 'done' &&
+        // Done, or failed for good and dead-lettered (the DLQ and its alarm own it now): not missed.
+        !['done', DEAD_LETTERED].includes(String(known.get(item.doneKey)?.status)) &&
         !known.has(item.ownKey);
       if (needsSync && item.createdAt <= settled && item.event) missed.push(item.event);
       if (needsSync) advancing = false;

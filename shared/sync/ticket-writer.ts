@@ -18,7 +18,8 @@ export interface TicketWrite {
 /** When a 429 names no wait (it always should on Zendesk), hold the message back this long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 /** Serialises follow-up creation per closed ticket across containers. */
-const FOLLOWUP_LOCK_MS = 30_000;
+// Longer than one worker attempt can run (30 s), so a slow holder cannot lose the lease while still working.
+const FOLLOWUP_LOCK_MS = 60_000;
 /** A chain closed → follow-up → closed again … is followed this far in one attempt. */
 const MAX_HOPS = 3;
 

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
-import { RetryableError, UpstreamError } from '../errors.ts';
+import { mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
 import type { Link } from '../store/links.ts';
 import {
+  afterMainWrite,
   type FileRef,
   fetchFile,
   fileNameFromUrl,
@@ -24,10 +25,12 @@ import { skipped } from './deps.ts';
 import { CLAIM_LEASE_MS } from './engine.ts';
 import type { ZendeskAttachment, ZendeskComment } from './events.ts';
 import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
+import { guardReplays } from './replay-guard.ts';
 import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
-const LINK_LOCK_MS = 30_000;
+// Longer than one worker attempt can run (30 s), so a slow holder cannot lose the lease while still working.
+const LINK_LOCK_MS = 60_000;
 const LINK_WAIT_MS = 8_000;
 
 /** What a comment becomes in Chatwoot; the action names are also how a later file finds its comment's kind. */
@@ -96,7 +99,13 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
     );
     ownWrites.push(`cw:message:${message.id}`);
   }
-  if (missing.length > 0) ownWrites.push(await noteMissing(missing, link, marker, deps));
+  if (missing.length > 0) {
+    const noteId = await afterMainWrite(() => noteMissing(missing, link, marker, deps), deps, {
+      ticketId: link.ticketId,
+      conversationId: link.conversationId,
+    });
+    if (noteId) ownWrites.push(noteId);
+  }
   // Inline images have no id here; their file's own event, if Zendesk sends one, finds them by URL.
   for (const f of files) if (!('id' in f)) ownWrites.push(inlineKey(f.url));
   // The files went with the comment: their own events, when they come, are duplicates.
@@ -135,9 +144,15 @@ export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps
   try {
     const comment = await commentFromApi(e, deps);
     const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
-    outcome = reason ? skipped(reason) : await syncZendeskComment(comment, deps);
+    // An earlier attempt at this comment may have posted it already: look before posting again.
+    const flowDeps = claim.resumed ? guardReplays(deps, comment.occurredAt ?? comment.receivedAt) : deps;
+    outcome = reason ? skipped(reason) : await syncZendeskComment(comment, flowDeps);
   } catch (err) {
-    await deps.ledger.release(commentKey, claim.token).catch(() => undefined);
+    // As in the engine: after a write that may have landed, keep the claim marked for the replay guard.
+    const giveBack = mayHaveBeenApplied(err)
+      ? deps.ledger.releaseUncertain(commentKey, claim.token)
+      : deps.ledger.release(commentKey, claim.token);
+    await giveBack.catch(() => undefined);
     throw err;
   }
   if (outcome.status === 'skipped') {

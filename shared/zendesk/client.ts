@@ -108,7 +108,8 @@ export class ZendeskClient {
   async comments(ticketId: number | string): Promise<ZendeskComment[]> {
     // Inline images are left out of `attachments` unless asked for; the bridge copies them too.
     const res = await this.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`, {
-      searchParams: { include_inline_images: 'true' },
+      // Newest first: the comment an event names is recent, and a long ticket's first page is its oldest.
+      searchParams: { include_inline_images: 'true', sort_order: 'desc' },
     });
     return res.comments;
   }
