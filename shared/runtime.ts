@@ -5,6 +5,7 @@
 // paths run the same handler code.
 import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
 import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
+import { count, logger } from './observability.ts';
 import { SqsQueue } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
 import type { RedeliveryControl } from './sync/worker.ts';
@@ -79,15 +80,39 @@ async function readSource(
       typeof v === 'string' ? v : v == null ? undefined : String(v),
     ]),
   );
-  return { ...env, ...fromSecret };
+  // The stack owns the table names: a stray key in the secret must not point the functions elsewhere.
+  const stackOwned = Object.fromEntries(STACK_OWNED.filter((k) => env[k]).map((k) => [k, env[k]]));
+  return { ...env, ...fromSecret, ...stackOwned };
 }
 
-/** The configuration; ConfigError (naming variables, never values) when it is invalid. */
-export async function loadConfig(): Promise<LoadedConfig> {
+const STACK_OWNED = ['LINKS_TABLE_NAME', 'LEDGER_TABLE_NAME'] as const;
+
+/** After a failed refresh the last good configuration is kept, and the secret is tried again this soon. */
+export const REFRESH_RETRY_MS = 30_000;
+
+/**
+ * The configuration; ConfigError (naming variables, never values) when it is invalid and there is no earlier
+ * good one. `maxAgeMs` asks for a fresher read than the TTL (a signature mismatch may mean a rotated secret).
+ */
+export async function loadConfig(o: { maxAgeMs?: number } = {}): Promise<LoadedConfig> {
   const env = local?.env ?? process.env;
   const now = Date.now();
-  if (cached && (!env.SECRET_ARN || now - cached.loadedAt < SECRET_TTL_MS)) return cached.loaded;
-  const config = parseConfig(await readSource(env));
+  const maxAge = Math.min(SECRET_TTL_MS, o.maxAgeMs ?? SECRET_TTL_MS);
+  if (cached && (!env.SECRET_ARN || now - cached.loadedAt < maxAge)) return cached.loaded;
+  let config: BridgeConfig;
+  try {
+    config = parseConfig(await readSource(env));
+  } catch (err) {
+    if (!cached) throw err;
+    // A Secrets Manager blip or a mis-edited secret must not take every function down: keep serving with the
+    // configuration that worked, say so loudly, and try again soon.
+    logger.error('configuration refresh failed; keeping the last good configuration', {
+      problems: err instanceof ConfigError ? err.problems : [err instanceof Error ? err.name : 'unknown'],
+    });
+    count('ConfigRefreshFailures');
+    cached.loadedAt = now - SECRET_TTL_MS + REFRESH_RETRY_MS;
+    return cached.loaded;
+  }
   const fingerprint = JSON.stringify(config);
   cached = {
     loaded: cached?.loaded.fingerprint === fingerprint ? cached.loaded : { config, fingerprint, env },

@@ -6,7 +6,8 @@ import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { type BridgeConfig, ConfigError } from '../config.ts';
 import { count, countWithReason, logger } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
-import { eventIds, type SyncEvent } from '../sync/events.ts';
+import { describeIssues } from '../schema.ts';
+import { eventIds, type SyncEvent, SyncEventSchema } from '../sync/events.ts';
 import { screen } from '../sync/guard.ts';
 import { type ParseResult, parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
 import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
@@ -32,7 +33,16 @@ export interface IngressDeps {
   config: BridgeConfig;
   queue: EventQueue;
   now: () => number;
+  /**
+   * Re-reads the configuration sooner than its cache lifetime when a signature does not match: after a secret
+   * was reset on the platform and stored, the next delivery verifies within seconds, not minutes. Returns the
+   * new dependencies, or undefined when there is nothing newer (throttled to one read per 30 s).
+   */
+  reload?: () => Promise<IngressDeps | undefined>;
 }
+
+/** The largest queue message SQS takes (256 KiB; larger bodies are refused by SendMessage). */
+export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -112,7 +122,14 @@ export async function handleWebhook(
       : header(event, 'x-zendesk-webhook-invocation-id');
   const deliveryId = deliveryHeader && ID_SHAPED.test(deliveryHeader) ? deliveryHeader : undefined;
   const ids = { deliveryId };
-  const auth = authenticate(platform, event, body, deps);
+  let auth = authenticate(platform, event, body, deps);
+  if (auth === MISMATCH && deps.reload) {
+    const fresher = await deps.reload().catch(() => undefined);
+    if (fresher) {
+      deps = fresher;
+      auth = authenticate(platform, event, body, deps);
+    }
+  }
   if (auth !== 'ok') return reject(platform, 401, 'unauthorized', auth, ids);
 
   if (body.length === 0) return reject(platform, 400, 'invalid_body', 'body is empty', ids);
@@ -154,8 +171,16 @@ export async function handleWebhook(
     logger.info('skipped', { platform, reason: skip, ...eventIds(e), ...ids });
     return json(200, { status: 'ignored', reason: skip });
   }
+  // What the worker will accept is checked here, so nothing the sender can put in a body gets a 202 and then
+  // fails in the queue or in the worker (dead-lettered as malformed): it is the sender's 4xx instead.
+  const valid = SyncEventSchema.safeParse(e);
+  if (!valid.success) return reject(platform, 400, 'invalid_body', describeIssues(valid.error), ids);
+  const message = toOutbound(e);
+  if (Buffer.byteLength(message.body) > MAX_QUEUE_MESSAGE_BYTES) {
+    return reject(platform, 413, 'payload_too_large', 'the event is larger than a queue message can be', ids);
+  }
   try {
-    await deps.queue.send(toOutbound(e));
+    await deps.queue.send(message);
   } catch (err) {
     // Our outage: a 5xx tells the sender (Zendesk) to retry; nothing was enqueued.
     count('EnqueueFailures');
@@ -214,5 +239,8 @@ function authenticate(
 function signatureMessage(reason: 'missing' | 'stale' | 'mismatch'): string {
   if (reason === 'missing') return 'signature or timestamp header missing';
   if (reason === 'stale') return 'signature timestamp is more than 5 minutes from now';
-  return 'signature does not match';
+  return MISMATCH;
 }
+
+/** The one failure a rotated secret explains (missing and stale signatures are not fixed by a fresher secret). */
+const MISMATCH = 'signature does not match';

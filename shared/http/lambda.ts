@@ -3,7 +3,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { logger, metrics } from '../observability.ts';
 import { getQueues, loadConfig } from '../runtime.ts';
-import { handleWebhook, type Platform } from './ingress.ts';
+import { handleWebhook, type IngressDeps, type Platform } from './ingress.ts';
+
+/** A signature mismatch re-reads the secret when the cached copy is older than this (a rotation). */
+export const RELOAD_AFTER_MISMATCH_MS = 30_000;
 
 export function webhookHandler(platform: Platform) {
   return async (
@@ -13,10 +16,19 @@ export function webhookHandler(platform: Platform) {
     if (context) logger.addContext(context);
     logger.appendKeys({ platform, apiRequestId: event.requestContext?.requestId });
     try {
-      return await handleWebhook(platform, event, async () => {
-        const { config } = await loadConfig();
-        return { config, queue: getQueues().queue, now: Date.now };
-      });
+      const deps = async (maxAgeMs?: number): Promise<IngressDeps> => {
+        const loaded = await loadConfig(maxAgeMs === undefined ? {} : { maxAgeMs });
+        return {
+          config: loaded.config,
+          queue: getQueues().queue,
+          now: Date.now,
+          reload: async () => {
+            const fresher = await loadConfig({ maxAgeMs: RELOAD_AFTER_MISMATCH_MS });
+            return fresher.fingerprint === loaded.fingerprint ? undefined : deps();
+          },
+        };
+      };
+      return await handleWebhook(platform, event, () => deps());
     } catch (err) {
       logger.error('unhandled error', { error: err instanceof Error ? err.name : 'unknown' });
       return {

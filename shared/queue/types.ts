@@ -28,7 +28,8 @@ export interface DeadLetterSink {
 
 export function toOutbound(e: SyncEvent): OutboundMessage {
   return {
-    body: JSON.stringify(e),
+    // SQS refuses U+FFFE and U+FFFF (outside XML's character set), which JSON.stringify leaves as they are.
+    body: JSON.stringify(e).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`),
     groupId: groupIdOf(e),
     // SQS limits the id to 128 characters of a restricted set: a digest of the key always fits.
     dedupId: createHash('sha256').update(e.eventKey).digest('hex'),

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
 import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
 import type { Platform } from '../../shared/http/ingress.ts';
+import { RELOAD_AFTER_MISMATCH_MS } from '../../shared/http/lambda.ts';
 import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/runtime.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { fixture } from '../helpers/fixtures.ts';
@@ -80,7 +81,8 @@ afterAll(async () => {
 });
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
-  // Each test starts past the previous one's cache lifetime, as a cold container would.
+  // Each test starts as a cold container would: no cached configuration, past any earlier cache lifetime.
+  configureLocalRuntime(undefined);
   clock += SECRET_TTL_MS * 10;
   vi.setSystemTime(clock);
   aws.reset();
@@ -159,25 +161,44 @@ describe('deployed configuration strictness', () => {
 });
 
 describe('secret rotation', () => {
-  it('current,previous in the secret: both verify; a new secret reaches a warm container after the cache TTL', async () => {
+  it('the platform resets its secret, setup stores it: the next delivery verifies after one re-read (throttled to 30 s)', async () => {
     const old = complete.ZENDESK_WEBHOOK_SECRET;
     const next = 'zd-webhook-secret-NEXT-1b7d';
     useSecret(complete);
     expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(202);
+    const reads = () => aws.calls(GET_SECRET).length;
+    const before = reads();
 
-    // Step 1: the operator stores "next,old"; until the cache expires the container still knows only the old one.
-    useSecret({ ...complete, ZENDESK_WEBHOOK_SECRET: `${next},${old}` });
-    vi.setSystemTime(Date.now() + SECRET_TTL_MS - 1000);
-    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(401);
-    vi.setSystemTime(Date.now() + 2000);
-    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
-    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(202);
-
-    // Step 3: the old one is removed once the platform signs with the new one.
+    // The platform now signs with the new secret, and the operator has stored it.
     useSecret({ ...complete, ZENDESK_WEBHOOK_SECRET: next });
-    vi.setSystemTime(Date.now() + SECRET_TTL_MS + 1000);
-    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(401);
+    // Within 30 s of the last read a mismatch does not re-read: a flood of forged calls cannot hammer the API.
+    vi.setSystemTime(Date.now() + 10_000);
+    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(401);
+    expect(reads()).toBe(before);
+    // Later, one mismatch re-reads the secret and the same delivery verifies.
+    vi.setSystemTime(Date.now() + RELOAD_AFTER_MISMATCH_MS);
     expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
-    expect(sent()).toBe(4);
+    expect(reads()).toBe(before + 1);
+    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(401);
+  });
+
+  it('current,previous in the secret: both verify during the switch', async () => {
+    const old = complete.ZENDESK_WEBHOOK_SECRET;
+    const next = 'zd-webhook-secret-NEXT-1b7d';
+    useSecret({ ...complete, ZENDESK_WEBHOOK_SECRET: `${next},${old}` });
+    expect((await call('zendesk', signedBy('zendesk', old))).status).toBe(202);
+    expect((await call('zendesk', signedBy('zendesk', next))).status).toBe(202);
+  });
+});
+
+describe('a failed refresh', () => {
+  it('keeps serving with the last good configuration when Secrets Manager fails after the cache lifetime', async () => {
+    useSecret(complete);
+    expect((await call('zendesk', signedBy('zendesk', complete.ZENDESK_WEBHOOK_SECRET))).status).toBe(202);
+    aws.on(GET_SECRET, () => ({ status: 400, body: { __type: 'AccessDeniedException' } }));
+    vi.setSystemTime(Date.now() + SECRET_TTL_MS + 1000);
+    const start = logs.lines().length;
+    expect((await call('zendesk', signedBy('zendesk', complete.ZENDESK_WEBHOOK_SECRET))).status).toBe(202);
+    expect(logs.lines().slice(start).join('\n')).toMatch(/configuration refresh failed/);
   });
 });

@@ -457,3 +457,55 @@ describe('what leaks', () => {
     expect(rejected).toMatchObject({ deliveryId: id, statusCode: 401, platform: 'chatwoot' });
   });
 });
+
+describe('what the queue and the worker will take', () => {
+  it('refuses with 400 an event the worker would reject as malformed (a file name over its limit)', async () => {
+    const body = fixture('zendesk', 'ticket.attachment_linked_to_comment-end-user.json');
+    const attachment = (body.event as { comment: { attachment: { filename: string } } }).comment.attachment;
+    attachment.filename = `${'x'.repeat(1500)}.pdf`;
+    await expectRejected('zendesk', signed('zendesk', JSON.stringify(body)), 400, 'invalid_body', /fileName/);
+  });
+
+  it('refuses with 413 a body whose normalised event outgrows a queue message (a trigger body full of escapes)', async () => {
+    // Control characters take one byte in the body and six (\u0001) in the queued JSON.
+    const comment = '\u0001'.repeat(60_000);
+    const raw = `{\n  "ticket_id": "77",\n  "requester_id": "5",\n  "latest_comment": "${comment}",\n  "updated_at": "x"\n}`;
+    await expectRejected('zendesk', signed('zendesk', raw), 413, 'payload_too_large');
+  });
+
+  it('queues text with U+FFFE/U+FFFF escaped (SQS refuses them raw), and the worker reads back the same text', async () => {
+    const body = chatwootReply();
+    body.content = 'odd \uFFFF and \uFFFE chars';
+    const r = await deliver('chatwoot', signed('chatwoot', JSON.stringify(body)));
+    expect(r.status).toBe(202);
+    const queued = queue.sent[0]!.body;
+    expect(queued).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(JSON.parse(queued).content).toBe('odd \uFFFF and \uFFFE chars');
+  });
+});
+
+describe('a rotated secret', () => {
+  it('a signature that does not match re-reads the configuration once, and verifies with the new secret', async () => {
+    const old = testConfig();
+    const rotated = { ...old, ZENDESK_WEBHOOK_SECRET: ['the-new-secret-after-reset'] };
+    let reloads = 0;
+    const deps = async () => ({
+      config: old,
+      queue,
+      now: () => NOW,
+      reload: async () => {
+        reloads++;
+        return { config: rotated, queue, now: () => NOW };
+      },
+    });
+    const body = JSON.stringify(zendeskComment());
+    const headers = signedHeaders('zendesk', 'the-new-secret-after-reset', body, NOW);
+    const res = await handleWebhook('zendesk', apiEvent('zendesk', { body, headers }), deps);
+    expect(res.statusCode).toBe(202);
+    expect(reloads).toBe(1);
+    // A missing signature is not something a fresher secret explains: no re-read.
+    const unsigned = await handleWebhook('zendesk', apiEvent('zendesk', { body, headers: {} }), deps);
+    expect(unsigned.statusCode).toBe(401);
+    expect(reloads).toBe(1);
+  });
+});
