@@ -1,5 +1,5 @@
 // `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands.
-import { existsSync } from 'node:fs';
+import './local-env.ts';
 import { ConfigError } from '../shared/config.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
@@ -42,7 +42,6 @@ function help(): string {
 }
 
 async function main(): Promise<number> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
   const { name, ctx } = parse(process.argv.slice(2));
   if (!name || name === 'help' || name === '--help') {
     console.log(help());

@@ -1,11 +1,8 @@
 // `npm run dev`: runs the bridge locally on 127.0.0.1:PORT (default 3000), with the embedded DynamoDB API and
 // in-process queue; in sandbox mode (no Zendesk/Chatwoot configured) with both simulators.
 import './local-env.ts';
-import { existsSync } from 'node:fs';
 import { ConfigError } from '../shared/config.ts';
 import { startLocalBridge } from './local-bridge.ts';
-
-if (existsSync('.env')) process.loadEnvFile('.env');
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

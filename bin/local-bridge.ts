@@ -183,6 +183,17 @@ function toApiGatewayEvent(req: IncomingMessage, url: URL, body: Buffer): APIGat
   };
 }
 
+/**
+ * The admin routes (redrive, reconcile, queue contents) have no credentials, so they refuse what a web page could
+ * send: any request with an Origin header (browsers add one to cross-site requests) and any Host that is not
+ * loopback (DNS rebinding). curl and the bridge CLI send neither.
+ */
+function fromThisMachine(req: IncomingMessage): boolean {
+  if (req.headers.origin !== undefined) return false;
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -244,6 +255,13 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
           status: 'ok',
           mode: sandbox ? 'sandbox' : 'configured',
           queueDepth: queue.depth(),
+        });
+      }
+      if (/^\/_(local|sandbox)\//.test(url.pathname) && !fromThisMachine(req)) {
+        return send(res, 403, {
+          error: 'forbidden',
+          message:
+            'the local admin routes answer only to tools on this machine (no browser Origin, loopback Host)',
         });
       }
       if (sandbox && req.method === 'POST' && url.pathname === '/_sandbox/round-trip') {

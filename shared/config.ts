@@ -3,8 +3,17 @@
 import * as z from 'zod/mini';
 import './schema.ts';
 
+/** Plain http only to this machine (simulators, tunnels): anywhere else it would carry the API token in clear. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 const url = z.pipe(
-  z.url({ protocol: /^https?$/ }),
+  z.url({ protocol: /^https?$/ }).check(
+    z.refine((u) => {
+      // Runs even when the URL check above failed; that failure is reported on its own.
+      if (!URL.canParse(u)) return true;
+      const parsed = new URL(u);
+      return parsed.protocol === 'https:' || LOOPBACK.test(parsed.hostname);
+    }, 'must use https (plain http is accepted only for a loopback host)'),
+  ),
   z.transform((u: string) => u.replace(/\/+$/, '')),
 );
 const secretList = z.pipe(

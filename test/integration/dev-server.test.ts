@@ -3,6 +3,7 @@
 // naming the variable, never its value.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,25 @@ describe('npm run dev in sandbox mode', () => {
     const body = (await res.json()) as { ok: boolean; steps: Array<{ step: string; ok: boolean }> };
     expect(body.steps.map((s) => s.ok)).toEqual([true, true, true, true]);
     expect(res.status).toBe(200);
+  });
+
+  it('the admin routes refuse what a web page could send: a browser Origin, or a non-loopback Host', async () => {
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL(`${url}/_local/redrive`);
+        const req = request(
+          { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await post({ origin: 'https://evil.example' })).toBe(403);
+    expect(await post({ host: 'rebound.evil.example:3000' })).toBe(403);
+    expect(await post({})).toBe(200);
   });
 
   it('refuses an unsigned webhook with a JSON 401 on the deployed paths', async () => {

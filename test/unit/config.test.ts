@@ -52,4 +52,13 @@ describe('parseConfig', () => {
       parseConfig({ ...rest, CHATWOOT_WEBHOOK_URL_TOKEN: 'x'.repeat(40) }).CHATWOOT_WEBHOOK_URL_TOKEN,
     ).toHaveLength(40);
   });
+
+  it('refuses plain http to a remote host (the API token would travel in clear), but not to loopback', () => {
+    expect(() => parseConfig({ ...valid, ZENDESK_BASE_URL: 'http://acme.zendesk.com' })).toThrow(
+      /ZENDESK_BASE_URL must use https/,
+    );
+    expect(parseConfig({ ...valid, CHATWOOT_BASE_URL: 'http://127.0.0.1:3001' }).CHATWOOT_BASE_URL).toBe(
+      'http://127.0.0.1:3001',
+    );
+  });
 });
