@@ -87,7 +87,11 @@ function secretStore(arn: string, client: SecretsManagerClient): SettingsStore {
     where: arn,
     read: async () =>
       Object.fromEntries(
-        Object.entries(await readJson()).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
+        // Numbers (an account id stored as 1) are read as the functions read them (shared/runtime.ts).
+        Object.entries(await readJson()).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined,
+        ]),
       ),
     merge: async (values) => {
       const current = await readJson();
