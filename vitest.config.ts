@@ -8,6 +8,5 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports; two cores.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
