@@ -49,6 +49,11 @@ export interface ZendeskSimulatorOptions {
   /** Zendesk allows 30 updates per ticket per 10 minutes per user; set to enforce a limit. */
   rateLimitPerTicket?: number;
   rateWindowMs?: number;
+  /**
+   * Who authors the first comment of a ticket created through the API: its submitter (default), or the requester
+   * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
+   */
+  apiTicketCommentAuthor?: 'submitter' | 'requester';
 }
 
 export interface FileInput {
@@ -100,6 +105,7 @@ export class ZendeskSimulator extends SimulatorServer {
   readonly defaultAgent: ZendeskUser;
   rateLimitPerTicket: number | undefined;
   rateWindowMs: number;
+  apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
 
@@ -122,6 +128,7 @@ export class ZendeskSimulator extends SimulatorServer {
     super('zendesk', opts.validate !== false, opts.webhookUrl);
     this.expectedAuth = `Basic ${Buffer.from(`${opts.email}/token:${opts.apiToken}`).toString('base64')}`;
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
+    this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
     this.rateWindowMs = opts.rateWindowMs ?? 10 * 60 * 1000;
     this.bridgeUser = this.createUser({ name: 'Chatwoot Bridge', email: opts.email, role: 'admin' });
     this.defaultAgent = this.createUser({
@@ -372,6 +379,7 @@ export class ZendeskSimulator extends SimulatorServer {
     this.mustUser(requesterId);
     const comment = this.parseComment(input.comment, submitterId);
     if (!comment) recordInvalid('description', 'Description: cannot be blank');
+    if (this.apiTicketCommentAuthor === 'requester') comment.authorId = requesterId;
 
     const ticket = this.newTicket({
       subject: changes.subject ?? source?.subject ?? (comment.body ?? '').slice(0, 80),
@@ -389,7 +397,8 @@ export class ZendeskSimulator extends SimulatorServer {
       ticket.via_followup_source_id = source.id;
       source.followup_ids.push(ticket.id);
     }
-    const { audit } = this.addCommentAndNotify(ticket, comment);
+    // The update's actor is the API user, whoever authors the first comment.
+    const { audit } = this.addCommentAndNotify(ticket, comment, this.bridgeUser.id);
     audit.events.push(
       { id: this.nextAuditId++, type: 'Create', field_name: 'subject', value: ticket.subject },
       { id: this.nextAuditId++, type: 'Create', field_name: 'status', value: ticket.status },
@@ -534,8 +543,12 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   /** The first comment of a new ticket: it becomes the description and decides `is_public`. */
-  private addCommentAndNotify(ticket: ZendeskTicket, input: CommentInput): { audit: ZendeskAudit } {
-    const result = this.update(ticket, {}, input, input.authorId);
+  private addCommentAndNotify(
+    ticket: ZendeskTicket,
+    input: CommentInput,
+    actorId = input.authorId,
+  ): { audit: ZendeskAudit } {
+    const result = this.update(ticket, {}, input, actorId);
     ticket.description = result.comment?.body ?? '';
     ticket.is_public = input.public;
     return result;

@@ -17,7 +17,7 @@ import { authorshipOf } from './authorship.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import type { Attachment, ChatwootMessage } from './events.ts';
-import { escapeMarkdown, zendeskCommentText } from './richtext.ts';
+import { zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
@@ -30,11 +30,11 @@ export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): P
   const { tokens, missing } = await uploadFiles(e.attachments ?? [], deps);
 
   let text = e.content.trim() === '' ? '' : e.content;
-  if (author.header) text = `${escapeMarkdown(author.header)} (Chatwoot):\n\n${text}`;
+  const header = author.header ? `${author.header} (Chatwoot):` : undefined;
   // Zendesk wants some text on a comment; a reply of files alone is described by their names.
-  if (text.trim() === '') text = (e.attachments ?? []).map((a) => a.fileName).join(', ');
+  if (!header && text === '') text = (e.attachments ?? []).map((a) => a.fileName).join(', ');
   const comment: NonNullable<TicketUpdate['comment']> = {
-    ...zendeskCommentText(text),
+    ...zendeskCommentText(text, header),
     public: !e.private,
     ...(author.authorId !== undefined ? { author_id: author.authorId } : {}),
     ...(tokens.length > 0 ? { uploads: tokens } : {}),
@@ -86,10 +86,17 @@ async function uploadFiles(
 
 /**
  * The conversation's ticket: from the links table, else from the marks the bridge put on the conversation,
- * read once through the Chatwoot API (not from the webhook body) and then linked.
+ * read once through the Chatwoot API (not from the webhook body) and then linked. `fresh` asks the table past
+ * the per-container cache, which may predate a relink to a follow-up ticket made by another container.
  */
-export async function resolveLink(e: { conversationId: string }, deps: SyncDeps): Promise<Link | undefined> {
-  const known = await deps.links.getByConversation(e.conversationId);
+export async function resolveLink(
+  e: { conversationId: string },
+  deps: SyncDeps,
+  o: { fresh?: boolean } = {},
+): Promise<Link | undefined> {
+  const known = o.fresh
+    ? await deps.links.latestForConversation(e.conversationId)
+    : await deps.links.getByConversation(e.conversationId);
   if (known) return known;
   const negativeKey = `nolink#cw:${e.conversationId}`;
   if (await deps.ledger.get(negativeKey)) return undefined;

@@ -4,7 +4,12 @@ import type { SyncDeps, SyncOutcome } from './deps.ts';
 import type { SyncEvent } from './events.ts';
 import type { SkipReason } from './guard.ts';
 import { screenStatus, syncStatus } from './status.ts';
-import { screenZendeskEcho, syncZendeskAttachment, syncZendeskComment } from './zendesk-to-chatwoot.ts';
+import {
+  resolveTriggerComment,
+  screenZendeskEcho,
+  syncZendeskAttachment,
+  syncZendeskComment,
+} from './zendesk-to-chatwoot.ts';
 
 /** Checks that need I/O but write nothing, run before the claim so that an echo costs no write. */
 export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<SkipReason | undefined> {
@@ -18,6 +23,11 @@ export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<S
     case 'chatwoot.message':
       return undefined;
   }
+}
+
+/** The event under the key its claim must use: a trigger body's comment gets the key of its comment id. */
+export async function resolveEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncEvent> {
+  return e.kind === 'zendesk.comment' ? resolveTriggerComment(e, deps) : e;
 }
 
 export function syncEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {

@@ -3,7 +3,7 @@
 import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError } from '../errors.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
-import { screenWithLookups, syncEvent } from './dispatch.ts';
+import { resolveEvent, screenWithLookups, syncEvent } from './dispatch.ts';
 import { eventIds, type SyncEvent } from './events.ts';
 import { screen } from './guard.ts';
 import { guardReplays } from './replay-guard.ts';
@@ -14,13 +14,16 @@ import { guardReplays } from './replay-guard.ts';
  */
 export const CLAIM_LEASE_MS = 60_000;
 
-export async function processEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {
-  const ids = eventIds(e);
-  const reason = screen(e, deps.config.CHATWOOT_INBOX_ID, deps.config) ?? (await screenWithLookups(e, deps));
+export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {
+  const reason =
+    screen(received, deps.config.CHATWOOT_INBOX_ID, deps.config) ?? (await screenWithLookups(received, deps));
   if (reason) {
-    deps.logger.info('skipped', { ...ids, reason });
+    deps.logger.info('skipped', { ...eventIds(received), reason });
     return skipped(reason);
   }
+  // After screening, so an echo or a comment not ours costs no lookup.
+  const e = await resolveEvent(received, deps);
+  const ids = eventIds(e);
 
   const claim = await deps.ledger.claim(e.eventKey, CLAIM_LEASE_MS);
   if (claim.state === 'done') {

@@ -67,13 +67,24 @@ export async function findComment(
   return undefined;
 }
 
-/** Zendesk renders html_body to body (and back): compare whitespace-normalised text without markup. */
-function sameText(c: ZendeskComment, wanted: NonNullable<TicketUpdate['comment']>): boolean {
-  const norm = (s: string | undefined) =>
-    (s ?? '')
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/** Decodes the entities an HTML rendering uses (named ones above, decimal and hex), so `&amp;` compares as `&`. */
+const decodeEntities = (s: string): string =>
+  s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref[0] !== '#') return ENTITIES[ref.toLowerCase()] ?? whole;
+    const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+
+/** Text without markup, entities decoded and whitespace normalised: what a comment's renderings share. */
+const norm = (s: string | undefined): string =>
+  decodeEntities((s ?? '').replace(/<[^>]*>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/** Zendesk renders html_body to body (and back): compare the text, not its markup. */
+export function sameText(c: ZendeskComment, wanted: NonNullable<TicketUpdate['comment']>): boolean {
   const sent = norm(wanted.body ?? wanted.html_body);
   return sent !== '' && (norm(c.body) === sent || norm(c.plain_body) === sent || norm(c.html_body) === sent);
 }

@@ -104,7 +104,15 @@ export function markdownToHtml(markdown: string): string {
   return (marked.parse(markdown, { async: false }) as string).trim();
 }
 
-/** The comment fields for Zendesk: plain text stays `body`; formatted text becomes `html_body`. */
-export function zendeskCommentText(markdown: string): { body: string } | { html_body: string } {
-  return isPlainMarkdown(markdown) ? { body: markdown } : { html_body: markdownToHtml(markdown) };
+/**
+ * The comment fields for Zendesk: plain text stays `body`; formatted text becomes `html_body`. `header` is a
+ * first line of the bridge's own (the authorship line): literal text in either form, never read as Markdown,
+ * so a name like `Jean_Luc [Support]` reads as written.
+ */
+export function zendeskCommentText(
+  markdown: string,
+  header?: string,
+): { body: string } | { html_body: string } {
+  if (isPlainMarkdown(markdown)) return { body: [header, markdown].filter(Boolean).join('\n\n') };
+  return { html_body: `${header ? `<p>${escapeHtml(header)}</p>\n` : ''}${markdownToHtml(markdown)}` };
 }

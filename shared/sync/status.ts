@@ -19,7 +19,11 @@ async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
 }
 
 async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<Link | undefined> {
-  return e.kind === 'zendesk.status' ? deps.links.getByTicket(e.ticketId) : resolveLink(e, deps);
+  // Status events are rare: a fresh read of the conversation's newest link (a relink to a follow-up made in
+  // another container) is worth it, since the state compared is kept per ticket.
+  return e.kind === 'zendesk.status'
+    ? deps.links.getByTicket(e.ticketId)
+    : resolveLink(e, deps, { fresh: true });
 }
 
 /** Checks before the claim, so an echo costs one read and no write. */
@@ -39,19 +43,21 @@ export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDe
   const link = await linkOf(e, deps);
   if (!link) return skipped('no-link');
   let action: string;
+  let ticketId = link.ticketId;
   if (e.kind === 'zendesk.status') {
     await deps.chatwoot.toggleStatus(link.conversationId, e.state);
     action = e.state === 'resolved' ? 'chatwoot-resolved' : 'chatwoot-reopened';
   } else {
-    await writeToTicket(link, { status: e.state === 'resolved' ? 'solved' : 'open' }, deps);
+    // The write may land on a follow-up ticket (the linked one was closed): its state is the one to record.
+    ({ ticketId } = await writeToTicket(link, { status: e.state === 'resolved' ? 'solved' : 'open' }, deps));
     action = e.state === 'resolved' ? 'zendesk-solved' : 'zendesk-reopened';
   }
   // Recorded after the write: were it recorded first and the write failed, the retry would look like an echo.
-  await deps.ledger.put(stateKey(link.ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
+  await deps.ledger.put(stateKey(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
   return {
     status: 'synced',
     action,
     ownWrites: [],
-    ids: { ticketId: link.ticketId, conversationId: link.conversationId },
+    ids: { ticketId, conversationId: link.conversationId },
   };
 }

@@ -129,6 +129,9 @@ async function createFollowUp(
       ticket: {
         via_followup_source_id: closed.id,
         requester_id: closed.requester_id,
+        // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
+        // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
+        submitter_id: (await deps.zendesk.currentUser()).id,
         ...(closed.subject ? { subject: closed.subject } : {}),
         comment: update.comment,
       },

@@ -56,15 +56,42 @@ export async function screenZendeskEcho(
   e: ZendeskComment | ZendeskAttachment,
   deps: SyncDeps,
 ): Promise<SkipReason | undefined> {
-  // An end user's comment (is_staff false) can never be the bridge's: no lookup needed in the steady state.
-  if (e.kind === 'zendesk.comment' && e.author.isStaff === false) return undefined;
+  const comment = e.kind === 'zendesk.comment' ? e : undefined;
+  // Without an actor (trigger bodies), an end user's comment (is_staff false) can never be the bridge's.
+  if (e.actorId === undefined && comment?.author.isStaff === false) return undefined;
+  // Cached per container: no request in the steady state.
   const me = String((await deps.zendesk.currentUser()).id);
-  // The update's actor is the bridge even when the comment is authored as a matched agent (`author_id`): this
-  // recognises that echo before the ledger has recorded the comment id, which it may not have yet.
-  if (e.actorId === me || (e.kind === 'zendesk.comment' && e.author.id === me)) return 'echo';
+  // The update's actor is the bridge for every write it makes, whoever the comment's author is (a matched agent,
+  // or the requester on a follow-up's first comment), and before the ledger has recorded the comment id. So it
+  // is checked before the author's role, and any other actor proves the write is not the bridge's: no ledger read.
+  if (e.actorId === me || comment?.author.id === me) return 'echo';
+  if (e.actorId !== undefined) return undefined;
   if (e.commentId && (await deps.ledger.isOwnWrite(`zd:comment:${e.commentId}`))) return 'echo';
   return undefined;
 }
+
+/**
+ * A trigger body carries no comment id, so its key (`zd:trigger:…`) differs from the one reconciliation and an
+ * event webhook use for the same comment (`zd:comment:<id>`). One read of the ticket's newest comments finds it:
+ * the newest public one by the event's author with the same cleaned text. Re-keyed by its id, the comment is
+ * claimed once whichever way it arrives. No match (not visible yet, text rendered differently): the trigger key.
+ */
+export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): Promise<ZendeskComment> {
+  if (e.via !== 'trigger' || e.commentId) return e;
+  const text = comparable(e.body);
+  const match = (await deps.zendesk.comments(e.ticketId)).find(
+    (c) =>
+      c.public &&
+      (e.author.id === undefined || String(c.author_id) === e.author.id) &&
+      comparable(c.plain_body ?? c.body) === text,
+  );
+  if (!match) return e;
+  deps.logger.debug('trigger comment resolved', { ticketId: e.ticketId, commentId: String(match.id) });
+  return { ...e, eventKey: `zd:comment:${match.id}`, commentId: String(match.id) };
+}
+
+/** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
+const comparable = (text: string) => cleanComment(text).replace(/\s+/g, ' ').trim();
 
 export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody

@@ -3,6 +3,8 @@
 // Zendesk's per-ticket update limit, closed tickets, a compressed outage, and permanent failures that must land
 // in the dead-letter list with their reason. Every message must arrive exactly once, in order per conversation
 // and direction (an agent's reply shows in Chatwoot at once, so only each direction has an order to keep).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
@@ -32,6 +34,7 @@ describe('with fast redelivery (visibility 50 ms)', () => {
     h.zendesk.clearFaults();
     h.chatwoot.clearFaults();
     h.zendesk.rateLimitPerTicket = undefined;
+    h.zendesk.apiTicketCommentAuthor = 'submitter';
   });
 
   it('rides out 429s (Zendesk with Retry-After, Chatwoot without), 500s and resets: each message once', async () => {
@@ -97,6 +100,68 @@ describe('with fast redelivery (visibility 50 ms)', () => {
     expect(s.conversationOf(followUp.id)).toHaveLength(0);
     expect(s.fromZendesk(conversation.id)).toEqual(['before closing', 'customer answers on the follow-up']);
     expect(h.zendesk.allTickets().filter((t) => t.via_followup_source_id === ticket.id)).toHaveLength(1);
+  });
+
+  it('a follow-up’s first comment (the agent’s reply) does not come back as a customer message', async () => {
+    const { ticket, conversation } = await s.openTicket('before closing');
+    h.zendesk.setStatus(ticket.id, 'closed');
+    await h.settle();
+    // The worst case: Zendesk reports the first comment as the requester's (is_staff false); only the update's
+    // actor (the bridge's user) tells it is the bridge's own write.
+    h.zendesk.apiTicketCommentAuthor = 'requester';
+    h.chatwoot.agentReply(conversation.id, { content: 'reply after close' });
+    await h.settle();
+
+    const [followUp] = h.zendesk.allTickets().filter((t) => t.via_followup_source_id === ticket.id);
+    expect(s.ticketTexts(followUp!.id)).toEqual(['reply after close']);
+    expect(h.zendesk.comments(followUp!.id)[0]?.author_id).toBe(followUp!.requester_id);
+    expect(s.fromZendesk(conversation.id)).toEqual(['before closing']);
+    // The bridge asks to be the submitter, so Zendesk does not make the requester the comment's author.
+    const created = h.zendesk.requests.find((r) => r.method === 'POST' && r.path === '/api/v2/tickets');
+    expect(created?.body).toMatchObject({ ticket: { submitter_id: h.zendesk.bridgeUser.id } });
+  });
+
+  it('a Chatwoot status change after another container relinked to a follow-up reaches the follow-up', async () => {
+    const { ticket, conversation, customer } = await s.openTicket('first');
+    h.zendesk.setStatus(ticket.id, 'closed');
+    await h.settle();
+    expect(h.chatwoot.conversations().find((c) => c.id === conversation.id)?.status).toBe('resolved');
+
+    // Another container made follow-up T2, linked it, and later synced "T2 solved"; this container's link cache
+    // still says the conversation is ticket T1.
+    h.zendesk.setWebhookUrl(undefined);
+    const t2 = h.zendesk.createTicket({ requester: customer, subject: 'Order', body: 'follow-up' });
+    h.zendesk.setStatus(t2.id, 'solved');
+    await h.zendesk.idle();
+    h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: h.bridge.dynamoEndpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    const put = (table: string | undefined, item: Record<string, unknown>) =>
+      db.send(new PutCommand({ TableName: table, Item: item }));
+    await put(h.bridge.env.LINKS_TABLE_NAME, {
+      ticketId: String(t2.id),
+      conversationId: String(conversation.id),
+      linkedAt: Date.now(),
+    });
+    await put(h.bridge.env.LEDGER_TABLE_NAME, {
+      pk: `state#${t2.id}`,
+      state: 'resolved',
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    });
+    db.destroy();
+
+    h.chatwoot.reopen(conversation.id);
+    await h.settle();
+    expect(h.zendesk.ticket(t2.id)?.status).toBe('open');
+    h.chatwoot.resolve(conversation.id);
+    await h.settle();
+    expect(h.zendesk.ticket(t2.id)?.status).toBe('solved');
+    expect(h.zendesk.ticket(ticket.id)?.status).toBe('closed');
   });
 
   it('dead-letters permanent failures at once with their reason (401, 404 deleted ticket, 422 validation)', async () => {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileResult } from '../../shared/sync/reconcile.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
+import { signedHeaders } from '../helpers/webhooks.ts';
 
 let h: Harness;
 let s: ReturnType<typeof scenario>;
@@ -36,6 +37,78 @@ async function reconcileNow(query = ''): Promise<ReconcileResult & { enqueued: n
   await h.settle();
   return body;
 }
+
+/** Posts a body to the bridge's Zendesk webhook, signed as Zendesk signs it. */
+async function postZendesk(body: unknown): Promise<void> {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${h.bridge.url}/webhooks/zendesk`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...signedHeaders('zendesk', h.secrets.zendeskWebhook, raw, Date.now()),
+    },
+    body: raw,
+  });
+  expect(res.status).toBe(202);
+}
+
+/** The body a legacy trigger ("Notify active webhook") sends for the ticket's latest comment. */
+function triggerBody(ticketId: number, customer: { id: number; email?: string | null }, comment: string) {
+  return {
+    ticket_id: String(ticketId),
+    requester_id: String(customer.id),
+    requester_email: customer.email,
+    current_user_id: String(customer.id),
+    latest_comment: comment,
+    updated_at: new Date().toISOString(),
+  };
+}
+
+/** A customer comment whose event webhook is held back; returns it with the delivery Zendesk would have made. */
+async function commentWithHeldWebhook(ticketId: number, body: string) {
+  h.zendesk.setWebhookUrl(undefined);
+  const comment = h.zendesk.customerComment(ticketId, body);
+  await h.zendesk.idle();
+  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+  const delivery = h.zendesk.deliveries.at(-1);
+  expect(delivery?.type).toBe('zen:event-type:ticket.comment_added');
+  return { comment, eventBody: delivery!.body };
+}
+
+describe('trigger webhooks (migration from the old service)', () => {
+  it('a comment that arrived by trigger webhook is not posted again by reconciliation', async () => {
+    const { ticket, customer, conversation } = await s.openTicket('first');
+    await reconcileNow();
+    // A trigger-only account: the comment's event webhook never comes, the trigger's body does.
+    const { comment } = await commentWithHeldWebhook(ticket.id, 'sent through a trigger');
+    await postZendesk(triggerBody(ticket.id, customer, comment.body));
+    await h.settle();
+    expect(s.fromZendesk(conversation.id)).toEqual(['first', 'sent through a trigger']);
+    expect(h.chatwoot.messages(conversation.id).at(-1)?.source_id).toBe(`zendesk:comment:${comment.id}`);
+
+    expect((await reconcileNow()).enqueued).toBe(0);
+    expect(s.fromZendesk(conversation.id)).toEqual(['first', 'sent through a trigger']);
+  });
+
+  it('the same comment as an event webhook and as a trigger body gives one message, in either order', async () => {
+    const { ticket, customer, conversation } = await s.openTicket('first');
+    // During a migration both the event webhook and the old trigger are active.
+    const a = await commentWithHeldWebhook(ticket.id, 'event webhook first');
+    await postZendesk(a.eventBody);
+    await h.settle();
+    await postZendesk(triggerBody(ticket.id, customer, a.comment.body));
+    await h.settle();
+
+    const b = await commentWithHeldWebhook(ticket.id, 'trigger first');
+    await postZendesk(triggerBody(ticket.id, customer, b.comment.body));
+    await h.settle();
+    await postZendesk(b.eventBody);
+    await h.settle();
+
+    expect(s.fromZendesk(conversation.id)).toEqual(['first', 'event webhook first', 'trigger first']);
+    expect((await reconcileNow()).enqueued).toBe(0);
+  });
+});
 
 describe('reconciliation', () => {
   it('recovers a customer comment and an agent reply whose webhooks never arrived, once each', async () => {

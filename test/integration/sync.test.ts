@@ -14,15 +14,28 @@ import { type Harness, startHarness } from '../helpers/bridge.ts';
 
 let h: Harness;
 
+/**
+ * The local queue's clock. While `outrunQueueDedup` is set, every reading is six minutes past the last, so the
+ * queue's five-minute deduplication lets each repeat through and only the ledger's claim stands between a
+ * repeated webhook and a second write. It only ever moves forward, so visibility timeouts keep working.
+ */
+let queueClockAhead = 0;
+let outrunQueueDedup = false;
+const queueNow = () => {
+  if (outrunQueueDedup) queueClockAhead += 6 * 60 * 1000;
+  return Date.now() + queueClockAhead;
+};
+
 beforeAll(async () => {
   // Comments authored plainly by the bridge's user, so these tests compare bodies as written; authorship
   // (matching agents, the header line that is the default) is tested in fidelity.test.ts.
-  h = await startHarness({ env: { ZENDESK_AUTHORSHIP: 'bridge' } });
+  h = await startHarness({ env: { ZENDESK_AUTHORSHIP: 'bridge' }, queue: { now: queueNow } });
 });
 afterAll(async () => {
   await h?.close();
 });
 afterEach(() => {
+  outrunQueueDedup = false;
   // Every request the bridge sent must match the published API contracts.
   expect(h.zendesk.contractViolations).toEqual([]);
   expect(h.chatwoot.contractViolations).toEqual([]);
@@ -87,6 +100,13 @@ function customerCommentEvent(
     requester: { id: String(customerId) },
     receivedAt: Date.now(),
   };
+}
+
+/** How many records with this event key the queue handed to the worker. */
+function deliveredRecords(eventKey: string): number {
+  return h.batches
+    .flatMap((b) => b.Records)
+    .filter((r) => (JSON.parse(r.body) as { eventKey?: string }).eventKey === eventKey).length;
 }
 
 function sqsEventFor(e: SyncEvent, n: number): SQSEvent {
@@ -241,15 +261,21 @@ describe('exactly once', () => {
   it('the same Zendesk webhook delivered 3 times, sequentially and concurrently, gives one message', async () => {
     const { ticket, conversation } = await openTicket();
     h.zendesk.setWebhookUrl(undefined);
-    h.zendesk.customerComment(ticket.id, 'delivered many times');
+    const comment = h.zendesk.customerComment(ticket.id, 'delivered many times');
+    // Deliveries are asynchronous: the held one is recorded once the simulator is idle.
+    await h.zendesk.idle();
     const delivery = h.zendesk.deliveries.at(-1)!;
+    expect(delivery.status).toBe(0);
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+    // Past the queue's deduplication window, so every repeat reaches the worker and its ledger claim.
+    outrunQueueDedup = true;
     for (let i = 0; i < 3; i++) expect((await postSigned('zendesk', delivery.body)).status).toBe(202);
     await Promise.all([1, 2, 3].map(() => postSigned('zendesk', delivery.body)));
     await h.settle();
     expect(
       h.chatwoot.messages(conversation.id).filter((m) => m.content === 'delivered many times'),
     ).toHaveLength(1);
+    expect(deliveredRecords(`zd:comment:${comment.id}`)).toBe(6);
   });
 
   it('the same Chatwoot webhook delivered 3 more times, concurrently, gives one comment', async () => {
@@ -258,10 +284,13 @@ describe('exactly once', () => {
     await h.settle();
     const delivery = h.chatwoot.deliveries.find((d) => (d.body as { id?: number }).id === reply.id);
     expect(delivery?.status).toBe(202);
+    // Past the queue's deduplication window, so every repeat reaches the worker and its ledger claim.
+    outrunQueueDedup = true;
     const statuses = await Promise.all([1, 2, 3].map(() => postSigned('chatwoot', delivery!.body)));
     expect(statuses.map((r) => r.status)).toEqual([202, 202, 202]);
     await h.settle();
     expect(h.zendesk.comments(ticket.id).filter((c) => c.body === 'only once please')).toHaveLength(1);
+    expect(deliveredRecords(`cw:message:${reply.id}`)).toBe(4);
   });
 
   it('three concurrent worker invocations with the same event (past the queue’s dedup) give one effect', async () => {
@@ -442,5 +471,23 @@ describe('steady state cost', () => {
       `steady state: Z→C ${zToC.length} API call, ${zToCDynamo.length} DynamoDB requests; ` +
         `C→Z ${cToZ.length} API call, ${cToZDynamo.length} DynamoDB requests`,
     );
+  });
+
+  it('an agent’s internal note mirrored from Zendesk: one API call and two DynamoDB requests', async () => {
+    const { ticket, conversation } = await openTicket('note warm-up');
+    const calls0 = h.calls.length;
+    const dynamo0 = h.dynamo.length;
+    h.zendesk.agentComment(ticket.id, h.zendesk.defaultAgent.id, 'refund approved', { public: false });
+    await h.settle();
+    expect(h.chatwoot.messages(conversation.id).at(-1)).toMatchObject({ private: true });
+    expect(h.calls.slice(calls0)).toEqual([
+      {
+        platform: 'chatwoot',
+        method: 'POST',
+        path: `/api/v1/accounts/1/conversations/${conversation.id}/messages`,
+      },
+    ]);
+    // The update's actor (the agent) proves it is not the bridge's write: no ledger read for an echo check.
+    expect(h.dynamo.slice(dynamo0)).toEqual(['PutItemCommand', 'BatchWriteItemCommand']);
   });
 });

@@ -97,6 +97,19 @@ describe('Chatwoot Markdown → Zendesk html_body', () => {
     });
   });
 
+  it('an authorship line names the agent as written, in plain `body` and in html_body', () => {
+    const header = 'Jean_Luc [Support] <CS> & *Co* (Chatwoot):';
+    expect(zendeskCommentText('Hello there', header)).toEqual({
+      body: 'Jean_Luc [Support] <CS> & *Co* (Chatwoot):\n\nHello there',
+    });
+    expect(zendeskCommentText('Hello **there**', header)).toEqual({
+      html_body:
+        '<p>Jean_Luc [Support] &lt;CS&gt; &amp; *Co* (Chatwoot):</p>\n<p>Hello <strong>there</strong></p>',
+    });
+    // A reply of files alone: the line by itself.
+    expect(zendeskCommentText('', header)).toEqual({ body: header });
+  });
+
   it('keeps non-Latin text and emoji inside formatting', () => {
     expect(markdownToHtml('**你好**，订单已发货 🎉\n\n> Привет из Москвы')).toBe(
       '<p><strong>你好</strong>，订单已发货 🎉</p>\n<blockquote>\n<p>Привет из Москвы</p>\n</blockquote>',
