@@ -5,6 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT } from '../shared/queue/backoff.ts';
 import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
 import { BridgeFunction } from './functions.ts';
 import { Observability } from './observability.ts';
@@ -19,8 +20,10 @@ export const SIZING = {
   // Zendesk waits ~10 s and Chatwoot 5 s for a webhook answer (and Chatwoot never retries): the ingress only
   // verifies, validates and enqueues, so 10 s is a hard ceiling it should never approach.
   ingress: { memorySize: 256, timeout: Duration.seconds(10) },
-  // One vendor API call per message, ten messages per batch processed in order; 30 s leaves room for a
-  // slow vendor response and SDK retries. The queue's visibility timeout is derived from it.
+  // One vendor API call per message (at most 20 s with its in-process retries), up to ten per batch; a group's
+  // records run one after another, and the worker starts none with less than 22 s left (START_MARGIN_MS in
+  // shared/sync/worker.ts), so a slow batch hands its rest back instead of timing out. The queue's visibility
+  // timeout is derived from it.
   worker: { memorySize: 512, timeout: Duration.seconds(30) },
   // Lists recent comments/messages for every recently active link: more calls, so a longer budget, still
   // well under the 5-minute schedule so two runs do not overlap.
@@ -92,6 +95,10 @@ export class BridgeStack extends Stack {
       logLevel,
       environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
       asyncDeadLetterQueue: asyncFailureQueue,
+      // No retries of a failed run: the next scheduled run (5 minutes later) covers the same look-back, and a
+      // retry (Lambda waits 1 then 2 minutes) would only overlap it. A failed run lands in the async failure
+      // queue instead, which is alarmed.
+      asyncRetryAttempts: 0,
     });
 
     // Least privilege. Ingress: enqueue and read the secret, nothing else (it never touches the tables).
@@ -118,8 +125,7 @@ export class BridgeStack extends Stack {
     if (mapping) {
       Validations.of(mapping.node.defaultChild ?? mapping).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason:
-          'SQS event source mappings do not support OnFailure destinations; failures stay on the queue and its redrive policy moves them to the FIFO dead-letter queue after 5 receives (the worker dead-letters permanent failures itself).',
+        reason: `SQS event source mappings do not support OnFailure destinations; failures stay on the queue and its redrive policy moves them to the FIFO dead-letter queue after ${MAX_RECEIVE_COUNT} receives (the worker dead-letters permanent failures itself).`,
       });
     }
     // Reconcile: read cursors/links, record progress, enqueue what the webhooks missed.
@@ -147,7 +153,8 @@ export class BridgeStack extends Stack {
       targets: [
         new LambdaFunction(this.reconcile.fn, {
           deadLetterQueue: asyncFailureQueue,
-          // A run older than the interval is superseded by the next run, so do not keep retrying it.
+          // A run older than the interval is superseded by the next run, so do not keep retrying it. These
+          // retries only cover EventBridge failing to hand the event to Lambda (throttling), so no run overlaps.
           maxEventAge: Duration.minutes(5),
           retryAttempts: 2,
         }),

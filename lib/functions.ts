@@ -37,6 +37,8 @@ export interface BridgeFunctionProps {
    * asynchronously (the scheduled reconcile); API Gateway and SQS invoke the others synchronously.
    */
   readonly asyncDeadLetterQueue?: IQueue;
+  /** Lambda's own retries of a failed asynchronous invocation (0–2; Lambda's default is 2). */
+  readonly asyncRetryAttempts?: number;
 }
 
 export class BridgeFunction extends Construct {
@@ -80,6 +82,7 @@ export class BridgeFunction extends Construct {
       // Lambda drops JSON log lines below this level, so it must follow POWERTOOLS_LOG_LEVEL.
       applicationLogLevelV2: props.logLevel,
       ...(props.asyncDeadLetterQueue ? { deadLetterQueue: props.asyncDeadLetterQueue } : {}),
+      ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -99,6 +102,15 @@ export class BridgeFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+
+    const invokeConfig = this.fn.node.tryFindChild('EventInvokeConfig');
+    if (invokeConfig && props.asyncDeadLetterQueue) {
+      Validations.of(invokeConfig.node.defaultChild ?? invokeConfig).acknowledge({
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason:
+          "Failed asynchronous invocations already go to the function's dead-letter queue (the alarmed async failure queue); an on-failure destination as well would park every failure twice.",
+      });
+    }
 
     if (!props.asyncDeadLetterQueue) {
       Validations.of(this.fn.node.defaultChild ?? this.fn).acknowledge({

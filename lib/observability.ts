@@ -44,6 +44,9 @@ export const CUSTOM_METRICS = [
   'DownstreamFailed_zendesk',
   'DownstreamFailed_chatwoot',
   'ReconciledMissed',
+  'ReconcileFailedLinks',
+  'ServerMisconfigured',
+  'EnqueueFailures',
 ] as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
 
@@ -117,7 +120,7 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const { queue, deadLetterQueue } = props.queues;
+    const { queue, deadLetterQueue, asyncFailureQueue } = props.queues;
     const fiveMinutes = Duration.minutes(5);
 
     const alarm = (
@@ -160,8 +163,9 @@ export class Observability extends Construct {
       5,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
-    // 15 minutes: longer than a normal 429 back-off cycle (5 receives × 3-minute visibility), so an old
-    // message means a vendor outage or a stuck message group, not ordinary rate limiting.
+    // 15 minutes: longer than Zendesk's longest Retry-After (its 10-minute per-ticket window) and about the
+    // first five steps of the worker's retry schedule (30 s + 1 + 2 + 4 + 8 min), so an old message means a
+    // vendor outage or a stuck message group, not ordinary rate limiting.
     alarm(
       'SyncQueueBacklogOld',
       'The oldest queued sync event is older than 15 minutes: a platform is down or a message group is stuck.',
@@ -182,6 +186,48 @@ export class Observability extends Construct {
       'ReconcileFoundMissedEvents',
       'Reconcile enqueued events that no webhook delivered: webhook delivery from a platform is failing.',
       customMetric('ReconciledMissed'),
+      0,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+
+    // One failed run is covered by the next one 5 minutes later (reconcile is not retried); two of the last
+    // three failing is systematic: a bug, a permission, an unreadable secret, or a platform down.
+    alarm(
+      'ReconcileErrors',
+      'Reconcile failed in at least two of its last three runs: events no webhook delivered are not being recovered.',
+      props.reconcile.fn.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+      2,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    alarm(
+      'ReconcileFailedLinks',
+      'Reconcile could not check some tickets (a platform call failed for them); they are tried again next run.',
+      customMetric('ReconcileFailedLinks'),
+      0,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm(
+      'AsyncFailureQueueNotEmpty',
+      'A reconcile run, a scheduled invocation or an alarm e-mail failed for good and was parked in the async failure queue.',
+      asyncFailureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // Any at all: each one is a real webhook answered 500 or 503 (Chatwoot never retries; Zendesk may give up).
+    alarm(
+      'ServerMisconfigured',
+      'Webhooks were answered 500 because the configuration (secret) is missing or invalid: nothing is being received.',
+      customMetric('ServerMisconfigured'),
+      0,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm(
+      'EnqueueFailures',
+      'Webhooks were answered 503 because the sync queue refused them: those events wait for reconcile or a platform retry.',
+      customMetric('EnqueueFailures'),
       0,
       ComparisonOperator.GREATER_THAN_THRESHOLD,
     );
@@ -292,6 +338,24 @@ export class Observability extends Construct {
           }),
         ]),
         width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Failures at the edges: webhooks misconfigured / not enqueued, reconcile',
+        left: [
+          customMetric('ServerMisconfigured'),
+          customMetric('EnqueueFailures'),
+          customMetric('ReconcileFailedLinks'),
+        ],
+        right: [
+          asyncFailureQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: 'Async failure queue (visible)',
+          }),
+        ],
+        width: 24,
       }),
     );
     this.dashboard.addWidgets(

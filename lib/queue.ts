@@ -3,6 +3,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT, retryWindowMs } from '../shared/queue/backoff.ts';
 
 export interface SyncQueuesProps {
   /** Timeout of the Lambda that consumes the queue; the visibility timeout is derived from it. */
@@ -20,13 +21,32 @@ export class SyncQueues extends Construct {
   constructor(scope: Construct, id: string, props: SyncQueuesProps) {
     super(scope, id);
 
+    // How long a message that keeps failing is retried before SQS dead-letters it: ≈ 23¾ hours (85,530 s; 85,860 s
+    // when every failure is an uncertain write, whose retries wait at least 3 min) with MAX_RECEIVE_COUNT = 100 and
+    // the worker's hold-back schedule (30 s doubling to 15 min, shared/queue/backoff.ts). The longer one counts.
+    const retryWindow = Duration.millis(retryWindowMs({ uncertain: true }));
+    // The SQS maximum, measured from the move (a FIFO dead-letter queue resets the enqueue time): on-call gets
+    // two weeks (a holiday, a long weekend) to inspect and redrive, far more than the retry window.
+    const dlqRetention = Duration.days(14);
+    // Sent time counts here: a message must outlive the retry window of those ahead of it in its group.
+    const queueRetention = Duration.days(4);
+    for (const [name, retention] of [
+      ['dead-letter', dlqRetention],
+      ['sync', queueRetention],
+    ] as const) {
+      if (retention.toSeconds() < retryWindow.toSeconds()) {
+        throw new Error(
+          `the ${name} queue's retention is shorter than the retry window (${retryWindow.toHumanString()})`,
+        );
+      }
+    }
+
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       fifo: true,
       contentBasedDeduplication: false,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // The SQS maximum: on-call gets two weeks (a holiday, a long weekend) to inspect and redrive.
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: dlqRetention,
     });
 
     this.queue = new Queue(this, 'SyncQueue', {
@@ -41,15 +61,19 @@ export class SyncQueues extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // AWS guidance for Lambda event sources: at least 6 × the function timeout, so a message is not
-      // redelivered while a (retried, throttled) invocation may still be working on it.
+      // redelivered while a (retried, throttled) invocation may still be working on it. A failed record is held
+      // back by the worker's own schedule instead (ChangeMessageVisibility); this applies when that call fails.
       visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6),
-      // Four days covers a weekend-long vendor outage; after that the DLQ (14 days) takes over.
-      retentionPeriod: Duration.days(4),
+      // Four days: a group stuck behind a failing head for the whole retry window (≈ 1 day) still has three
+      // days before its later messages, never received meanwhile, expire.
+      retentionPeriod: queueRetention,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
-        // 5 receives: with a 3-minute visibility timeout that is ~15 minutes of retries, enough to ride out a
-        // 429 burst or a short outage, short enough that a poison message blocks its group only briefly.
-        maxReceiveCount: 5,
+        // 100 receives ≈ 23¾ hours of retries (above): a vendor outage of up to ~23 hours drains by itself, in
+        // order. The later records of a failing group are held back with it and spend receives at the same
+        // pace, so none of them runs out before the head does.
+        // Permanent failures (401/403/404/422, malformed) never wait for this: the worker dead-letters them.
+        maxReceiveCount: MAX_RECEIVE_COUNT,
       },
     });
 

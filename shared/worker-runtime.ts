@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, ConfigError } from './config.ts';
 import { logger } from './observability.ts';
+import { RETRY_BASE_MS } from './queue/backoff.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
 import { createDynamo } from './store/dynamo.ts';
@@ -16,8 +17,10 @@ import { ZendeskClient } from './zendesk/client.ts';
 export interface Runtime extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
-  /** Delays a record's redelivery to when the platform said to come back (absent: the queue's timeout). */
+  /** Holds a failed record back for the retry schedule or the platform's Retry-After (absent: the queue's timeout). */
   redelivery?: RedeliveryControl;
+  /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
+  retryBaseMs?: number;
 }
 
 let cached: { runtime: Runtime; fingerprint: string } | undefined;
@@ -45,7 +48,10 @@ export async function getRuntime(): Promise<Runtime> {
 function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
-  const timeoutMs = httpTimeoutMs(env);
+  // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
+  // retry schedule behind maxReceiveCount and the queues' retention).
+  const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', 25_000);
+  const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', RETRY_BASE_MS);
   db ??= createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest);
   // The link cache survives a configuration change: links never change once made.
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
@@ -74,18 +80,22 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
     ...getQueues(),
     // Locally the in-process queue holds records back; deployed, SQS does (ChangeMessageVisibility).
     redelivery: local ? local.redelivery : sqsRedelivery(),
+    ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
     logger,
     now: Date.now,
   };
 }
 
-/** HTTP_TIMEOUT_MS: per-attempt timeout of platform calls (default in shared/http/client.ts; tests shorten it). */
-function httpTimeoutMs(env: Record<string, string | undefined>): number | undefined {
-  const raw = env.HTTP_TIMEOUT_MS?.trim();
+/**
+ * An optional whole number of milliseconds from 1 to `max`: HTTP_TIMEOUT_MS (per-attempt timeout of platform
+ * calls, default in shared/http/client.ts) and RETRY_BACKOFF_BASE_MS (first retry delay, default RETRY_BASE_MS).
+ */
+function msSetting(env: Record<string, string | undefined>, name: string, max: number): number | undefined {
+  const raw = env[name]?.trim();
   if (!raw) return undefined;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 1 || ms > 25_000) {
-    throw new ConfigError(['HTTP_TIMEOUT_MS must be a whole number of milliseconds from 1 to 25000']);
+  if (!Number.isInteger(ms) || ms < 1 || ms > max) {
+    throw new ConfigError([`${name} must be a whole number of milliseconds from 1 to ${max}`]);
   }
   return ms;
 }

@@ -5,12 +5,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RedeliveryControl } from '../sync/worker.ts';
+import { MAX_RECEIVE_COUNT } from './backoff.ts';
 import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
 
 export interface LocalQueueOptions {
   /** How long a failed record stays invisible before it is delivered again. */
   visibilityTimeoutMs?: number;
-  /** Receives before a record moves to the dead-letter list (SQS redrive policy). */
+  /** Receives before a record moves to the dead-letter list (SQS redrive policy; default: the deployed one). */
   maxReceiveCount?: number;
   batchSize?: number;
   /** Batches in flight at once (Lambda concurrency); groups never overlap. */
@@ -60,7 +61,7 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
   ) {
     this.o = {
       visibilityTimeoutMs: options.visibilityTimeoutMs ?? 1_000,
-      maxReceiveCount: options.maxReceiveCount ?? 5,
+      maxReceiveCount: options.maxReceiveCount ?? MAX_RECEIVE_COUNT,
       batchSize: options.batchSize ?? 10,
       concurrency: options.concurrency ?? 2,
       now: options.now ?? Date.now,

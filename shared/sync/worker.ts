@@ -1,19 +1,30 @@
 // The SQS FIFO batch worker: each record is one SyncEvent. Records of one message group (one ticket) are
 // processed in order; different groups in the same batch run concurrently, since FIFO only orders within a
 // group (Powertools' FIFO processor would run them one after another, adding every group's API latency to the
-// others'). A failed record fails the rest of its group in the batch, so nothing overtakes it on redelivery;
-// permanent failures are dead-lettered at once with their reason instead of being retried to maxReceiveCount.
+// others'). A failed record fails the rest of its group in the batch, so nothing overtakes it on redelivery, and
+// holds them back on an increasing schedule (shared/queue/backoff.ts) so an outage of hours does not exhaust
+// maxReceiveCount; permanent failures are dead-lettered at once with their reason.
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { errorReason, isRetryable, RetryableError } from '../errors.ts';
+import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
+import { retryDelayMs } from '../queue/backoff.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
 import { eventIds, SyncEventSchema } from './events.ts';
 
+/**
+ * A record is started only while at least this much of the invocation is left: one platform call with its
+ * in-process retries may take DEFAULT_TOTAL_TIMEOUT_MS (20 s), plus 2 s for the claim and ledger writes around it
+ * and the ChangeMessageVisibility calls of a hold-back. A record cut off by the Lambda timeout would fail the
+ * whole batch (done records included) and leave its claim leased; one not started costs nothing.
+ */
+export const START_MARGIN_MS = DEFAULT_TOTAL_TIMEOUT_MS + 2_000;
+
 export async function handleBatch(
   event: SQSEvent,
-  _context: Context | undefined,
+  context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   getRuntime: () => Promise<Runtime>,
 ): Promise<SQSBatchResponse> {
   const rt = await getRuntime();
@@ -26,14 +37,32 @@ export async function handleBatch(
   await Promise.all(
     [...groups.values()].map(async (records) => {
       for (const [i, record] of records.entries()) {
+        const rest = records.slice(i);
+        const remainingMs = context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
+        if (remainingMs < START_MARGIN_MS) {
+          // Not started, so no claim taken: back on the queue as soon as the group is free (SQS delivers none of
+          // a group while this batch's records are in flight), instead of after the 180 s visibility timeout.
+          failed.push(...rest.map((r) => r.messageId));
+          logger.warn('not started: invocation nearly out of time', {
+            sqsMessageId: record.messageId,
+            notStarted: rest.length,
+            remainingMs,
+          });
+          await holdBack(rest, 0, rt);
+          return;
+        }
         try {
           await processRecord(record, rt);
         } catch (err) {
-          const rest = records.slice(i);
+          // Only retryable failures get here (processRecord dead-letters permanent ones): hold the record and the
+          // rest of its group back longer after every failed receive, or as long as the platform asked.
           failed.push(...rest.map((r) => r.messageId));
-          if (err instanceof RetryableError && err.retryAfterMs !== undefined) {
-            await holdBack(rest, err.retryAfterMs, rt);
-          }
+          const delay = retryDelayMs(receiveCount(record), {
+            baseMs: rt.retryBaseMs,
+            retryAfterMs: retryAfterOf(err),
+            uncertain: mayHaveBeenApplied(err),
+          });
+          await holdBack(rest, delay, rt);
           return;
         }
       }
@@ -45,9 +74,17 @@ export async function handleBatch(
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
+function receiveCount(record: SQSRecord): number {
+  return Number(record.attributes?.ApproximateReceiveCount ?? '1');
+}
+
+function retryAfterOf(err: unknown): number | undefined {
+  return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
+}
+
 /**
- * Holds a group's failed records back for as long as the platform asked (Retry-After), instead of the queue's
- * visibility timeout: the whole rest of the group, since FIFO delivers none of a group while one is in flight.
+ * Holds a group's failed records back for the retry schedule's delay (or the platform's Retry-After) instead of
+ * the queue's visibility timeout: the whole rest of the group, so it comes back together and in order.
  */
 export interface RedeliveryControl {
   delay(record: SQSRecord, ms: number): Promise<void>;
@@ -63,7 +100,7 @@ export function sqsRedelivery(client: SQSClient = new SQSClient({})): Redelivery
         new ChangeMessageVisibilityCommand({
           QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
           ReceiptHandle: record.receiptHandle,
-          // SQS's maximum is 12 hours; Zendesk's longest wait is the 10-minute per-ticket window.
+          // SQS's maximum is 12 hours; the schedule's longest wait is 15 minutes, Zendesk's the 10-minute window.
           VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(ms / 1000))),
         }),
       );
@@ -74,7 +111,7 @@ export function sqsRedelivery(client: SQSClient = new SQSClient({})): Redelivery
 async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<void> {
   if (!rt.redelivery) return;
   for (const record of records) {
-    // Best effort: if this fails, the queue's visibility timeout applies, which only retries sooner.
+    // Best effort: if this fails, the queue's 180 s visibility timeout applies instead.
     await rt.redelivery.delay(record, ms).catch((err: unknown) => {
       logger.warn('could not delay redelivery', {
         sqsMessageId: record.messageId,
@@ -85,8 +122,7 @@ async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<
 }
 
 async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
-  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1');
-  const base = { sqsMessageId: record.messageId, receiveCount };
+  const base = { sqsMessageId: record.messageId, receiveCount: receiveCount(record) };
   let parsed: ReturnType<typeof SyncEventSchema.safeParse>;
   try {
     parsed = SyncEventSchema.safeParse(JSON.parse(record.body));
@@ -129,7 +165,7 @@ async function deadLetter(record: SQSRecord, rt: Runtime, reason: string, ids: R
       messageId: record.messageId,
       body: record.body,
       groupId: record.attributes?.MessageGroupId,
-      receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
+      receiveCount: receiveCount(record),
     },
     reason,
   );

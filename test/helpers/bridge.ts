@@ -51,6 +51,7 @@ export async function startHarness(
   const dynamo: string[] = [];
   const batches: SQSEvent[] = [];
   const suffix = randomUUID().slice(0, 8);
+  const visibilityTimeoutMs = o.queue?.visibilityTimeoutMs ?? 100;
   const bridge = await startLocalBridge({
     env: {
       ZENDESK_BASE_URL: zendesk.baseUrl,
@@ -67,9 +68,12 @@ export async function startHarness(
       LINKS_TABLE_NAME: `links-${suffix}`,
       LEDGER_TABLE_NAME: `ledger-${suffix}`,
       ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
+      // The deployed ratio of the retry schedule's base to the visibility timeout (30 s : 180 s), so a test's
+      // compressed clock keeps the deployed shape.
+      RETRY_BACKOFF_BASE_MS: String(Math.max(1, Math.round(visibilityTimeoutMs / 6))),
       ...o.env,
     },
-    queue: { visibilityTimeoutMs: 100, onBatch: (e) => batches.push(e), ...o.queue },
+    queue: { onBatch: (e) => batches.push(e), ...o.queue, visibilityTimeoutMs },
     onHttpRequest: (platform, method, path) => calls.push({ platform, method, path }),
     onDynamoRequest: (op) => dynamo.push(op),
   });

@@ -82,6 +82,7 @@ describe('cdk-nag', () => {
           'AwsSolutions-IAM5[Resource::*]',
           'AwsSolutions-IAM5[Resource::<table>/index/*]',
           'AwsSolutions-SMG4',
+          'Serverless-LambdaAsyncFailureDestination',
           'Serverless-LambdaDLQ',
           'Serverless-LambdaEventSourceMappingDestination',
           'Serverless-SQSRedrivePolicy',

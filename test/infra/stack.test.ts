@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { API_THROTTLE } from '../../lib/api.ts';
 import { type BridgeStack, buildApp, SIZING } from '../../lib/bridge-stack.ts';
 import { SECRET_KEYS } from '../../lib/secret.ts';
+import { MAX_RECEIVE_COUNT, retryWindowMs } from '../../shared/queue/backoff.ts';
 import { LEDGER_TABLE, LINKS_TABLE } from '../../shared/store/tables.ts';
 import { actionsOf, actionsOnResource, logicalId, statementsOfRole } from './template-helpers.ts';
 
@@ -84,7 +85,7 @@ describe('webhook API', () => {
 });
 
 describe('sync queue', () => {
-  it('is a high-throughput FIFO queue without content-based dedup, redriving to a FIFO DLQ after 5 receives', () => {
+  it('is a high-throughput FIFO queue without content-based dedup, redriving to a FIFO DLQ after 100 receives', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: false,
@@ -92,7 +93,7 @@ describe('sync queue', () => {
       FifoThroughputLimit: 'perMessageGroupId',
       SqsManagedSseEnabled: true,
       VisibilityTimeout: SIZING.worker.timeout.toSeconds() * 6,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] }, maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [ids.dlq, 'Arn'] }, maxReceiveCount: 100 },
     });
     const dlq = template.toJSON().Resources[ids.dlq];
     expect(dlq.Properties).toMatchObject({
@@ -100,6 +101,18 @@ describe('sync queue', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
     });
+  });
+
+  it('keeps messages longer than the ~23¾ hours a failing one is retried (100 receives, 30 s doubling to 15 min)', () => {
+    expect(MAX_RECEIVE_COUNT).toBe(100);
+    expect(retryWindowMs()).toBe(85_530_000);
+    expect(retryWindowMs({ uncertain: true })).toBe(85_860_000);
+    const resources = template.toJSON().Resources;
+    for (const id of [ids.queue, ids.dlq]) {
+      expect(resources[id].Properties.MessageRetentionPeriod * 1000, id).toBeGreaterThanOrEqual(
+        retryWindowMs({ uncertain: true }),
+      );
+    }
   });
 
   it('denies non-TLS access to both FIFO queues', () => {
@@ -136,6 +149,16 @@ describe('reconcile schedule', () => {
           DeadLetterConfig: { Arn: Match.anyValue() },
         }),
       ],
+    });
+  });
+
+  it('does not retry a failed run (the next scheduled run covers it); the failure is parked and alarmed', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: ids.reconcile },
+      MaximumRetryAttempts: 0,
+    });
+    expect(template.toJSON().Resources[ids.reconcile].Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [logicalId(stack, stack.queues.asyncFailureQueue), 'Arn'] },
     });
   });
 });
@@ -316,8 +339,8 @@ describe('secret', () => {
 });
 
 describe('observability', () => {
-  it('alarms on the DLQ, worker errors, queue age, rejected webhooks and missed events', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+  it('alarms on the DLQ, worker errors, queue age, rejected webhooks, missed events, reconcile and ingress failures', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
@@ -346,6 +369,36 @@ describe('observability', () => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.reconcile } }],
+      Period: 900,
+      Statistic: 'Sum',
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalId(stack, stack.queues.asyncFailureQueue), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    for (const metric of ['ReconcileFailedLinks', 'ServerMisconfigured', 'EnqueueFailures']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'ZendeskChatwootBridge',
+        MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'zendesk-chatwoot-bridge' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
   });
 
   it('has a dashboard with the custom metrics and five saved Logs Insights queries', () => {

@@ -230,6 +230,8 @@ describe('deployed handlers', () => {
       functionVersion: '$LATEST',
       invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bridge-fn',
       memoryLimitInMB: '256',
+      // A whole invocation left: the worker checks it before starting each record.
+      getRemainingTimeInMillis: () => 30_000,
     }) as unknown as Context;
 
   it('put the Lambda request id on every line of an invocation', async () => {

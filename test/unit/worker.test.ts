@@ -1,14 +1,22 @@
-// The batch worker's FIFO contract: order within a message group, independence between groups, and partial
-// batch failures that never let a later record of a group overtake a failed one.
+// The batch worker's FIFO contract: order within a message group, independence between groups, partial batch
+// failures that never let a later record of a group overtake a failed one, the hold-back schedule of a failed
+// group, and records left unstarted when the invocation is nearly out of time.
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { RetryableError } from '../../shared/errors.ts';
+import { RetryableError, UpstreamError } from '../../shared/errors.ts';
 import type { SyncEvent } from '../../shared/sync/events.ts';
 import type { Runtime } from '../../shared/worker-runtime.ts';
 
 const calls: string[] = [];
 const failOn = new Set<string>();
 const slow = new Set<string>();
+/** Retry-After a failing record's error carries, by comment id. */
+const retryAfter = new Map<string, number>();
+/** Milliseconds of the fake invocation each record uses up, by comment id. */
+const spends = new Map<string, number>();
+let remainingMs = 30_000;
+/** Fail with an error after which the write may have landed (a 500 on a POST) instead of a certain one. */
+let uncertain = false;
 
 vi.mock('../../shared/sync/engine.ts', () => ({
   processEvent: async (e: SyncEvent) => {
@@ -16,15 +24,22 @@ vi.mock('../../shared/sync/engine.ts', () => ({
       e.kind === 'zendesk.comment' ? (e.commentId ?? '') : e.kind === 'chatwoot.message' ? e.messageId : '';
     calls.push(`start ${id}`);
     if (slow.has(id)) await new Promise((r) => setTimeout(r, 50));
+    const spend = spends.get(id);
+    if (spend !== undefined) {
+      // Time passes while the call is in flight, so records of other groups start meanwhile.
+      await new Promise((r) => setTimeout(r, 5));
+      remainingMs -= spend;
+    }
     calls.push(`end ${id}`);
-    if (failOn.has(id)) throw new RetryableError('downstream busy', 'test');
+    if (failOn.has(id) && uncertain) throw new UpstreamError('chatwoot', 'post messages', 500);
+    if (failOn.has(id)) throw new RetryableError('downstream busy', 'test', retryAfter.get(id));
     return { status: 'synced', action: 'test', ownWrites: [], ids: {} };
   },
 }));
 
-const { handleBatch } = await import('../../shared/sync/worker.ts');
+const { handleBatch, START_MARGIN_MS } = await import('../../shared/sync/worker.ts');
 
-function record(ticket: string, comment: string): SQSRecord {
+function record(ticket: string, comment: string, receiveCount = 1): SQSRecord {
   const body: SyncEvent = {
     kind: 'zendesk.comment',
     via: 'event',
@@ -41,7 +56,7 @@ function record(ticket: string, comment: string): SQSRecord {
     receiptHandle: 'r',
     body: JSON.stringify(body),
     attributes: {
-      ApproximateReceiveCount: '1',
+      ApproximateReceiveCount: String(receiveCount),
       SentTimestamp: '0',
       SenderId: 's',
       ApproximateFirstReceiveTimestamp: '0',
@@ -56,6 +71,29 @@ function record(ticket: string, comment: string): SQSRecord {
 }
 
 const runtime = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as Runtime;
+
+/** A runtime whose redelivery control records each hold-back as `<sqs message id> <ms>`. */
+function holdingRuntime(retryBaseMs?: number) {
+  const holds: string[] = [];
+  const get = async () =>
+    ({
+      now: Date.now,
+      logger: { createChild: () => ({}) },
+      redelivery: { delay: async (r: SQSRecord, ms: number) => void holds.push(`${r.messageId} ${ms}`) },
+      ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
+    }) as unknown as Runtime;
+  return { holds, get };
+}
+
+const fakeContext = { getRemainingTimeInMillis: () => remainingMs };
+
+function reset() {
+  calls.length = 0;
+  failOn.clear();
+  retryAfter.clear();
+  spends.clear();
+  remainingMs = 30_000;
+}
 
 describe('handleBatch', () => {
   it('fails a group from its failed record on, and leaves other groups alone', async () => {
@@ -83,6 +121,83 @@ describe('handleBatch', () => {
     // The other ticket's record finished while the slow one was still in flight.
     expect(calls.indexOf('end 30')).toBeLessThan(calls.indexOf('end 20'));
     slow.clear();
+  });
+});
+
+describe('holding a failed group back', () => {
+  it('holds the failed record and the rest of its group back longer with every receive (30 s × 2^(n−1))', async () => {
+    reset();
+    failOn.add('41');
+    const { holds, get } = holdingRuntime();
+    const res = await handleBatch(
+      { Records: [record('4', '40', 5), record('4', '41', 4), record('4', '42', 3), record('5', '50', 4)] },
+      undefined,
+      get,
+    );
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-41', 'm-42']);
+    // The failed record's 4th receive sets the delay for the whole rest of its group: 30 s × 2³ = 4 minutes.
+    expect(holds).toEqual(['m-41 240000', 'm-42 240000']);
+  });
+
+  it("waits for the platform's Retry-After when longer, caps at 15 minutes, and honours a shortened base", async () => {
+    reset();
+    failOn.add('60');
+    retryAfter.set('60', 600_000);
+    failOn.add('70');
+    const first = holdingRuntime();
+    await handleBatch({ Records: [record('6', '60', 1), record('7', '70', 40)] }, undefined, first.get);
+    expect(first.holds.sort()).toEqual(['m-60 600000', 'm-70 900000']);
+
+    retryAfter.clear();
+    const fast = holdingRuntime(10);
+    await handleBatch({ Records: [record('6', '60', 3)] }, undefined, fast.get);
+    expect(fast.holds).toEqual(['m-60 40']);
+  });
+
+  it('waits at least 6 × the base after a failure that may have been applied (the replay guard must see it)', async () => {
+    reset();
+    failOn.add('65');
+    uncertain = true;
+    const { holds, get } = holdingRuntime();
+    await handleBatch({ Records: [record('6', '65', 1)] }, undefined, get);
+    uncertain = false;
+    expect(holds).toEqual(['m-65 180000']);
+  });
+});
+
+describe('time left in the invocation', () => {
+  it(`starts no record with less than ${START_MARGIN_MS} ms left, and hands the rest back at once, unclaimed`, async () => {
+    reset();
+    // Records 80 and 90 start together with 30 s left and take 9 s and 1 s: then 20 s are left, under the
+    // margin, so neither ticket's next record is started.
+    spends.set('80', 9_000);
+    spends.set('90', 1_000);
+    const { holds, get } = holdingRuntime();
+    const event: SQSEvent = {
+      Records: [
+        record('8', '80'),
+        record('9', '90'),
+        record('8', '81'),
+        record('9', '91'),
+        record('8', '82'),
+      ],
+    };
+    const res = await handleBatch(event, fakeContext, get);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-81', 'm-91', 'm-82']);
+    // Never started means never claimed: processEvent (which takes the claim) did not see them.
+    for (const id of ['81', '82', '91']) expect(calls).not.toContain(`start ${id}`);
+    expect(calls).toContain('end 90');
+    // Visible again as soon as this batch ends (SQS holds the group until then), not after 180 s.
+    expect(holds.sort()).toEqual(['m-81 0', 'm-82 0', 'm-91 0']);
+  });
+
+  it('runs everything when time is plentiful or no context is given (local queue)', async () => {
+    reset();
+    const { get } = holdingRuntime();
+    const batch = () => ({ Records: [record('10', '100'), record('10', '101')] });
+    expect((await handleBatch(batch(), fakeContext, get)).batchItemFailures).toEqual([]);
+    remainingMs = 0;
+    expect((await handleBatch(batch(), undefined, get)).batchItemFailures).toEqual([]);
   });
 });
 
