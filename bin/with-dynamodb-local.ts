@@ -2,8 +2,10 @@
 // machine's Java), with DYNAMODB_ENDPOINT pointing at it, so nothing passes only on dynalite.
 // Usage: tsx bin/with-dynamodb-local.ts <command> [args…]
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -41,6 +43,9 @@ if (!cmd) {
 }
 const port = await freePort();
 const endpoint = `http://127.0.0.1:${port}`;
+// DynamoDB Local writes dynamodb-local-metadata.json into its working directory even with -inMemory: give it a
+// temporary one, removed on exit, so a run leaves nothing in the checkout.
+const workDir = mkdtempSync(join(tmpdir(), 'dynamodb-local-'));
 const java = spawn(
   'java',
   [
@@ -51,7 +56,7 @@ const java = spawn(
     '-port',
     String(port),
   ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
+  { cwd: workDir, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 java.on('error', (err) => {
   console.error(`Could not start DynamoDB Local (is Java installed?): ${err.message}`);
@@ -59,6 +64,7 @@ java.on('error', (err) => {
 });
 const stopJava = () => {
   if (java.exitCode === null) java.kill('SIGTERM');
+  rmSync(workDir, { recursive: true, force: true });
 };
 process.on('exit', stopJava);
 try {
