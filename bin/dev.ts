@@ -4,6 +4,9 @@ import './local-env.ts';
 import { ConfigError } from '../shared/config.ts';
 import { startLocalBridge } from './local-bridge.ts';
 
+// Like the deployed schedule: reconcile every 5 minutes unless told otherwise (0 turns it off).
+process.env.RECONCILE_INTERVAL_MS ??= String(5 * 60 * 1000);
+
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error('Invalid configuration:\n  - PORT must be a port number (0-65535)');
