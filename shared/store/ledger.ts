@@ -146,27 +146,15 @@ export class Ledger {
    * Records that the event failed for good and went to the dead-letter queue, so reconciliation does not enqueue
    * it again every run; a redrive can still claim it.
    */
-  async markDeadLettered(eventKey: string, token: string, reason: string): Promise<void> {
+  markDeadLettered(eventKey: string, token: string, reason: string): Promise<void> {
     const now = this.now();
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.o.tableName,
-          Item: {
-            pk: `evt#${eventKey}`,
-            status: DEAD_LETTERED,
-            reason: reason.slice(0, 200),
-            at: now,
-            expiresAt: seconds(now + this.o.retentionMs),
-          },
-          ConditionExpression: '#t = :t',
-          ExpressionAttributeNames: { '#t': 'token' },
-          ExpressionAttributeValues: { ':t': token },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    return this.replaceIfOwned(token, {
+      pk: `evt#${eventKey}`,
+      status: DEAD_LETTERED,
+      reason: reason.slice(0, 200),
+      at: now,
+      expiresAt: seconds(now + this.o.retentionMs),
+    });
   }
 
   /** Gives a claim back after a retryable failure so the redelivery can take it at once. */
@@ -178,20 +166,25 @@ export class Ledger {
    * Gives a claim back after a failure that may have left a write applied (a 5xx or timeout after a POST/PUT):
    * the claim stays `pending` with an expired lease, so the next claim takes it at once and sees `resumed`.
    */
-  async releaseUncertain(eventKey: string, token: string): Promise<void> {
+  releaseUncertain(eventKey: string, token: string): Promise<void> {
     const now = this.now();
+    return this.replaceIfOwned(token, {
+      pk: `evt#${eventKey}`,
+      status: 'pending',
+      token: 'released',
+      leaseUntil: 0,
+      uncertainAt: now,
+      expiresAt: seconds(now + this.o.retentionMs),
+    });
+  }
+
+  /** Replaces a claim with `item` if this holder still owns it (a lapsed lease may have passed it on). */
+  private async replaceIfOwned(token: string, item: Record<string, unknown>): Promise<void> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.o.tableName,
-          Item: {
-            pk: `evt#${eventKey}`,
-            status: 'pending',
-            token: 'released',
-            leaseUntil: 0,
-            uncertainAt: now,
-            expiresAt: seconds(now + this.o.retentionMs),
-          },
+          Item: item,
           ConditionExpression: '#t = :t',
           ExpressionAttributeNames: { '#t': 'token' },
           ExpressionAttributeValues: { ':t': token },

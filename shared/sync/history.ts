@@ -2,7 +2,8 @@
 // and reconciliation compare with what the bridge has recorded. Only these paths read history; the steady state
 // never does.
 import type { ChatwootClient, ChatwootMessage } from '../chatwoot/client.ts';
-import type { ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
+import type { ZendeskClient, ZendeskComment, ZendeskUser } from '../zendesk/client.ts';
+import type { ZendeskComment as CommentEvent } from './events.ts';
 
 /** Chatwoot pages: `after` gives up to 100 newer messages, `before` 20 older; bounded so a run cannot spin. */
 const MAX_PAGES = 10;
@@ -16,10 +17,48 @@ export async function recentComments(
   ticketId: string,
   afterId?: number,
 ): Promise<ZendeskComment[]> {
-  const res = await zendesk.http.json<{ comments: ZendeskComment[] }>('GET', `tickets/${ticketId}/comments`, {
-    searchParams: { sort_order: 'desc' },
-  });
-  return res.comments.filter((c) => afterId === undefined || c.id > afterId).sort((a, b) => a.id - b.id);
+  const comments = await zendesk.comments(ticketId);
+  return comments.filter((c) => afterId === undefined || c.id > afterId).sort((a, b) => a.id - b.id);
+}
+
+/** When the API says a comment was made (epoch ms; 0 when it does not say). */
+export function commentMs(c: ZendeskComment): number {
+  const ms = c.created_at ? Date.parse(c.created_at) : Number.NaN;
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/**
+ * An API comment as the worker's event: the shape an event webhook gives, plus what only the API shows (HTML,
+ * every file, the author's role).
+ */
+export function apiCommentEvent(
+  c: ZendeskComment,
+  ticketId: string,
+  author: ZendeskUser,
+  o: { receivedAt: number; actorId?: string },
+): CommentEvent {
+  const occurredAt = commentMs(c);
+  return {
+    kind: 'zendesk.comment',
+    via: 'reconcile',
+    eventKey: `zd:comment:${c.id}`,
+    ticketId,
+    commentId: String(c.id),
+    body: c.plain_body ?? c.body,
+    ...(c.html_body ? { htmlBody: c.html_body } : {}),
+    attachments: (c.attachments ?? []).map((a) => ({
+      id: String(a.id),
+      fileName: a.file_name,
+      url: a.content_url,
+      contentType: a.content_type,
+      size: a.size,
+    })),
+    public: c.public,
+    author: { id: String(author.id), name: author.name, isStaff: author.role !== 'end-user' },
+    ...(o.actorId ? { actorId: o.actorId } : {}),
+    ...(occurredAt ? { occurredAt } : {}),
+    receivedAt: o.receivedAt,
+  };
 }
 
 /**

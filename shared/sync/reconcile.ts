@@ -9,10 +9,10 @@ import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
 import type { Link } from '../store/links.ts';
 import type { Runtime } from '../worker-runtime.ts';
-import type { ZendeskComment as ApiComment, ZendeskUser } from '../zendesk/client.ts';
-import { type ChatwootMessage, type SyncEvent, SyncEventSchema, type ZendeskComment } from './events.ts';
+import type { ZendeskUser } from '../zendesk/client.ts';
+import { type ChatwootMessage, type SyncEvent, SyncEventSchema } from './events.ts';
 import { screen } from './guard.ts';
-import { createdMs, recentComments, recentMessages } from './history.ts';
+import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './history.ts';
 
 export interface ReconcileOptions {
   /** How far back activity marks and (without a cursor) history are read. Must stay below the ledger's TTL. */
@@ -156,7 +156,9 @@ async function reconcileTicket(
   for (const item of zendeskItems) {
     const c = item.comment;
     if (c.author_id === me.id) continue;
-    item.event = commentEvent(c, link, await authorOf(rt, c.author_id, o.users), o.now);
+    item.event = apiCommentEvent(c, link.ticketId, await authorOf(rt, c.author_id, o.users), {
+      receivedAt: o.now,
+    });
   }
   const items: Item[] = [...zendeskItems, ...chatwootItems];
   const known = await rt.ledger.getMany(items.flatMap((i) => [i.doneKey, i.ownKey]));
@@ -195,11 +197,6 @@ async function reconcileTicket(
   return missed.length;
 }
 
-function commentMs(c: ApiComment): number {
-  const ms = c.created_at ? Date.parse(c.created_at) : Number.NaN;
-  return Number.isNaN(ms) ? 0 : ms;
-}
-
 /** A comment's author (name, and role: end users are customers); one lookup per author per run. */
 function authorOf(
   rt: Runtime,
@@ -213,30 +210,6 @@ function authorOf(
     users.set(id, user);
   }
   return user;
-}
-
-/** An API comment as the worker's event (the shape an event webhook gives, plus what only the API shows). */
-function commentEvent(c: ApiComment, link: Link, author: ZendeskUser, now: number): ZendeskComment {
-  return {
-    kind: 'zendesk.comment',
-    via: 'reconcile',
-    eventKey: `zd:comment:${c.id}`,
-    ticketId: link.ticketId,
-    commentId: String(c.id),
-    body: c.plain_body ?? c.body,
-    ...(c.html_body ? { htmlBody: c.html_body } : {}),
-    attachments: (c.attachments ?? []).map((a) => ({
-      id: String(a.id),
-      fileName: a.file_name,
-      url: a.content_url,
-      contentType: a.content_type,
-      size: a.size,
-    })),
-    public: c.public,
-    author: { id: String(author.id), name: author.name, isStaff: author.role !== 'end-user' },
-    ...(commentMs(c) ? { occurredAt: commentMs(c) } : {}),
-    receivedAt: now,
-  };
 }
 
 const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;

@@ -25,6 +25,7 @@ import { skipped } from './deps.ts';
 import { CLAIM_LEASE_MS } from './engine.ts';
 import type { ZendeskAttachment, ZendeskComment } from './events.ts';
 import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
+import { apiCommentEvent } from './history.ts';
 import { guardReplays } from './replay-guard.ts';
 import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
@@ -230,26 +231,10 @@ async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<Zen
   // Zendesk's API may not show a comment for a moment after its webhook: retry through the queue.
   if (!c) throw new RetryableError(`comment ${e.commentId} not visible yet`, 'comment-not-found');
   const author = await deps.zendesk.user(c.author_id);
-  return {
-    kind: 'zendesk.comment',
-    via: 'reconcile',
-    eventKey: `zd:comment:${c.id}`,
-    ticketId: e.ticketId,
-    commentId: String(c.id),
-    body: c.plain_body ?? c.body,
-    ...(c.html_body ? { htmlBody: c.html_body } : {}),
-    attachments: (c.attachments ?? []).map((a) => ({
-      id: String(a.id),
-      fileName: a.file_name,
-      url: a.content_url,
-      contentType: a.content_type,
-      size: a.size,
-    })),
-    public: c.public,
-    author: { id: String(author.id), name: author.name, isStaff: author.role !== 'end-user' },
-    ...(e.actorId ? { actorId: e.actorId } : {}),
+  return apiCommentEvent(c, e.ticketId, author, {
     receivedAt: e.receivedAt,
-  };
+    ...(e.actorId ? { actorId: e.actorId } : {}),
+  });
 }
 
 /** Names an inline image already copied with its comment (a digest: URLs carry access tokens). */
