@@ -2,7 +2,6 @@
 // shows in `dlq` with its reason, `redrive` puts it back once the cause is fixed, `resync` posts only what is
 // missing. Deployed: the SQS requests they build, checked with aws-sdk-client-mock (nothing leaves the machine).
 import {
-  ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -18,6 +17,7 @@ import { resync } from '../../bin/commands/resync.ts';
 import { CliError, type Command } from '../../bin/commands/types.ts';
 import { sqsRedelivery } from '../../shared/sync/worker.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { startFakeAws } from '../helpers/fake-aws.ts';
 import { scenario } from '../helpers/scenario.ts';
 
 async function run(
@@ -145,21 +145,23 @@ describe('against the deployed queues (mocked SQS)', () => {
   });
 
   it('the worker holds a rate-limited record back with ChangeMessageVisibility on its own queue', async () => {
-    const sqs = mockClient(SQSClient);
+    const aws = await startFakeAws('AKIDWORKER');
     try {
-      sqs.on(ChangeMessageVisibilityCommand).resolves({});
+      aws.on('AmazonSQS.ChangeMessageVisibility', () => ({}));
       const record = {
         receiptHandle: 'handle-1',
         eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:sync.fifo',
       } as SQSRecord;
-      await sqsRedelivery(new SQSClient({ region: 'eu-west-1' })).delay(record, 61_500);
-      expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]!.args[0].input).toEqual({
-        QueueUrl: env.QUEUE_URL,
-        ReceiptHandle: 'handle-1',
-        VisibilityTimeout: 62,
-      });
+      await sqsRedelivery({
+        AWS_ENDPOINT_URL: aws.url,
+        AWS_ACCESS_KEY_ID: 'AKIDWORKER',
+        AWS_SECRET_ACCESS_KEY: 'worker-secret-key-for-tests',
+      }).delay(record, 61_500);
+      expect(aws.calls('AmazonSQS.ChangeMessageVisibility')).toEqual([
+        { QueueUrl: env.QUEUE_URL, ReceiptHandle: 'handle-1', VisibilityTimeout: 62 },
+      ]);
     } finally {
-      sqs.restore();
+      await aws.close();
     }
   });
 });
