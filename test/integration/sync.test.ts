@@ -11,6 +11,7 @@ import { toOutbound } from '../../shared/queue/types.ts';
 import type { SyncEvent } from '../../shared/sync/events.ts';
 import { forgetCachedLinks } from '../../shared/worker-runtime.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { fixture } from '../helpers/fixtures.ts';
 
 let h: Harness;
 
@@ -134,6 +135,30 @@ function sqsEventFor(e: SyncEvent, n: number): SQSEvent {
     ],
   };
 }
+
+describe('the pipeline', () => {
+  it('a signed webhook posted to the bridge reaches the worker as one SQS-shaped record with the normalised event', async () => {
+    const { ticket } = await openTicket('opening');
+    const body = fixture('zendesk', 'ticket.comment_added-end-user-public.json');
+    (body.detail as { id: string }).id = String(ticket.id);
+    const seen = h.batches.length;
+    expect((await postSigned('zendesk', body)).status).toBe(202);
+    await h.settle();
+    const records = h.batches.slice(seen).flatMap((b) => b.Records);
+    const record = records.find((r) => JSON.parse(r.body).eventKey === 'zd:comment:39876543210001');
+    expect(record?.attributes.MessageGroupId).toBe(`ticket-${ticket.id}`);
+    expect(record?.eventSource).toBe('aws:sqs');
+    expect(JSON.parse(record!.body)).toMatchObject({
+      kind: 'zendesk.comment',
+      via: 'event',
+      ticketId: String(ticket.id),
+      commentId: '39876543210001',
+      public: true,
+      author: { id: '31415926535897', isStaff: false },
+      body: 'Thanks! Here is the photo of the box. The lid was crushed.',
+    });
+  });
+});
 
 describe('Zendesk → Chatwoot', () => {
   it('a first customer comment creates the contact, the conversation and the message', async () => {
