@@ -85,9 +85,22 @@ export class LinkStore {
   }
 
   private remember(link: Link): Link {
-    this.byTicket.set(link.ticketId, link);
+    setBounded(this.byTicket, link.ticketId, link);
     const current = this.byConversation.get(link.conversationId);
-    if (!current || current.linkedAt <= link.linkedAt) this.byConversation.set(link.conversationId, link);
+    if (!current || current.linkedAt <= link.linkedAt)
+      setBounded(this.byConversation, link.conversationId, link);
     return link;
   }
+}
+
+/**
+ * Links per cache: enough for every conversation a container sees in its lifetime in practice, and a bound on
+ * memory for one that lives long; the oldest entry goes first (a miss costs one read).
+ */
+export const LINK_CACHE_SIZE = 10_000;
+
+function setBounded<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > LINK_CACHE_SIZE) map.delete(map.keys().next().value as K);
 }
