@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../shared/observability.ts';
 import { loadConfig } from '../shared/runtime.ts';
 import { type ReconcileResult, reconcile, reconcileOptionsFrom } from '../shared/sync/reconcile.ts';
+import { traced } from '../shared/tracing.ts';
 import { getRuntime } from '../shared/worker-runtime.ts';
 
 /** Room left at the end of a run to finish the link in hand and flush metrics. */
@@ -13,10 +14,12 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Reco
   if (context) logger.addContext(context);
   try {
     const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
-    const result = await reconcile(rt, {
-      ...reconcileOptionsFrom(env),
-      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS } : {}),
-    });
+    const result = await traced('## reconcile', {}, () =>
+      reconcile(rt, {
+        ...reconcileOptionsFrom(env),
+        ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS } : {}),
+      }),
+    );
     metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
     metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
     return result;

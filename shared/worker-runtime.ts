@@ -12,6 +12,7 @@ import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { type RedeliveryControl, sqsRedelivery } from './sync/worker.ts';
+import { tracer } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
 export interface Runtime extends SyncDeps {
@@ -52,7 +53,8 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
   // retry schedule behind maxReceiveCount and the queues' retention).
   const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', 25_000);
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', RETRY_BASE_MS);
-  db ??= createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest);
+  // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
+  db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
   // The link cache survives a configuration change: links never change once made.
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   return {
