@@ -59,6 +59,8 @@ describe('npm run dev in sandbox mode', () => {
   beforeAll(async () => {
     dev = runDev(cleanEnv({ PORT: '0', LOCAL_DATA_DIR: dataDir }));
     url = await waitFor(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(dev.output())?.[1], 60_000);
+    // The banner arrives in several writes: wait for its last line before reading it.
+    await waitFor(() => (dev.output().includes('/_sandbox/round-trip') ? true : undefined), 10_000);
   });
   afterAll(() => {
     stop(dev.child);

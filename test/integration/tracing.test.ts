@@ -52,16 +52,24 @@ describe('X-Ray', () => {
     const customer = h.zendesk.createUser({ name: 'Traced', email: 'traced@example.com', role: 'end-user' });
     h.zendesk.createTicket({ requester: customer, subject: 'Trace me', body: 'please trace this' });
     await h.settle();
-    await new Promise((r) => setTimeout(r, 200));
+    // Datagrams arrive asynchronously: give them up to 5 s (loopback usually takes a millisecond).
+    const post = () =>
+      received.find(
+        (s) =>
+          s.namespace === 'remote' &&
+          /\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/.test(s.http?.request?.url ?? ''),
+      );
+    for (
+      let waited = 0;
+      waited < 5000 && !(post() && received.some((s) => s.name === '## sync batch'));
+      waited += 50
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const batch = received.find((s) => s.name === '## sync batch');
     expect(batch).toBeDefined();
     // The message post that synced the comment, as a remote HTTP subsegment of the batch.
-    const post = received.find(
-      (s) =>
-        s.namespace === 'remote' &&
-        /\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/.test(s.http?.request?.url ?? ''),
-    );
-    expect(post?.parent_id).toBe(batch?.id);
+    expect(post()?.parent_id).toBe(batch?.id);
     const dynamo = received.filter((s) => s.name === 'DynamoDB' && s.namespace === 'aws');
     expect(dynamo.some((s) => s.parent_id === batch?.id)).toBe(true);
   });
