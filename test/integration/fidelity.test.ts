@@ -236,7 +236,9 @@ describe('attachments, Chatwoot → Zendesk', () => {
       const url = `http://127.0.0.1:${(big.address() as AddressInfo).port}/huge.bin`;
       const got = await download(url, { platform: 'zendesk', limitBytes: 64 * 1024 });
       expect(got).toEqual({ kind: 'too-large' });
-      await new Promise((r) => setTimeout(r, 100));
+      // The server sees the close asynchronously: wait for it (bounded), then check.
+      for (let waited = 0; waited < 5000 && !closedEarly; waited += 50)
+        await new Promise((r) => setTimeout(r, 50));
       expect(closedEarly).toBe(true);
       console.log(`bounded download: limit 64 KiB, server wrote ${Math.round(written / 1024)} KiB of 50 MiB`);
     } finally {

@@ -326,11 +326,14 @@ describe('exactly once', () => {
     const event = customerCommentEvent(ticket.id, ticket.requester_id, comment);
     const results = await Promise.all([1, 2, 3].map((n) => worker(sqsEventFor(event, n))));
     // A loser either saw the finished claim (success) or asked for a redelivery; redeliver those.
+    // (The first may still be in flight on a loaded machine: redeliver until it has finished, bounded.)
     for (const [n, r] of results.entries()) {
-      if (r.batchItemFailures.length > 0) {
-        await new Promise((res) => setTimeout(res, 200));
-        expect((await worker(sqsEventFor(event, n + 10))).batchItemFailures).toEqual([]);
+      let failures = r.batchItemFailures.length;
+      for (let attempt = 0; failures > 0 && attempt < 50; attempt++) {
+        await new Promise((res) => setTimeout(res, 100));
+        failures = (await worker(sqsEventFor(event, n * 100 + attempt))).batchItemFailures.length;
       }
+      expect(failures).toBe(0);
     }
     await h.settle();
     expect(h.chatwoot.messages(conversation.id).filter((m) => m.content === 'raced three ways')).toHaveLength(
