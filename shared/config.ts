@@ -133,3 +133,23 @@ export function parseConfig(source: Record<string, string | undefined>): BridgeC
 
 /** The platform variables; when none is set, the local bridge starts in sandbox mode. */
 export const PLATFORM_KEYS = Object.keys(PlatformSchema.shape) as (keyof PlatformConfig)[];
+
+/**
+ * An optional whole number of milliseconds in [min, max] from a flat record (operational settings read outside the
+ * schema: timeouts, retry and reconciliation timings). Unset or blank: undefined. Errors name the variable.
+ */
+export function msSetting(
+  env: Record<string, string | undefined>,
+  name: string,
+  bounds: { min: number; max: number },
+): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < bounds.min || ms > bounds.max) {
+    throw new ConfigError([
+      `${name} must be a whole number of milliseconds from ${bounds.min} to ${bounds.max}`,
+    ]);
+  }
+  return ms;
+}

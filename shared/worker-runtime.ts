@@ -2,7 +2,7 @@
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
-import { type BridgeConfig, ConfigError } from './config.ts';
+import { type BridgeConfig, msSetting } from './config.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
@@ -51,8 +51,9 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
   // retry schedule behind maxReceiveCount and the queues' retention).
-  const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', 25_000);
-  const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', RETRY_BASE_MS);
+  // Per-attempt timeout of platform calls (default in shared/http/client.ts) and the first retry delay.
+  const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', { min: 1, max: 25_000 });
+  const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
   db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
   // The link cache survives a configuration change: links never change once made.
@@ -86,18 +87,4 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
     logger,
     now: Date.now,
   };
-}
-
-/**
- * An optional whole number of milliseconds from 1 to `max`: HTTP_TIMEOUT_MS (per-attempt timeout of platform
- * calls, default in shared/http/client.ts) and RETRY_BACKOFF_BASE_MS (first retry delay, default RETRY_BASE_MS).
- */
-function msSetting(env: Record<string, string | undefined>, name: string, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 1 || ms > max) {
-    throw new ConfigError([`${name} must be a whole number of milliseconds from 1 to ${max}`]);
-  }
-  return ms;
 }

@@ -4,7 +4,7 @@
 // path as a webhook (the ledger claim makes re-enqueueing something already synced a no-op).
 import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
-import { ConfigError } from '../config.ts';
+import { msSetting } from '../config.ts';
 import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
 import type { Link } from '../store/links.ts';
@@ -236,18 +236,10 @@ function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessage |
 
 /** Options from the environment: RECONCILE_LOOKBACK_MS and RECONCILE_SETTLE_MS (errors name the variable). */
 export function reconcileOptionsFrom(env: Record<string, string | undefined>): ReconcileOptions {
-  const ms = (name: string, fallback: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0 || n > max) {
-      throw new ConfigError([`${name} must be a whole number of milliseconds from 0 to ${max}`]);
-    }
-    return n;
-  };
   return {
     // Activity marks are kept for ACTIVITY_KEEP_MS: a longer look-back would find nothing more.
-    lookbackMs: ms('RECONCILE_LOOKBACK_MS', DEFAULT_LOOKBACK_MS, ACTIVITY_KEEP_MS),
-    settleMs: ms('RECONCILE_SETTLE_MS', DEFAULT_SETTLE_MS, 3600 * 1000),
+    lookbackMs:
+      msSetting(env, 'RECONCILE_LOOKBACK_MS', { min: 0, max: ACTIVITY_KEEP_MS }) ?? DEFAULT_LOOKBACK_MS,
+    settleMs: msSetting(env, 'RECONCILE_SETTLE_MS', { min: 0, max: 3600 * 1000 }) ?? DEFAULT_SETTLE_MS,
   };
 }

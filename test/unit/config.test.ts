@@ -1,6 +1,6 @@
 // Configuration errors name the variable and never echo its value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../shared/config.ts';
+import { ConfigError, msSetting, parseConfig } from '../../shared/config.ts';
 
 const valid = {
   ZENDESK_BASE_URL: 'https://acme.zendesk.com/',
@@ -60,5 +60,14 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...valid, CHATWOOT_BASE_URL: 'http://127.0.0.1:3001' }).CHATWOOT_BASE_URL).toBe(
       'http://127.0.0.1:3001',
     );
+  });
+
+  it('reads millisecond settings within bounds, naming the variable (not the value) when out of them', () => {
+    expect(msSetting({ X_MS: ' 250 ' }, 'X_MS', { min: 0, max: 1000 })).toBe(250);
+    expect(msSetting({ X_MS: '' }, 'X_MS', { min: 0, max: 1000 })).toBeUndefined();
+    expect(() => msSetting({ X_MS: '1001' }, 'X_MS', { min: 0, max: 1000 })).toThrow(
+      /X_MS must be a whole number of milliseconds from 0 to 1000/,
+    );
+    expect(() => msSetting({ X_MS: '0' }, 'X_MS', { min: 1, max: 1000 })).toThrow(ConfigError);
   });
 });
