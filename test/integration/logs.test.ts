@@ -3,14 +3,14 @@
 // carrying the ids that connect it to the platforms and the queue, no message bodies, the EMF metrics the
 // dashboard graphs, and the fields the saved Logs Insights queries filter on.
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../../functions/zendesk-webhook.ts';
 import { QUERY_FIELDS } from '../../lib/observability.ts';
-import { toOutbound } from '../../shared/queue/types.ts';
 import type { ChatwootMessage } from '../../shared/sync/events.ts';
 import { type Harness, INBOX_ID, startHarness } from '../helpers/bridge.ts';
+import { sqsEventFor } from '../helpers/sqs.ts';
 
 type Line = Record<string, unknown>;
 
@@ -249,29 +249,7 @@ describe('deployed handlers', () => {
       sender: {},
       sourceId: 'zendesk:comment:1',
     };
-    const m = toOutbound(echo);
-    const sqs: SQSEvent = {
-      Records: [
-        {
-          messageId: 'sqs-msg-1',
-          receiptHandle: 'x',
-          body: m.body,
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: String(Date.now()),
-            SenderId: 'test',
-            ApproximateFirstReceiveTimestamp: String(Date.now()),
-            MessageGroupId: m.groupId,
-            MessageDeduplicationId: m.dedupId,
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:local:0:test.fifo',
-          awsRegion: 'local',
-        },
-      ],
-    };
+    const sqs = sqsEventFor(echo, 'sqs-msg-1');
     const workerLines = await capture(async () => {
       await worker(sqs, context('worker-request-1'));
     });

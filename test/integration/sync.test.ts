@@ -3,15 +3,14 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
-import { chatwootSignature, zendeskSignature } from '../../shared/http/signature.ts';
-import { toOutbound } from '../../shared/queue/types.ts';
 import type { SyncEvent } from '../../shared/sync/events.ts';
 import { forgetCachedLinks } from '../../shared/worker-runtime.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { fixture } from '../helpers/fixtures.ts';
+import { sqsEventFor } from '../helpers/sqs.ts';
+import { signedHeaders } from '../helpers/webhooks.ts';
 
 let h: Harness;
 
@@ -69,17 +68,8 @@ async function openTicket(body = 'My order arrived damaged.', tags?: string[]) {
 
 async function postSigned(platform: 'zendesk' | 'chatwoot', body: unknown): Promise<Response> {
   const raw = JSON.stringify(body);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (platform === 'zendesk') {
-    const ts = new Date().toISOString();
-    headers['x-zendesk-webhook-signature-timestamp'] = ts;
-    headers['x-zendesk-webhook-signature'] = zendeskSignature(h.secrets.zendeskWebhook, ts, raw);
-  } else {
-    const ts = String(Math.floor(Date.now() / 1000));
-    headers['x-chatwoot-timestamp'] = ts;
-    headers['x-chatwoot-signature'] = chatwootSignature(h.secrets.chatwootWebhook, ts, raw);
-    headers['x-chatwoot-delivery'] = crypto.randomUUID();
-  }
+  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
+  const headers = { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) };
   return fetch(`${h.bridge.url}/webhooks/${platform}`, { method: 'POST', headers, body: raw });
 }
 
@@ -108,32 +98,6 @@ function deliveredRecords(eventKey: string): number {
   return h.batches
     .flatMap((b) => b.Records)
     .filter((r) => (JSON.parse(r.body) as { eventKey?: string }).eventKey === eventKey).length;
-}
-
-function sqsEventFor(e: SyncEvent, n: number): SQSEvent {
-  const m = toOutbound(e);
-  return {
-    Records: [
-      {
-        messageId: `direct-${n}-${crypto.randomUUID()}`,
-        receiptHandle: 'x',
-        body: m.body,
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'test',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-          MessageGroupId: m.groupId,
-          MessageDeduplicationId: m.dedupId,
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:0:test.fifo',
-        awsRegion: 'local',
-      },
-    ],
-  };
 }
 
 describe('the pipeline', () => {
@@ -324,14 +288,17 @@ describe('exactly once', () => {
     const comment = h.zendesk.customerComment(ticket.id, 'raced three ways');
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
     const event = customerCommentEvent(ticket.id, ticket.requester_id, comment);
-    const results = await Promise.all([1, 2, 3].map((n) => worker(sqsEventFor(event, n))));
+    const results = await Promise.all(
+      [1, 2, 3].map((n) => worker(sqsEventFor(event, `direct-${n}-${crypto.randomUUID()}`))),
+    );
     // A loser either saw the finished claim (success) or asked for a redelivery; redeliver those.
     // (The first may still be in flight on a loaded machine: redeliver until it has finished, bounded.)
     for (const [n, r] of results.entries()) {
       let failures = r.batchItemFailures.length;
       for (let attempt = 0; failures > 0 && attempt < 50; attempt++) {
         await new Promise((res) => setTimeout(res, 100));
-        failures = (await worker(sqsEventFor(event, n * 100 + attempt))).batchItemFailures.length;
+        failures = (await worker(sqsEventFor(event, `direct-${n}-${attempt}-${crypto.randomUUID()}`)))
+          .batchItemFailures.length;
       }
       expect(failures).toBe(0);
     }
@@ -350,7 +317,9 @@ describe('exactly once', () => {
     const [first] = h.zendesk.comments(ticket.id);
     const events = [first!, second].map((c) => customerCommentEvent(ticket.id, customer.id, c));
     // Two workers at once, as two containers would (the FIFO queue alone would have serialised them).
-    const results = await Promise.all(events.map((e, n) => worker(sqsEventFor(e, n))));
+    const results = await Promise.all(
+      events.map((e, n) => worker(sqsEventFor(e, `direct-${n}-${crypto.randomUUID()}`))),
+    );
     expect(results.every((r) => r.batchItemFailures.length === 0)).toBe(true);
     await h.settle();
     const conversations = conversationOf(ticket.id);

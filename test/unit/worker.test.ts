@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { RetryableError, UpstreamError } from '../../shared/errors.ts';
 import type { SyncEvent } from '../../shared/sync/events.ts';
 import type { Runtime } from '../../shared/worker-runtime.ts';
+import { sqsRecordFor } from '../helpers/sqs.ts';
 
 const calls: string[] = [];
 const failOn = new Set<string>();
@@ -51,23 +52,7 @@ function record(ticket: string, comment: string, receiveCount = 1): SQSRecord {
     author: { id: '1', isStaff: false },
     receivedAt: 0,
   };
-  return {
-    messageId: `m-${comment}`,
-    receiptHandle: 'r',
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(receiveCount),
-      SentTimestamp: '0',
-      SenderId: 's',
-      ApproximateFirstReceiveTimestamp: '0',
-      MessageGroupId: `ticket-${ticket}`,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn',
-    awsRegion: 'local',
-  };
+  return sqsRecordFor(body, `m-${comment}`, receiveCount);
 }
 
 const runtime = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as Runtime;
