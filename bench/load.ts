@@ -3,8 +3,8 @@
 // injected 429/5xx, then checks the simulators' final state for lost, duplicated and out-of-order messages.
 import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
-import { chatwootSignature, zendeskSignature } from '../shared/http/signature.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
+import { signedHeaders } from '../simulators/webhook-signing.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { percentile, round } from './stats.ts';
 
@@ -188,18 +188,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const ack: number[] = [];
     const post = async (p: Planned) => {
       const raw = JSON.stringify(p.body);
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (p.direction === 'z2c') {
-        const ts = new Date().toISOString();
-        headers['x-zendesk-webhook-signature-timestamp'] = ts;
-        headers['x-zendesk-webhook-signature'] = zendeskSignature(s.zw, ts, raw);
-      } else {
-        const ts = String(Math.floor(Date.now() / 1000));
-        headers['x-chatwoot-timestamp'] = ts;
-        headers['x-chatwoot-signature'] = chatwootSignature(s.cw, ts, raw);
-      }
+      const platform = p.direction === 'z2c' ? 'zendesk' : 'chatwoot';
+      const headers = {
+        'content-type': 'application/json',
+        ...signedHeaders(platform, platform === 'zendesk' ? s.zw : s.cw, raw, Date.now()),
+      };
       const started = performance.now();
-      const res = await fetch(`${b.url}/webhooks/${p.direction === 'z2c' ? 'zendesk' : 'chatwoot'}`, {
+      const res = await fetch(`${b.url}/webhooks/${platform}`, {
         method: 'POST',
         headers,
         body: raw,

@@ -3,8 +3,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type BridgeConfig, parseConfig } from '../../shared/config.ts';
 import type { IngressDeps, Platform } from '../../shared/http/ingress.ts';
-import { chatwootSignature, zendeskSignature } from '../../shared/http/signature.ts';
 import type { EventQueue, OutboundMessage } from '../../shared/queue/types.ts';
+
+export { signedHeaders } from '../../simulators/webhook-signing.ts';
 
 export interface Delivery {
   body?: string | Buffer;
@@ -44,29 +45,6 @@ export function apiEvent(platform: Platform, d: Delivery): APIGatewayProxyEventV
     },
     body: raw === undefined ? undefined : d.base64 ? raw.toString('base64') : raw.toString('utf8'),
     isBase64Encoded: d.base64 ?? false,
-  };
-}
-
-/** The signature headers each platform would send for these exact bytes at time `at` (epoch ms). */
-export function signedHeaders(
-  platform: Platform,
-  secret: string,
-  raw: string | Buffer,
-  at: number,
-): Record<string, string> {
-  if (platform === 'zendesk') {
-    const ts = new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return {
-      'x-zendesk-webhook-signature-timestamp': ts,
-      'x-zendesk-webhook-signature': zendeskSignature(secret, ts, raw),
-      'x-zendesk-webhook-invocation-id': String(at),
-    };
-  }
-  const ts = String(Math.floor(at / 1000));
-  return {
-    'x-chatwoot-timestamp': ts,
-    'x-chatwoot-signature': chatwootSignature(secret, ts, raw),
-    'x-chatwoot-delivery': crypto.randomUUID(),
   };
 }
 
