@@ -136,7 +136,7 @@ function lazySqs(url: string | undefined, name: string): EventQueue & DeadLetter
   let q: SqsQueue | undefined;
   const get = () => {
     if (!url) throw new ConfigError([`${name} is not set`]);
-    q ??= SqsQueue.fromUrl(url);
+    q ??= new SqsQueue(url);
     return q;
   };
   return { send: (m) => get().send(m), deadLetter: (r, reason) => get().deadLetter(r, reason) };

@@ -4,7 +4,7 @@ import { callAws, SQS } from '../aws/json-api.ts';
 import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
 
 /** The region a queue lives in, from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>). */
-export function regionOfQueue(queueUrl: string): string | undefined {
+function regionOfQueue(queueUrl: string): string | undefined {
   return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com\//.exec(queueUrl)?.[1];
 }
 
@@ -13,10 +13,6 @@ export class SqsQueue implements EventQueue, DeadLetterSink {
 
   constructor(private readonly queueUrl: string) {
     this.region = regionOfQueue(queueUrl);
-  }
-
-  static fromUrl(queueUrl: string): SqsQueue {
-    return new SqsQueue(queueUrl);
   }
 
   async send(m: OutboundMessage): Promise<void> {

@@ -217,10 +217,6 @@ export class Ledger {
     return item !== undefined;
   }
 
-  async recordOwnWrite(id: string): Promise<void> {
-    await this.put(`own#${id}`, { writtenAt: this.now() }, this.o.retentionMs);
-  }
-
   /**
    * Notes that a ticket's link had traffic, at most once per ticket per ACTIVITY_MARK_INTERVAL_MS in this
    * container. Kept for ACTIVITY_KEEP_MS, the longest reconciliation look-back.
