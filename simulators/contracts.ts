@@ -1,4 +1,4 @@
-// Checks requests against the platforms' published OpenAPI specs (../shared/contracts), so simulators catch drift.
+// Checks requests against the platforms' published OpenAPI specs (contracts/), so simulators catch drift.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -7,9 +7,8 @@ import YAML from 'yaml';
 
 export type Api = 'zendesk' | 'chatwoot';
 
-/** The team's reference material lives beside the checkout; overridable for other layouts (CI). */
-const CONTRACTS_DIR =
-  process.env.BRIDGE_CONTRACTS_DIR ?? fileURLToPath(new URL('../../shared/contracts/', import.meta.url));
+/** The vendors' specs and webhook examples, kept in the repository with their SOURCE notes and licences. */
+export const CONTRACTS_DIR = fileURLToPath(new URL('../contracts/', import.meta.url));
 
 const SPEC_FILES: Record<Api, string> = {
   zendesk: 'zendesk/support-api.yaml',

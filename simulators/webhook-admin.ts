@@ -1,7 +1,7 @@
 // Webhook administration endpoints of both simulators (what `bridge setup` and `bridge doctor` call): Zendesk's
 // Webhooks API and Chatwoot's account webhooks and inbox lookup, with the platforms' shapes and validation.
 //
-// Sources of the shapes (the Zendesk Webhooks API is not in ../shared/contracts/zendesk/support-api.yaml):
+// Sources of the shapes (the Zendesk Webhooks API is not in contracts/zendesk/support-api.yaml):
 // - Zendesk: developer.zendesk.com/api-reference/webhooks/webhooks-api/webhooks/ (JSON format table: id string,
 //   name, status active|inactive, endpoint, http_method, request_format json|xml|form_encoded, subscriptions;
 //   event subscriptions require POST + json), and the generated SDK botbrains-io/python-zendesk

@@ -197,7 +197,7 @@ export function sequenceId(): string {
 
 /**
  * Builds a Zendesk event-webhook body (envelope + `detail` + `event`) shaped like the fixtures in
- * ../shared/contracts/zendesk/webhooks: string ids, UPPERCASE enums, `detail.via.channel` of the ticket.
+ * contracts/zendesk/webhooks: string ids, UPPERCASE enums, `detail.via.channel` of the ticket.
  */
 export function webhookBody(input: {
   type: ZendeskEventType;

@@ -1,5 +1,5 @@
 // Chatwoot administration calls of `bridge setup` and `bridge doctor`: the token's profile, the bridge's inbox and
-// the account webhook that delivers messages to the bridge. Contract: ../shared/contracts/chatwoot/swagger.json
+// the account webhook that delivers messages to the bridge. Contract: contracts/chatwoot/swagger.json
 // (fetchProfile, GetInbox, list-all-webhooks, create-a-webhook, update-a-webhook); responses are wrapped in
 // `payload` as Chatwoot's jbuilder views render them (see simulators/webhook-admin.ts).
 import { type ApiClient, createApiClient } from '../http/client.ts';

@@ -1,5 +1,5 @@
 // Chatwoot Application API client: contacts, conversations and messages in one account and inbox.
-// Contract: ../shared/contracts/chatwoot/swagger.json (paths under /api/v1/accounts/{account_id}).
+// Contract: contracts/chatwoot/swagger.json (paths under /api/v1/accounts/{account_id}).
 import { randomUUID } from 'node:crypto';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';

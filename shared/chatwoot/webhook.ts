@@ -1,6 +1,6 @@
 // Chatwoot webhook bodies → SyncEvent. Read the message from the top level, never from
 // `conversation.messages[0]` (the last public message, not necessarily this one).
-// Shapes: ../shared/contracts/chatwoot/webhooks/*.json and SOURCE.md there.
+// Shapes: contracts/chatwoot/webhooks/*.json and SOURCE.md there.
 
 import * as z from 'zod/mini';
 import { describeIssues } from '../schema.ts';

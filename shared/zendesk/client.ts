@@ -1,5 +1,5 @@
 // Zendesk Support API client: the few endpoints the bridge uses, typed by the fields it reads.
-// Contract: ../shared/contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser,
+// Contract: contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser,
 // SearchUsers, UploadFiles).
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';

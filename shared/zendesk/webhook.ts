@@ -1,6 +1,6 @@
 // Zendesk webhook bodies → SyncEvent. Event webhooks (`zen:event-type:*`, ids as strings) and, for teams
 // migrating from the old service, trigger webhooks whose custom body has unescaped placeholders.
-// Shapes: ../shared/contracts/zendesk/webhooks/*.json and SOURCE.md there.
+// Shapes: contracts/zendesk/webhooks/*.json and SOURCE.md there.
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { describeIssues } from '../schema.ts';

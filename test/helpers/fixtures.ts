@@ -1,14 +1,12 @@
-// Access to the team's contract fixtures in ../shared/contracts (beside the checkout, as in CI).
+// Access to the vendors' contract fixtures kept in the repository (contracts/, see each SOURCE.md).
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const CONTRACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/contracts');
+import { join } from 'node:path';
+import { CONTRACTS_DIR } from '../../simulators/contracts.ts';
 
 export function fixture<T = Record<string, unknown>>(platform: 'zendesk' | 'chatwoot', name: string): T {
-  return JSON.parse(readFileSync(join(CONTRACTS, platform, 'webhooks', name), 'utf8')) as T;
+  return JSON.parse(readFileSync(join(CONTRACTS_DIR, platform, 'webhooks', name), 'utf8')) as T;
 }
 
 export function fixtureNames(platform: 'zendesk' | 'chatwoot'): string[] {
-  return readdirSync(join(CONTRACTS, platform, 'webhooks')).filter((n) => n.endsWith('.json'));
+  return readdirSync(join(CONTRACTS_DIR, platform, 'webhooks')).filter((n) => n.endsWith('.json'));
 }

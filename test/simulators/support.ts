@@ -1,18 +1,8 @@
-// Simulator test support: a loopback webhook receiver, contract fixture loading and shape comparison helpers.
-import { readFileSync } from 'node:fs';
+// Simulator test support: a loopback webhook receiver and shape comparison helpers (fixtures: ../helpers/fixtures.ts).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 
-/** ../shared/contracts beside the checkout (the same place simulators/contracts.ts reads the specs from). */
-const CONTRACTS = fileURLToPath(new URL('../../../shared/contracts/', import.meta.url));
-
-export function fixture(platform: 'zendesk' | 'chatwoot', name: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${CONTRACTS}${platform}/webhooks/${name}`, 'utf8')) as Record<
-    string,
-    unknown
-  >;
-}
+export { fixture } from '../helpers/fixtures.ts';
 
 export interface Captured {
   headers: IncomingHttpHeaders;

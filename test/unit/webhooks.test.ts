@@ -1,4 +1,4 @@
-// Every webhook fixture in ../shared/contracts parses, and normalises to the SyncEvent the flows expect.
+// Every webhook fixture in contracts parses, and normalises to the SyncEvent the flows expect.
 import { describe, expect, it } from 'vitest';
 import { parseChatwootWebhook } from '../../shared/chatwoot/webhook.ts';
 import { screen } from '../../shared/sync/guard.ts';
