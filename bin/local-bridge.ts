@@ -14,6 +14,7 @@ import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
+import { MAX_BODY_BYTES } from '../shared/http/ingress.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
 import { configureLocalRuntime } from '../shared/runtime.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
@@ -130,7 +131,8 @@ export async function ensureTables(
   client.destroy();
 }
 
-const MAX_READ_BYTES = 1024 * 1024;
+/** Like API Gateway, refuse a body above the ingress's limit before handing it over. */
+const MAX_READ_BYTES = MAX_BODY_BYTES;
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolveBody, reject) => {

@@ -59,8 +59,9 @@ export function screen(e: SyncEvent, inboxId: number, sync: SyncSwitches = {}): 
     case 'zendesk.comment':
       return screenZendesk(e, sync);
     case 'zendesk.attachment':
-      // Whether its comment is synced is known only to the worker (the event does not name the author).
-      return !e.public && sync.SYNC_INTERNAL_NOTES === false ? 'internal-note' : undefined;
+      // Whether its comment is synced, and how, is known only to the worker: the event names neither the author
+      // nor the comment's visibility (its `is_public` is the file's own; docs/platforms.md).
+      return e.public === false && sync.SYNC_INTERNAL_NOTES === false ? 'internal-note' : undefined;
     case 'zendesk.status':
       return undefined;
     default:
