@@ -1,5 +1,7 @@
 // In-process Chatwoot Application API simulator (contacts, conversations, messages, signed webhooks) for one API inbox.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chatwootSignature } from '../shared/http/signature.ts';
 import {
   type ChatwootAgent,
@@ -53,6 +55,23 @@ export interface ChatwootSimulatorOptions {
   inboxName?: string;
   /** Events the account webhook subscribes to (default: all four the simulator emits). */
   subscriptions?: ChatwootWebhookEvent[];
+  /**
+   * `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (lib/limits.rb, default 200): messages of every kind created in a
+   * conversation within the last minute before `Message#prevent_message_flooding` refuses the next with 422.
+   */
+  messagesPerMinute?: number;
+  /**
+   * The role of the user whose token the bridge holds (default `agent`, the unkind case): `toggle_status` assigns a
+   * conversation it opens to an agent-role caller (ConversationsController#handle_human_open), not to an admin.
+   */
+  tokenRole?: 'agent' | 'administrator';
+  /**
+   * Serve files from a second origin, as Chatwoot does when its public FRONTEND_URL differs from the URL the API is
+   * called on (`data_url` is `url_for(file)` on `default_url_options[:host] = FRONTEND_URL`).
+   */
+  separateFrontendOrigin?: boolean;
+  /** Chatwoot's version (`GET /api`); below 4.11 account webhooks carry no signature headers at all. */
+  version?: string;
 }
 
 export interface AttachmentInput {
@@ -63,6 +82,10 @@ export interface AttachmentInput {
 
 const NOT_FOUND = { error: 'Resource could not be found' };
 const PREFIX = '/api/v1/accounts/:account_id';
+/** `validates :content, length: { maximum: 150_000 }` (app/models/message.rb). */
+export const MESSAGE_MAX_CHARACTERS = 150_000;
+/** The release that gave account webhooks a signing secret (commit c218eff5e, 4.11). */
+const FIRST_SIGNING_VERSION = [4, 11];
 
 function taken(attribute: string, label: string): never {
   // ActiveRecord::RecordInvalid is rendered as {message, attributes} by Chatwoot's exception handler.
@@ -96,6 +119,9 @@ export class ChatwootSimulator extends SimulatorServer {
   private nextConversationId = 101;
   private nextMessageId = 5001;
   private nextAttachmentId = 9001;
+  /** The public FRONTEND_URL origin files are served on, when it differs from `baseUrl` (else `baseUrl`). */
+  frontendUrl = '';
+  private frontendServer: Server | undefined;
 
   private constructor(private readonly opts: ChatwootSimulatorOptions) {
     super('chatwoot', opts.validate !== false, opts.webhookUrl);
@@ -126,7 +152,18 @@ export class ChatwootSimulator extends SimulatorServer {
   static async start(opts: ChatwootSimulatorOptions): Promise<ChatwootSimulator> {
     const sim = new ChatwootSimulator(opts);
     await sim.listen();
+    sim.frontendUrl = opts.separateFrontendOrigin ? await sim.listenFrontend() : sim.baseUrl;
     return sim;
+  }
+
+  override async close(): Promise<void> {
+    const frontend = this.frontendServer;
+    this.frontendServer = undefined;
+    if (frontend) {
+      frontend.closeAllConnections();
+      await new Promise<void>((resolve) => frontend.close(() => resolve()));
+    }
+    await super.close();
   }
 
   // ---------------------------------------------------------------- test-side helpers
@@ -230,9 +267,9 @@ export class ChatwootSimulator extends SimulatorServer {
     const num = (raw: string | undefined): number => (/^\d+$/.test(raw ?? '') ? Number(raw) : -1);
     this.webhookAdmin.addRoutes(this.router, PREFIX);
     this.router
-      .add('GET', '/api/v1/profile', () =>
-        json(200, { ...this.bridgeAgent, accounts: [{ id: this.opts.accountId, role: 'administrator' }] }),
-      )
+      .add('GET', '/api/v1/profile', () => this.profile())
+      .add('GET', '/api', () => this.apiInfo())
+      .add('POST', `${PREFIX}/conversations/:id/assignments`, (req, p) => this.assign(req, num(p.id)))
       .add('POST', `${PREFIX}/contacts`, (req) => this.postContact(req))
       .add('GET', `${PREFIX}/contacts/search`, (req) => this.searchContacts(req))
       .add('GET', `${PREFIX}/contacts/:id`, (_req, p) =>
@@ -334,15 +371,19 @@ export class ChatwootSimulator extends SimulatorServer {
     return json(200, { source_id: contactInbox.source_id, inbox: inboxJson(this.world) });
   }
 
-  private addContactInbox(contactId: number, sourceId: string): ChatwootContactInbox {
+  private addContactInbox(
+    contactId: number,
+    sourceId: string,
+    inboxId = this.opts.inboxId,
+  ): ChatwootContactInbox {
     // A source id is unique within an inbox (database index on inbox_id + source_id).
-    if ([...this.contactInboxes.values()].some((ci) => ci.source_id === sourceId))
+    if ([...this.contactInboxes.values()].some((ci) => ci.source_id === sourceId && ci.inbox_id === inboxId))
       taken('source_id', 'Source');
     const at = nowIso();
     const contactInbox: ChatwootContactInbox = {
       id: this.nextContactInboxId++,
       contact_id: contactId,
-      inbox_id: this.opts.inboxId,
+      inbox_id: inboxId,
       source_id: sourceId,
       hmac_verified: false,
       pubsub_token: randomBytes(12).toString('base64url'),
@@ -377,27 +418,14 @@ export class ChatwootSimulator extends SimulatorServer {
     const status = CONVERSATION_STATUSES.find((s) => s === body.status) ?? 'open';
     const now = Date.now();
     const conversation: ChatwootConversation = {
-      id: this.nextConversationId++,
-      uuid: randomUUID(),
-      account_id: this.opts.accountId,
-      inbox_id: this.opts.inboxId,
+      ...this.blankConversation(now),
       contact_id: contactInbox.contact_id,
       contact_inbox_id: contactInbox.id,
       status,
       custom_attributes: obj(body.custom_attributes),
       additional_attributes: obj(body.additional_attributes),
-      labels: [],
       assignee_id:
         typeof body.assignee_id === 'number' && this.agents.has(body.assignee_id) ? body.assignee_id : null,
-      unread_count: 0,
-      first_reply_created_at: null,
-      waiting_since: 0,
-      agent_last_seen_at: 0,
-      contact_last_seen_at: 0,
-      status_changed_at: new Date(now).toISOString(),
-      created_at: now,
-      updated_at: now,
-      last_activity_at: now,
     };
     this.conversationMap.set(conversation.id, conversation);
     this.emit('conversation_created', {
@@ -418,6 +446,50 @@ export class ChatwootSimulator extends SimulatorServer {
       });
     }
     return json(200, conversationJson(conversation, this.world));
+  }
+
+  /** A new open conversation in the bridge's inbox, to be given its contact. */
+  private blankConversation(now: number): ChatwootConversation {
+    return {
+      id: this.nextConversationId++,
+      uuid: randomUUID(),
+      account_id: this.opts.accountId,
+      inbox_id: this.opts.inboxId,
+      contact_id: 0,
+      contact_inbox_id: 0,
+      status: 'open',
+      custom_attributes: {},
+      additional_attributes: {},
+      labels: [],
+      assignee_id: null,
+      unread_count: 0,
+      first_reply_created_at: null,
+      waiting_since: 0,
+      agent_last_seen_at: 0,
+      contact_last_seen_at: 0,
+      status_changed_at: new Date(now).toISOString(),
+      created_at: now,
+      updated_at: now,
+      last_activity_at: now,
+    };
+  }
+
+  /** A contact made outside the API (another channel), for test-side helpers. */
+  private postContactDirect(name: string): ChatwootContact {
+    const contact: ChatwootContact = {
+      id: this.nextContactId++,
+      name,
+      email: null,
+      identifier: null,
+      phone_number: null,
+      custom_attributes: {},
+      additional_attributes: {},
+      blocked: false,
+      created_at: Math.floor(Date.now() / 1000),
+      last_activity_at: null,
+    };
+    this.contactMap.set(contact.id, contact);
+    return contact;
   }
 
   private filterConversations(req: SimRequest): SimResponse {
@@ -469,6 +541,7 @@ export class ChatwootSimulator extends SimulatorServer {
     const status = CONVERSATION_STATUSES.find((s) => s === obj(req.body).status);
     if (!status) return json(422, { error: 'Invalid status' });
     this.changeStatus(conversation, status, this.bridgeAgent.id);
+    if (conversation.status === 'open') this.handleHumanOpen(conversation);
     return json(200, {
       meta: {},
       payload: { success: true, current_status: conversation.status, conversation_id: conversation.id },
@@ -524,6 +597,8 @@ export class ChatwootSimulator extends SimulatorServer {
     if ((content === null || content === '') && files.length === 0) {
       return json(422, { message: "Content can't be blank", attributes: ['content'] });
     }
+    const refused = this.refuseMessage(conversation, content);
+    if (refused) return refused;
     const message = this.createMessage(conversation, {
       content,
       messageType: typeName === 'incoming' ? 0 : 1,
@@ -570,6 +645,8 @@ export class ChatwootSimulator extends SimulatorServer {
       /** undefined: the conversation's contact (incoming); null: no sender (activity). */
       senderAgentId: number | null | undefined;
       files: UploadedFile[];
+      /** Attachments without a file (locations, contact cards, nil entries), rendered after the files. */
+      oddAttachments?: Array<Record<string, unknown> | null>;
     },
   ): ChatwootMessage {
     const now = Date.now();
@@ -589,6 +666,7 @@ export class ChatwootSimulator extends SimulatorServer {
         input.senderAgentId === undefined ? 'Contact' : input.senderAgentId === null ? null : 'User',
       sender_id: input.senderAgentId === undefined ? conversation.contact_id : input.senderAgentId,
       attachments: input.files.map((f) => this.storeAttachment(id, f)),
+      ...(input.oddAttachments?.length ? { odd_attachments: input.oddAttachments } : {}),
       status: 'sent',
       created_at: now,
     };
@@ -683,9 +761,14 @@ export class ChatwootSimulator extends SimulatorServer {
       timeoutMs: 5_000,
       headers: (raw) => {
         const timestamp = String(Math.floor(Date.now() / 1000));
-        return {
+        const base = {
           'content-type': 'application/json',
           'user-agent': 'rest-client/2.1.0 (linux x86_64) ruby/3.4.4p34',
+        };
+        // Before 4.11 account webhooks had no secret: Webhooks::Trigger sent no signature headers at all.
+        if (!this.signs()) return base;
+        return {
+          ...base,
           'x-chatwoot-signature': chatwootSignature(this.opts.webhookSecret, timestamp, raw),
           'x-chatwoot-timestamp': timestamp,
           'x-chatwoot-delivery': randomUUID(),
@@ -697,7 +780,8 @@ export class ChatwootSimulator extends SimulatorServer {
   private storeAttachment(messageId: number, file: AttachmentInput): ChatwootAttachment {
     const token = randomBytes(24).toString('base64url');
     this.files.set(token, { data: file.data, contentType: file.contentType });
-    const dataUrl = `${this.baseUrl}/rails/active_storage/blobs/redirect/${token}/${encodeURIComponent(file.filename)}`;
+    // Attachment#file_url is url_for(file): built on FRONTEND_URL, not on the host the API was called on.
+    const dataUrl = `${this.frontendUrl || this.baseUrl}/rails/active_storage/blobs/redirect/${token}/${encodeURIComponent(file.filename)}`;
     const fileType = fileTypeOf(file.contentType);
     const dot = file.filename.lastIndexOf('.');
     return {
@@ -713,6 +797,184 @@ export class ChatwootSimulator extends SimulatorServer {
       width: null,
       height: null,
     };
+  }
+
+  // ---------------------------------------------------------------- platform behaviours (issue #13)
+  // Each one cites the Chatwoot code (commit 59442e57) it follows; docs/platforms.md has the details.
+
+  /**
+   * MessagesController#create rescues every exception into 422 `{"error": e.message}` (render_could_not_create_error):
+   * a validation the model refuses reads `Validation failed: …`. Two of them: the content length
+   * (`validates :content, length: { maximum: 150_000 }`) and the flood limit (Message#prevent_message_flooding:
+   * `conversation.messages.where('created_at >= ?', 1.minute.ago).count >= limit` adds "Too many messages").
+   */
+  private refuseMessage(conversation: ChatwootConversation, content: string | null): SimResponse | undefined {
+    // Ruby counts characters (code points), not UTF-16 units.
+    if (content !== null && [...content].length > MESSAGE_MAX_CHARACTERS) {
+      return json(422, {
+        error: `Validation failed: Content is too long (maximum is ${MESSAGE_MAX_CHARACTERS} characters)`,
+      });
+    }
+    const limit = this.opts.messagesPerMinute ?? 200;
+    const since = Date.now() - 60_000;
+    const recent = this.messages(conversation.id).filter((m) => m.created_at >= since).length;
+    if (recent >= limit) return json(422, { error: 'Validation failed: Too many messages' });
+    return undefined;
+  }
+
+  /**
+   * ConversationsController#toggle_status → handle_human_open: when the conversation ends up open and the caller is
+   * a User, `assignee_agent_bot` is cleared and `assignee = Current.user if Current.user.agent?`.
+   */
+  private handleHumanOpen(conversation: ChatwootConversation): void {
+    if ((this.opts.tokenRole ?? 'agent') !== 'agent') return;
+    if (conversation.assignee_id === this.bridgeAgent.id) return;
+    const previous = conversation.assignee_id;
+    conversation.assignee_id = this.bridgeAgent.id;
+    conversation.updated_at = Date.now();
+    this.emitUpdated(conversation, [
+      { assignee_id: { previous_value: previous, current_value: this.bridgeAgent.id } },
+    ]);
+  }
+
+  /** AssignmentsController#create with `assignee_id` (Conversations::AssignmentService); null unassigns. */
+  private assign(req: SimRequest, conversationId: number): SimResponse {
+    const conversation = this.mustConversationHttp(conversationId);
+    const body = obj(req.body);
+    if (!('assignee_id' in body)) return json(200, null);
+    const raw = body.assignee_id;
+    const agent = raw === null || raw === undefined || raw === '' ? undefined : this.agents.get(Number(raw));
+    if (raw !== null && raw !== undefined && raw !== '' && !agent) return json(404, NOT_FOUND);
+    const previous = conversation.assignee_id;
+    conversation.assignee_id = agent?.id ?? null;
+    conversation.updated_at = Date.now();
+    if (previous !== conversation.assignee_id) {
+      this.emitUpdated(conversation, [
+        { assignee_id: { previous_value: previous, current_value: conversation.assignee_id } },
+      ]);
+    }
+    return json(200, agent ? { id: agent.id, name: agent.name, email: agent.email } : null);
+  }
+
+  /** Test side: an agent takes (or drops) the conversation in the dashboard. */
+  assignTo(conversationId: number, agentId: number | null): void {
+    const conversation = this.mustConversation(conversationId);
+    conversation.assignee_id = agentId;
+    conversation.updated_at = Date.now();
+  }
+
+  /** `GET /api/v1/profile` (_user.json.jbuilder): `role` and `accounts[].role` are the account user's role. */
+  private profile(): SimResponse {
+    const role = this.opts.tokenRole ?? 'agent';
+    return json(200, { ...this.bridgeAgent, role, accounts: [{ id: this.opts.accountId, role }] });
+  }
+
+  /** `GET /api` (ApiController#index), unauthenticated: the version the operator runs. */
+  private apiInfo(): SimResponse {
+    return json(200, {
+      version: this.opts.version ?? '4.16.2',
+      timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19),
+      queue_services: 'ok',
+      data_services: 'ok',
+    });
+  }
+
+  private signs(): boolean {
+    const [major = 0, minor = 0] = (this.opts.version ?? '4.16.2').split('.').map(Number);
+    const [fMajor = 0, fMinor = 0] = FIRST_SIGNING_VERSION;
+    return major > fMajor || (major === fMajor && minor >= fMinor);
+  }
+
+  /** A second origin for files (FRONTEND_URL), serving the same Active Storage redirect links. */
+  private async listenFrontend(): Promise<string> {
+    const server = createServer((req, res) => {
+      const m = /^\/rails\/active_storage\/blobs\/redirect\/([^/]+)\/[^/]+$/.exec(
+        new URL(req.url ?? '/', 'http://x').pathname,
+      );
+      const file = m ? this.files.get(m[1] ?? '') : undefined;
+      if (req.method !== 'GET' || !file) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(NOT_FOUND));
+        return;
+      }
+      res.writeHead(200, { 'content-type': file.contentType });
+      res.end(file.data);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.frontendServer = server;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * An agent reply carrying attachments that hold no file on Chatwoot, as Attachment#push_event_data renders them:
+   * a location (`data_url: external_url`, usually nil), a contact card (no `data_url`), or nil (no file_type).
+   */
+  agentReplyWithOddAttachments(
+    conversationId: number,
+    input: { content: string; attachments?: AttachmentInput[]; odd: Array<'location' | 'contact' | 'null'> },
+  ): ChatwootMessage {
+    const conversation = this.mustConversation(conversationId);
+    const id = this.nextMessageId;
+    const odd = input.odd.map((kind): Record<string, unknown> | null => {
+      if (kind === 'null') return null;
+      const base = {
+        id: this.nextAttachmentId++,
+        message_id: id,
+        file_type: kind,
+        account_id: this.opts.accountId,
+      };
+      return kind === 'location'
+        ? {
+            ...base,
+            coordinates_lat: 52.52,
+            coordinates_long: 13.405,
+            fallback_title: 'Our office',
+            data_url: null,
+          }
+        : { ...base, fallback_title: '+49 30 1234567', meta: {} };
+    });
+    return this.createMessage(conversation, {
+      content: input.content,
+      messageType: 1,
+      private: false,
+      sourceId: null,
+      contentAttributes: {},
+      contentType: 'text',
+      senderAgentId: this.defaultAgent.id,
+      files: (input.attachments ?? []).map((a) => ({ field: 'attachments[]', ...a })),
+      oddAttachments: odd,
+    });
+  }
+
+  /**
+   * A contact message in another inbox of the account. Account webhooks have no inbox filter
+   * (WebhookListener#deliver_account_webhooks ignores Webhook#inbox_id), so it reaches the bridge too.
+   */
+  otherInboxMessage(content: string): ChatwootMessage {
+    const other = this.opts.inboxId + 1000;
+    const contact = this.postContactDirect(`Other inbox contact ${this.nextContactId}`);
+    const contactInbox = this.addContactInbox(contact.id, randomUUID(), other);
+    const now = Date.now();
+    const conversation: ChatwootConversation = {
+      ...this.blankConversation(now),
+      inbox_id: other,
+      contact_id: contact.id,
+      contact_inbox_id: contactInbox.id,
+    };
+    this.conversationMap.set(conversation.id, conversation);
+    return this.createMessage(conversation, {
+      content,
+      messageType: 0,
+      private: false,
+      sourceId: null,
+      contentAttributes: {},
+      contentType: 'text',
+      senderAgentId: undefined,
+      files: [],
+    });
   }
 
   private mustFind<T>(map: Map<number, T>, id: number, what: string): T {

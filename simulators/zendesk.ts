@@ -17,6 +17,8 @@ import {
   attachmentLinkedEvent,
   commentAddedEvent,
   commentBodies,
+  messageAddedEvent,
+  SYSTEM_ACTOR,
   sequenceId,
   statusChangedEvent,
   TICKET_STATUSES,
@@ -29,6 +31,7 @@ import {
   type ZendeskAudit,
   type ZendeskComment,
   type ZendeskEventType,
+  type ZendeskLifecycleStatus,
   type ZendeskRole,
   type ZendeskTicket,
   type ZendeskTicketStatus,
@@ -54,6 +57,13 @@ export interface ZendeskSimulatorOptions {
    * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
    */
   apiTicketCommentAuthor?: 'submitter' | 'requester';
+  /**
+   * Comments a ticket may hold (Ticket Comments: "up to 5000 comments in total … any additional attempts to add
+   * comments results in a 422 error"); lower it in tests rather than writing 5,000 comments.
+   */
+  maxComments?: number;
+  /** The attachment's own `is_public` in `attachment_linked_to_comment` (default false, as in Zendesk's example). */
+  attachmentsPublic?: boolean;
 }
 
 export interface FileInput {
@@ -114,6 +124,8 @@ export class ZendeskSimulator extends SimulatorServer {
   private readonly uploads = new Map<string, { expires_at: string; attachments: ZendeskAttachment[] }>();
   private readonly files = new Map<string, { data: Buffer; contentType: string }>();
   private readonly ticketUpdates = new Map<number, number[]>();
+  /** Tickets deleted or scrubbed: the API answers 404 for them. */
+  private readonly gone = new Set<number>();
   private readonly router = new Router();
   private readonly expectedAuth: string;
   // Distinct, realistic-looking id ranges make an id mixed up between kinds easy to spot in a failing test.
@@ -309,7 +321,7 @@ export class ZendeskSimulator extends SimulatorServer {
         return user ? json(200, { user: userJson(user, this.baseUrl) }) : json(404, NOT_FOUND);
       })
       .add('GET', '/api/v2/tickets/:id', (_req, p) => {
-        const ticket = this.tickets.get(id(p.id));
+        const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
         return ticket ? json(200, { ticket: ticketJson(ticket, this.baseUrl) }) : json(404, NOT_FOUND);
       })
       .add('PUT', '/api/v2/tickets/:id', (req, p) => this.putTicket(req, id(p.id)))
@@ -348,7 +360,7 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   private putTicket(req: SimRequest, ticketId: number): SimResponse {
-    const ticket = this.tickets.get(ticketId);
+    const ticket = this.gone.has(ticketId) ? undefined : this.tickets.get(ticketId);
     if (!ticket) return json(404, NOT_FOUND);
     const input = isRecord(req.body) ? req.body.ticket : undefined;
     if (!isRecord(input))
@@ -359,6 +371,8 @@ export class ZendeskSimulator extends SimulatorServer {
 
     const changes = this.parseChanges(input);
     const comment = this.parseComment(input.comment, this.bridgeUser.id);
+    const full = comment ? this.refuseComment(ticket) : undefined;
+    if (full) return full;
     const { audit } = this.update(ticket, changes, comment, this.bridgeUser.id);
     return json(200, { ticket: ticketJson(ticket, this.baseUrl), audit });
   }
@@ -560,6 +574,7 @@ export class ZendeskSimulator extends SimulatorServer {
     changes: Changes,
     commentInput: CommentInput | undefined,
     actorId = commentInput?.authorId ?? this.bridgeUser.id,
+    o: { silent?: boolean } = {},
   ): { audit: ZendeskAudit; comment?: ZendeskComment } {
     const at = nowIso();
     const audit: ZendeskAudit = {
@@ -639,6 +654,8 @@ export class ZendeskSimulator extends SimulatorServer {
     const sequence = sequenceId();
     let position = 1;
     const emit = (type: ZendeskEventType, event: Record<string, unknown>): void => {
+      // A messaging message whose ticket events Zendesk does not send (only message_added arrives).
+      if (o.silent) return;
       this.emitWebhook(
         webhookBody({ type, ticket, actorId, event, sequence: { id: sequence, position: position++ } }),
       );
@@ -646,7 +663,10 @@ export class ZendeskSimulator extends SimulatorServer {
     if (comment && author) {
       emit('ticket.comment_added', commentAddedEvent(comment, author));
       for (const attachment of comment.attachments)
-        emit('ticket.attachment_linked_to_comment', attachmentLinkedEvent(comment, attachment));
+        emit(
+          'ticket.attachment_linked_to_comment',
+          attachmentLinkedEvent(comment, attachment, this.opts.attachmentsPublic ?? false),
+        );
     }
     if (ticket.status !== previousStatus)
       emit('ticket.status_changed', statusChangedEvent(previousStatus, ticket.status));
@@ -654,25 +674,140 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   private emitWebhook(body: ZendeskWebhookBody): void {
-    const invocation = String(this.invocation++);
     this.enqueueWebhook({
       type: body.type,
       body,
       timeoutMs: 10_000,
-      headers: (raw) => {
-        // Second precision, like the fixture's signed timestamp.
-        const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        return {
-          'content-type': 'application/json',
-          'user-agent': 'Zendesk Webhook',
-          'x-zendesk-account-id': String(ZENDESK_ACCOUNT.accountId),
-          'x-zendesk-webhook-id': ZENDESK_ACCOUNT.webhookId,
-          'x-zendesk-webhook-invocation-id': invocation,
-          'x-zendesk-webhook-signature-timestamp': timestamp,
-          'x-zendesk-webhook-signature': zendeskSignature(this.opts.webhookSecret, timestamp, raw),
-        };
-      },
+      headers: (raw) => this.signedHeaders(raw),
     });
+  }
+
+  /** A webhook whose body is exact text (a trigger's rendered template), signed like any other. */
+  private emitRawWebhook(type: string, raw: string): void {
+    this.enqueueWebhook({ type, body: raw, raw, timeoutMs: 10_000, headers: (r) => this.signedHeaders(r) });
+  }
+
+  private signedHeaders(raw: string): Record<string, string> {
+    const invocation = String(this.invocation++);
+    // Second precision, like the fixture's signed timestamp.
+    const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      'content-type': 'application/json',
+      'user-agent': 'Zendesk Webhook',
+      'x-zendesk-account-id': String(ZENDESK_ACCOUNT.accountId),
+      'x-zendesk-webhook-id': ZENDESK_ACCOUNT.webhookId,
+      'x-zendesk-webhook-invocation-id': invocation,
+      'x-zendesk-webhook-signature-timestamp': timestamp,
+      'x-zendesk-webhook-signature': zendeskSignature(this.opts.webhookSecret, timestamp, raw),
+    };
+  }
+
+  // ---------------------------------------------------------------- platform behaviours (issue #13)
+  // Each one cites Zendesk's developer documentation; docs/platforms.md has the details.
+
+  /**
+   * Ticket Comments: "A ticket can contain up to 5000 comments in total … Once this limit is reached, any additional
+   * attempts to add comments results in a 422 error. The ticket can still be updated in other ways." The body of
+   * that 422 is not documented; a RecordInvalid like the others is assumed.
+   */
+  private refuseComment(ticket: ZendeskTicket): SimResponse | undefined {
+    if (ticket.comments.length < (this.opts.maxComments ?? 5000)) return undefined;
+    return json(422, {
+      error: 'RecordInvalid',
+      description: 'Record validation errors',
+      details: { base: [{ description: 'Ticket has reached the maximum number of comments' }] },
+    });
+  }
+
+  /**
+   * What Zendesk's own jobs do to a ticket long after the conversation: archive a closed ticket, delete it, scrub it.
+   * Ticket events report these as `status_changed` to ARCHIVED, DELETED or SCRUBBED (the documented enum), made by
+   * the system (actor -1). A deleted or scrubbed ticket is gone from the API.
+   */
+  lifecycle(ticketId: number, status: ZendeskLifecycleStatus): void {
+    const ticket = this.mustTicket(ticketId);
+    const previous = ticket.status;
+    if (status !== 'archived') this.gone.add(ticketId);
+    this.emitWebhook(
+      webhookBody({
+        type: 'ticket.status_changed',
+        ticket,
+        actorId: SYSTEM_ACTOR,
+        event: statusChangedEvent(previous, status),
+        status,
+      }),
+    );
+  }
+
+  /** A status change made by the system (an automation closing solved tickets): `detail.actor_id` is "-1". */
+  systemSetStatus(ticketId: number, status: ZendeskTicketStatus): void {
+    this.update(this.mustTicket(ticketId), { status }, undefined, SYSTEM_ACTOR);
+  }
+
+  /**
+   * A customer's message on a messaging ticket: it becomes a ticket comment (channel native_messaging) and Zendesk
+   * may send `ticket.comment_added`, `messaging_ticket.message_added`, or both, in either order. Which of them
+   * arrive is what `deliver` chooses; the comment exists either way.
+   */
+  messagingMessage(
+    ticketId: number,
+    body: string,
+    options: { deliver?: 'both' | 'comment' | 'messaging'; messagingFirst?: boolean } = {},
+  ): ZendeskComment {
+    const ticket = this.mustOpenTicket(ticketId);
+    const requester = this.mustUser(ticket.requester_id);
+    const deliver = options.deliver ?? 'both';
+    const messaging = webhookBody({
+      type: 'messaging_ticket.message_added',
+      ticket,
+      actorId: requester.id,
+      event: {},
+    });
+    const messageBody: ZendeskWebhookBody = {
+      ...messaging,
+      // Messaging events carry only the ticket id in `detail` and no sequence metadata (Messaging events).
+      detail: { id: String(ticket.id) },
+      event: messageAddedEvent({
+        actor: { id: String(requester.id), name: requester.name, type: 'end_user' },
+        conversationId: randomBytes(12).toString('hex'),
+        message: { id: randomBytes(12).toString('hex'), body },
+      }),
+    };
+    if (deliver !== 'comment' && options.messagingFirst) this.emitWebhook(messageBody);
+    const { comment } = this.update(
+      ticket,
+      {},
+      { body, public: true, authorId: requester.id, attachments: [], channel: 'native_messaging' },
+      requester.id,
+      { silent: deliver === 'messaging' },
+    );
+    if (deliver !== 'comment' && !options.messagingFirst) this.emitWebhook(messageBody);
+    return comment!;
+  }
+
+  /**
+   * A trigger's "Notify active webhook" action with a custom JSON body: placeholders are rendered as text, not
+   * JSON-escaped (contracts/zendesk/SOURCE.md), so a quote or a line break in a comment breaks the JSON.
+   * `{{ticket.latest_comment}}` is the newest public comment.
+   */
+  triggerWebhook(ticketId: number, template: string): void {
+    const ticket = this.mustTicket(ticketId);
+    const latest = [...ticket.comments].reverse().find((c) => c.public);
+    const requester = this.users.get(ticket.requester_id);
+    const values: Record<string, string> = {
+      'ticket.id': String(ticket.id),
+      'ticket.status': ticket.status,
+      'ticket.requester.id': String(ticket.requester_id),
+      'ticket.requester.email': requester?.email ?? '',
+      'current_user.id': String(latest?.author_id ?? ticket.requester_id),
+      'ticket.latest_comment': latest?.body ?? '',
+      'ticket.latest_comment_html': latest?.html_body ?? '',
+      'ticket.tags': ticket.tags.join(' '),
+      'ticket.via': ticket.via.channel,
+      'ticket.updated_at_with_timestamp': ticket.updated_at,
+    };
+    const raw = template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, key: string) => values[key] ?? whole);
+    this.emitRawWebhook('trigger', raw);
   }
 
   private storeFile(file: FileInput): ZendeskAttachment {
