@@ -61,6 +61,25 @@ export const PlatformSchema = z.object({
    * the webhook URL. Off unless set.
    */
   CHATWOOT_WEBHOOK_URL_TOKEN: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+  /**
+   * Origins attachment links may be on besides CHATWOOT_BASE_URL's, comma-separated: Chatwoot builds `data_url` on
+   * its public FRONTEND_URL, which may differ from the URL the bridge calls (docs/platforms.md). No token is ever
+   * sent to them.
+   */
+  CHATWOOT_ATTACHMENT_ORIGINS: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((s: string) =>
+          s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        ),
+      ),
+      z.array(url),
+    ),
+  ),
 });
 
 /** Runtime settings that are not secret. */

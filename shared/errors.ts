@@ -32,14 +32,29 @@ export class UpstreamError extends Error {
     readonly operation: string,
     readonly status: number,
     readonly retryAfterMs?: number,
+    /**
+     * What the platform's answer means, as a short label its client derived from the body (never the body itself):
+     * e.g. Chatwoot's catch-all 422 is `flood-limit`, `too-long` or `unexplained` (shared/chatwoot/errors.ts).
+     */
+    readonly detail?: string,
+    /** Set by the platform's classifier when this status is not proof of a permanent failure (Chatwoot's 422). */
+    readonly mayPass = false,
   ) {
-    super(`${platform} ${operation} failed with HTTP ${status}`);
+    super(`${platform} ${operation} failed with HTTP ${status}${detail ? ` (${detail})` : ''}`);
     this.name = 'UpstreamError';
   }
   get retryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500;
+    return this.mayPass || this.status === 408 || this.status === 429 || this.status >= 500;
   }
 }
+
+/**
+ * How long an answer that may pass (`UpstreamError.mayPass`, e.g. Chatwoot's catch-all 422) is retried, counted from
+ * when the event was received, before it is dead-lettered with its reason: long enough for a flood limit (one
+ * minute) or a storage hiccup to pass, short enough that a message that can never pass does not hold its ticket
+ * for the whole ~23-hour retry window.
+ */
+export const MAY_PASS_RETRY_MS = 6 * 3600 * 1000;
 
 /** No HTTP answer at all (reset, refused, DNS): the message names the operation and the code, never a URL. */
 export class NetworkError extends Error {
@@ -76,7 +91,8 @@ export function mayHaveBeenApplied(err: unknown): boolean {
 
 export function errorReason(err: unknown): string {
   if (err instanceof RetryableError || err instanceof PermanentError) return err.reason;
-  if (err instanceof UpstreamError) return `${err.platform}-${err.operation}-http-${err.status}`;
+  if (err instanceof UpstreamError)
+    return `${err.platform}-${err.operation}-http-${err.status}${err.detail ? `-${err.detail}` : ''}`;
   if (err instanceof NetworkError) return `${err.platform}-${err.operation}-network-${err.code}`;
   if (err instanceof Error) return err.name;
   return 'unknown';

@@ -863,10 +863,24 @@ export class ChatwootSimulator extends SimulatorServer {
     conversation.updated_at = Date.now();
   }
 
-  /** `GET /api/v1/profile` (_user.json.jbuilder): `role` and `accounts[].role` are the account user's role. */
+  /** Changes behaviour options of a running simulator. */
+  configure(o: Pick<ChatwootSimulatorOptions, 'tokenRole' | 'version' | 'messagesPerMinute'>): void {
+    Object.assign(this.opts, o);
+  }
+
+  /**
+   * `GET /api/v1/profile` (_user.json.jbuilder): `role` and `accounts[].role` are the account user's role;
+   * `avatar_url` is an Active Storage link built on FRONTEND_URL, like every file link.
+   */
   private profile(): SimResponse {
     const role = this.opts.tokenRole ?? 'agent';
-    return json(200, { ...this.bridgeAgent, role, accounts: [{ id: this.opts.accountId, role }] });
+    const avatar = `${this.frontendUrl || this.baseUrl}/rails/active_storage/representations/redirect/avatar${this.bridgeAgent.id}/avatar.png`;
+    return json(200, {
+      ...this.bridgeAgent,
+      role,
+      avatar_url: avatar,
+      accounts: [{ id: this.opts.accountId, role }],
+    });
   }
 
   /** `GET /api` (ApiController#index), unauthenticated: the version the operator runs. */

@@ -40,6 +40,7 @@ const Credentials = z.pick(PlatformSchema, {
   CHATWOOT_INBOX_ID: true,
   CHATWOOT_API_TOKEN: true,
   CHATWOOT_WEBHOOK_URL_TOKEN: true,
+  CHATWOOT_ATTACHMENT_ORIGINS: true,
 });
 export type Credentials = z.output<typeof Credentials>;
 

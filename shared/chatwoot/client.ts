@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
+import { classifyChatwootError } from './errors.ts';
 
 export interface ChatwootContact {
   id: number;
@@ -15,8 +16,9 @@ export interface ChatwootConversation {
   inbox_id?: number;
   status?: string;
   custom_attributes?: Record<string, unknown>;
+  additional_attributes?: Record<string, unknown>;
   contact_inbox?: { source_id?: string | null } | null;
-  meta?: { sender?: { id?: number } };
+  meta?: { sender?: { id?: number }; assignee?: { id?: number } | null; assignee_type?: string | null };
 }
 export interface ChatwootMessage {
   id: number;
@@ -27,6 +29,9 @@ export interface ChatwootMessage {
   created_at?: number | string;
   content_attributes?: Record<string, unknown>;
   sender?: { id?: number; type?: string } | null;
+  /** `Message#conversation_push_event_data`: the contact inbox's source id, which no agent can change. */
+  conversation?: { contact_inbox?: { source_id?: string | null } | null; assignee_id?: number | null } | null;
+  attachments?: Array<Record<string, unknown> | null>;
 }
 export interface NewMessage {
   content: string;
@@ -73,26 +78,39 @@ export interface ChatwootClientConfig {
   apiToken: string;
   timeoutMs?: number;
   onRequest?: ApiClientOptions['onRequest'];
+  /**
+   * Origins attachment `data_url`s may be on besides the API's: Chatwoot builds them on its public FRONTEND_URL
+   * (docs/platforms.md, "Attachment hosts"). No credential is sent to any of them.
+   */
+  attachmentOrigins?: string[];
 }
 
 export class ChatwootClient {
   readonly http: ApiClient;
   readonly inboxId: number;
-  /** Attachment URLs (`data_url`) must start on this origin: the bridge fetches nothing else it is sent. */
+  /** The API's origin. */
   readonly origin: string;
+  /** Attachment URLs (`data_url`) must start on one of these: the bridge fetches nothing else it is sent. */
+  readonly attachmentOrigins: string[];
   private readonly onRequest: ChatwootClientConfig['onRequest'];
+  private readonly root: ApiClient;
 
   constructor(c: ChatwootClientConfig) {
     this.inboxId = c.inboxId;
     this.origin = new URL(c.baseUrl).origin;
+    this.attachmentOrigins = [
+      ...new Set([this.origin, ...(c.attachmentOrigins ?? []).map((o) => new URL(o).origin)]),
+    ];
     this.onRequest = c.onRequest;
-    this.http = createApiClient({
-      platform: 'chatwoot',
-      prefix: `${c.baseUrl}/api/v1/accounts/${c.accountId}/`,
+    const common = {
+      platform: 'chatwoot' as const,
       headers: { api_access_token: c.apiToken, accept: 'application/json' },
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
-    });
+      classify: classifyChatwootError,
+    };
+    this.http = createApiClient({ ...common, prefix: `${c.baseUrl}/api/v1/accounts/${c.accountId}/` });
+    this.root = createApiClient({ ...common, prefix: `${c.baseUrl}/` });
   }
 
   /** Creates a contact in the bridge inbox. Chatwoot answers 422 when the email or identifier is taken. */
@@ -120,6 +138,8 @@ export class ChatwootClient {
     sourceId: string;
     contactId: number;
     customAttributes: Record<string, unknown>;
+    /** Set once at creation; no endpoint changes them afterwards (unlike custom attributes). */
+    additionalAttributes?: Record<string, unknown>;
   }): Promise<ChatwootConversation> {
     return this.http.json<ChatwootConversation>('POST', 'conversations', {
       json: {
@@ -127,6 +147,7 @@ export class ChatwootClient {
         inbox_id: this.inboxId,
         contact_id: c.contactId,
         custom_attributes: c.customAttributes,
+        ...(c.additionalAttributes ? { additional_attributes: c.additionalAttributes } : {}),
         status: 'open',
       },
     });
@@ -169,7 +190,7 @@ export class ChatwootClient {
     return download(url, {
       platform: 'chatwoot',
       limitBytes,
-      allowedOrigins: [this.origin],
+      allowedOrigins: this.attachmentOrigins,
       onRequest: this.onRequest,
     });
   }
@@ -178,5 +199,44 @@ export class ChatwootClient {
     return (
       await this.http.json<{ payload: ChatwootMessage[] }>('GET', `conversations/${conversationId}/messages`)
     ).payload;
+  }
+
+  /** One message as the API shows it (MessageFinder: `after` returns the newer ones, ascending), or undefined. */
+  async message(
+    conversationId: number | string,
+    messageId: number | string,
+  ): Promise<ChatwootMessage | undefined> {
+    const page = await this.http.json<{ payload: ChatwootMessage[] }>(
+      'GET',
+      `conversations/${conversationId}/messages`,
+      { searchParams: { after: String(Number(messageId) - 1) } },
+    );
+    return page.payload.find((m) => String(m.id) === String(messageId));
+  }
+
+  /**
+   * The contact inbox's `source_id` of a conversation, which no agent can change: the conversation API does not
+   * show it, but every message does (`conversation.contact_inbox.source_id`). Undefined for a conversation with no
+   * message yet.
+   */
+  async contactInboxSourceId(conversationId: number | string): Promise<string | undefined> {
+    const messages = await this.messages(conversationId);
+    for (const m of messages) {
+      const sourceId = m.conversation?.contact_inbox?.source_id;
+      if (sourceId) return sourceId;
+    }
+    return undefined;
+  }
+
+  /** Assigns the conversation to an agent, or unassigns it with null (AssignmentsController#create). */
+  async assign(conversationId: number | string, assigneeId: number | null): Promise<void> {
+    await this.http.json('POST', `conversations/${conversationId}/assignments`, {
+      json: { assignee_id: assigneeId },
+    });
+  }
+
+  /** The token's user and its role in each account (`GET /api/v1/profile`). */
+  async profile(): Promise<{ id: number; role?: string; accounts?: Array<{ id: number; role?: string }> }> {
+    return this.root.json('GET', 'api/v1/profile');
   }
 }

@@ -20,6 +20,21 @@ export interface ApiClientOptions {
   /** Called once per HTTP attempt: lets benchmarks and metrics count outbound calls. */
   onRequest?: (method: string, path: string) => void;
   fetch?: typeof fetch;
+  /**
+   * The platform's reading of an error answer from its body (only a label and a verdict leave it, never the body):
+   * status codes alone do not say whether a failure is permanent (Chatwoot answers 422 for any exception).
+   */
+  classify?: (status: number, operation: string, body: unknown) => ErrorClass | undefined;
+}
+
+/** A platform's verdict on one error answer. */
+export interface ErrorClass {
+  /** Short label for logs and the dead-letter reason. */
+  detail: string;
+  /** The same request may succeed later: retry it (for a bounded time, MAY_PASS_RETRY_MS). */
+  mayPass: boolean;
+  /** When to try again, if the platform's rule says (e.g. Chatwoot's per-minute flood limit). */
+  retryAfterMs?: number;
 }
 
 export interface ApiClient {
@@ -132,7 +147,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
         const text = await res.text();
         return (text ? JSON.parse(text) : {}) as T;
       } catch (err) {
-        const upstream = toUpstreamError(o.platform, operation, err);
+        const upstream = toUpstreamError(o.platform, operation, err, o.classify);
         if (upstream instanceof UpstreamError) status = upstream.status;
         throw upstream;
       } finally {
@@ -142,9 +157,23 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
   };
 }
 
-function toUpstreamError(platform: 'zendesk' | 'chatwoot', operation: string, err: unknown): Error {
+function toUpstreamError(
+  platform: 'zendesk' | 'chatwoot',
+  operation: string,
+  err: unknown,
+  classify: ApiClientOptions['classify'],
+): Error {
   if (err instanceof HTTPError) {
-    return new UpstreamError(platform, operation, err.response.status, retryAfterMs(err.response.headers));
+    const status = err.response.status;
+    const verdict = classify?.(status, operation, err.data);
+    return new UpstreamError(
+      platform,
+      operation,
+      status,
+      retryAfterMs(err.response.headers) ?? verdict?.retryAfterMs,
+      verdict?.detail,
+      verdict?.mayPass ?? false,
+    );
   }
   if (err instanceof TimeoutError) return new UpstreamError(platform, operation, 504);
   // Network errors: only the code (e.g. ECONNRESET) is kept; messages may name hosts.
