@@ -60,6 +60,8 @@ export interface ChatwootSimulatorOptions {
    * conversation within the last minute before `Message#prevent_message_flooding` refuses the next with 422.
    */
   messagesPerMinute?: number;
+  /** The flood limit's window (one minute in Chatwoot); shorten it in tests rather than waiting a minute. */
+  floodWindowMs?: number;
   /**
    * The role of the user whose token the bridge holds (default `agent`, the unkind case): `toggle_status` assigns a
    * conversation it opens to an agent-role caller (ConversationsController#handle_human_open), not to an admin.
@@ -816,7 +818,7 @@ export class ChatwootSimulator extends SimulatorServer {
       });
     }
     const limit = this.opts.messagesPerMinute ?? 200;
-    const since = Date.now() - 60_000;
+    const since = Date.now() - (this.opts.floodWindowMs ?? 60_000);
     const recent = this.messages(conversation.id).filter((m) => m.created_at >= since).length;
     if (recent >= limit) return json(422, { error: 'Validation failed: Too many messages' });
     return undefined;

@@ -1,12 +1,6 @@
 // What Chatwoot's error answers mean, read from its code (commit 59442e57), not from the status code alone.
 import type { ErrorClass } from '../http/client.ts';
 
-/**
- * Chatwoot's per-conversation flood window: Message#prevent_message_flooding counts the messages created in the last
- * minute (lib/limits.rb, CONVERSATION_MESSAGE_PER_MINUTE_LIMIT), so one minute later the same message passes.
- */
-const FLOOD_WINDOW_MS = 60_000;
-
 /** Validations in app/models/message.rb and its builders that the same request can never pass. */
 const PERMANENT: Array<[RegExp, string]> = [
   [/is too long/i, 'too-long'],
@@ -43,8 +37,9 @@ export function classifyChatwootError(
   if (status !== 422) return undefined;
   const text = errorText(body);
   const creatingMessage = /^post conversations\/:id\/messages$/.test(operation);
-  if (/too many messages/i.test(text))
-    return { detail: 'flood-limit', mayPass: true, retryAfterMs: FLOOD_WINDOW_MS };
+  // Message#prevent_message_flooding counts the last minute's messages (lib/limits.rb): the retry schedule (30 s,
+  // then doubling) brings the message back once that minute has moved on.
+  if (/too many messages/i.test(text)) return { detail: 'flood-limit', mayPass: true };
   for (const [pattern, detail] of PERMANENT) if (pattern.test(text)) return { detail, mayPass: false };
   return creatingMessage ? { detail: 'unexplained', mayPass: true } : { detail: 'invalid', mayPass: false };
 }

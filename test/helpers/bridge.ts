@@ -5,8 +5,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { type LocalBridge, startLocalBridge } from '../../bin/local-bridge.ts';
 import type { LocalQueueOptions } from '../../shared/queue/local.ts';
-import { ChatwootSimulator } from '../../simulators/chatwoot.ts';
-import { ZendeskSimulator } from '../../simulators/zendesk.ts';
+import { ChatwootSimulator, type ChatwootSimulatorOptions } from '../../simulators/chatwoot.ts';
+import { ZendeskSimulator, type ZendeskSimulatorOptions } from '../../simulators/zendesk.ts';
 
 export interface Harness {
   bridge: LocalBridge;
@@ -28,7 +28,16 @@ export const INBOX_ID = 7;
 export const BRIDGE_EMAIL = 'bridge@acme.example';
 
 export async function startHarness(
-  o: { queue?: LocalQueueOptions; env?: Record<string, string> } = {},
+  o: {
+    queue?: LocalQueueOptions;
+    /** Bridge settings; a function sees the started simulators (e.g. to allow Chatwoot's file origin). */
+    env?:
+      | Record<string, string>
+      | ((sims: { zendesk: ZendeskSimulator; chatwoot: ChatwootSimulator }) => Record<string, string>);
+    /** Platform behaviours to switch on in the simulators (limits, roles, hosts, versions). */
+    zendeskOptions?: Partial<ZendeskSimulatorOptions>;
+    chatwootOptions?: Partial<ChatwootSimulatorOptions>;
+  } = {},
 ): Promise<Harness> {
   const secrets = {
     zendeskWebhook: randomBytes(18).toString('base64url'),
@@ -40,12 +49,14 @@ export async function startHarness(
     email: BRIDGE_EMAIL,
     apiToken: secrets.zendeskToken,
     webhookSecret: secrets.zendeskWebhook,
+    ...o.zendeskOptions,
   });
   const chatwoot = await ChatwootSimulator.start({
     apiToken: secrets.chatwootToken,
     accountId: ACCOUNT_ID,
     inboxId: INBOX_ID,
     webhookSecret: secrets.chatwootWebhook,
+    ...o.chatwootOptions,
   });
   const calls: Harness['calls'] = [];
   const dynamo: string[] = [];
@@ -71,7 +82,7 @@ export async function startHarness(
       // The deployed ratio of the retry schedule's base to the visibility timeout (30 s : 180 s), so a test's
       // compressed clock keeps the deployed shape.
       RETRY_BACKOFF_BASE_MS: String(Math.max(1, Math.round(visibilityTimeoutMs / 6))),
-      ...o.env,
+      ...(typeof o.env === 'function' ? o.env({ zendesk, chatwoot }) : o.env),
     },
     queue: { onBatch: (e) => batches.push(e), ...o.queue, visibilityTimeoutMs },
     onHttpRequest: (platform, method, path) => calls.push({ platform, method, path }),
