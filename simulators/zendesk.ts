@@ -333,6 +333,12 @@ export class ZendeskSimulator extends SimulatorServer {
         if (req.query.get('sort_order') === 'desc') comments.reverse();
         return json(200, { comments, next_page: null, previous_page: null, count: comments.length });
       })
+      .add('GET', '/api/v2/tickets/:id/comments/count', (_req, p) => {
+        // Count Ticket Comments: `{count: {value, refreshed_at}}`, exact below 100,000.
+        const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
+        if (!ticket) return json(404, NOT_FOUND);
+        return json(200, { count: { value: ticket.comments.length, refreshed_at: nowIso() } });
+      })
       .add('POST', '/api/v2/uploads', (req) => this.upload(req))
       .add('GET', '/attachments/token/:token', (_req, p) => {
         const file = this.files.get(p.token ?? '');

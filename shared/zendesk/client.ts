@@ -114,6 +114,15 @@ export class ZendeskClient {
     return res.comments;
   }
 
+  /**
+   * How many comments the ticket holds (Count Ticket Comments; exact below 100,000): a ticket takes at most 5,000,
+   * and refuses the next with 422 (docs/platforms.md, "5,000 comments").
+   */
+  async commentCount(ticketId: number | string): Promise<number> {
+    const res = await this.http.json<{ count?: { value?: number } }>('GET', `tickets/${ticketId}/comments/count`);
+    return res.count?.value ?? 0;
+  }
+
   /** Agents and admins whose email is exactly this one (search is fuzzy; the filter is not). */
   async agentsByEmail(email: string): Promise<ZendeskUser[]> {
     const res = await this.http.json<{ users: ZendeskUser[] }>('GET', 'users/search', {
