@@ -72,6 +72,9 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
       accountId: config.CHATWOOT_ACCOUNT_ID,
       inboxId: config.CHATWOOT_INBOX_ID,
       apiToken: config.CHATWOOT_API_TOKEN,
+      ...(config.CHATWOOT_ATTACHMENT_ORIGINS
+        ? { attachmentOrigins: config.CHATWOOT_ATTACHMENT_ORIGINS }
+        : {}),
       timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
     }),

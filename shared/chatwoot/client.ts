@@ -1,6 +1,7 @@
 // Chatwoot Application API client: contacts, conversations and messages in one account and inbox.
 // Contract: contracts/chatwoot/swagger.json (paths under /api/v1/accounts/{account_id}).
 import { randomUUID } from 'node:crypto';
+import { UpstreamError } from '../errors.ts';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
 import { classifyChatwootError } from './errors.ts';
@@ -88,6 +89,7 @@ export interface ChatwootClientConfig {
 export class ChatwootClient {
   readonly http: ApiClient;
   readonly inboxId: number;
+  readonly accountId: number;
   /** The API's origin. */
   readonly origin: string;
   /** Attachment URLs (`data_url`) must start on one of these: the bridge fetches nothing else it is sent. */
@@ -97,6 +99,7 @@ export class ChatwootClient {
 
   constructor(c: ChatwootClientConfig) {
     this.inboxId = c.inboxId;
+    this.accountId = c.accountId;
     this.origin = new URL(c.baseUrl).origin;
     this.attachmentOrigins = [
       ...new Set([this.origin, ...(c.attachmentOrigins ?? []).map((o) => new URL(o).origin)]),
@@ -177,9 +180,51 @@ export class ChatwootClient {
     return this.http.json<ChatwootMessage>('POST', path, { body: form });
   }
 
-  /** Sets the conversation's status (`open` reopens, `resolved` resolves). */
+  /**
+   * Sets the conversation's status (`open` reopens, `resolved` resolves). Opening keeps the conversation with its
+   * assignee: `toggle_status` assigns a conversation it opens to the calling user when that user is an agent
+   * (ConversationsController#handle_human_open), so with an agent's token the previous human assignee (or nobody)
+   * is put back. An administrator's token is not assigned and costs nothing extra; `doctor` asks for one.
+   */
   async toggleStatus(conversationId: number | string, status: 'open' | 'resolved'): Promise<void> {
+    const agent = status === 'open' && (await this.tokenIsAgent());
+    const before = agent ? await this.conversation(conversationId) : undefined;
     await this.http.json('POST', `conversations/${conversationId}/toggle_status`, { json: { status } });
+    if (!before) return;
+    const me = (await this.profileOnce()).id;
+    // An agent bot's ownership is not restored: assigning a bot makes the conversation pending again.
+    const previous = before.meta?.assignee_type === 'AgentBot' ? undefined : before.meta?.assignee?.id;
+    if (previous === me) return;
+    await this.assign(conversationId, previous ?? null);
+  }
+
+  private profileRead?: Promise<{
+    id: number;
+    role?: string;
+    accounts?: Array<{ id: number; role?: string }>;
+  }>;
+
+  /** The token's profile, read once per container (a role change takes a new container or a redeploy). */
+  private profileOnce() {
+    this.profileRead ??= this.profile().catch((err: unknown) => {
+      this.profileRead = undefined;
+      throw err;
+    });
+    return this.profileRead;
+  }
+
+  private async tokenIsAgent(): Promise<boolean> {
+    let profile: Awaited<ReturnType<ChatwootClient['profile']>>;
+    try {
+      profile = await this.profileOnce();
+    } catch (err) {
+      // An agent bot's token has no profile (ProfilesController needs a user), and toggle_status assigns only
+      // users: nothing to put back.
+      if (err instanceof UpstreamError && (err.status === 401 || err.status === 403)) return false;
+      throw err;
+    }
+    const role = profile.accounts?.find((a) => a.id === this.accountId)?.role ?? profile.role;
+    return role !== 'administrator';
   }
 
   /**

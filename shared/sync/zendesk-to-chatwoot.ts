@@ -71,33 +71,66 @@ export async function screenZendeskEcho(
   return undefined;
 }
 
+/** How long a messaging event waits for the ticket comment its message becomes before syncing its own text. */
+const COMMENT_WAIT_MS = 10 * 60_000;
+/** A synced comment this close to the event's time is the one the event is about (a repeat, not a new one). */
+const SAME_UPDATE_MS = 2 * 60_000;
+
 /**
- * A trigger body carries no comment id, so its key (`zd:trigger:…`) differs from the one reconciliation and an
- * event webhook use for the same comment (`zd:comment:<id>`). One read of the ticket's newest comments finds it:
- * the newest public one by the event's author with the same cleaned text. Re-keyed by its id, the comment is
- * claimed once whichever way it arrives. No match (not visible yet, text rendered differently): the trigger key.
+ * Trigger bodies and messaging events (`messaging_ticket.message_added`) carry no comment id, so their keys differ
+ * from the one reconciliation and `ticket.comment_added` use for the same comment (`zd:comment:<id>`). One read of
+ * the ticket's comments finds it: the **oldest** public comment by the same author with the same text that is not
+ * synced yet — so a customer who sends "ok" twice gets two messages, in order, each claimed by its own comment.
+ * Re-keyed by its id, the comment is claimed once whichever way it arrives.
+ * - Every match synced already: a repeat of the newest (when it is of the event's time), a duplicate.
+ * - No match: a trigger body syncs under its own key (the text may render differently); a messaging message waits
+ *   for its comment (COMMENT_WAIT_MS) and then syncs its own text rather than be lost.
  */
 export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): Promise<ZendeskComment> {
-  if (e.via !== 'trigger' || e.commentId) return e;
+  if ((e.via !== 'trigger' && e.via !== 'messaging') || e.commentId) return e;
   const text = comparable(e.body);
-  const match = (await deps.zendesk.comments(e.ticketId)).find(
-    (c) =>
-      c.public &&
-      (e.author.id === undefined || String(c.author_id) === e.author.id) &&
-      comparable(c.plain_body ?? c.body) === text,
-  );
-  if (!match) return e;
-  deps.logger.debug('trigger comment resolved', { ticketId: e.ticketId, commentId: String(match.id) });
-  return { ...e, eventKey: `zd:comment:${match.id}`, commentId: String(match.id) };
+  const matches = (await deps.zendesk.comments(e.ticketId))
+    .filter(
+      (c) =>
+        c.public &&
+        (e.author.id === undefined || String(c.author_id) === e.author.id) &&
+        comparable(c.plain_body ?? c.body) === text,
+    )
+    .sort((a, b) => a.id - b.id);
+  const as = (c: { id: number }): ZendeskComment => {
+    deps.logger.debug('comment resolved', { ticketId: e.ticketId, commentId: String(c.id), via: e.via });
+    return { ...e, eventKey: `zd:comment:${c.id}`, commentId: String(c.id) };
+  };
+  for (const c of matches) {
+    const prior = await deps.ledger.get(`evt#zd:comment:${c.id}`);
+    if (prior?.status !== 'done') return as(c);
+  }
+  const newest = matches.at(-1);
+  const at = newest?.created_at ? Date.parse(newest.created_at) : Number.NaN;
+  if (
+    newest &&
+    (e.occurredAt === undefined || Number.isNaN(at) || Math.abs(at - e.occurredAt) <= SAME_UPDATE_MS)
+  )
+    return as(newest);
+  if (e.via === 'messaging' && deps.now() - e.receivedAt < COMMENT_WAIT_MS)
+    throw new RetryableError(
+      `the comment of a messaging message on ticket ${e.ticketId} is not visible yet`,
+      'comment-not-found',
+    );
+  return e;
 }
 
-/** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
-const comparable = (text: string) => cleanComment(text).replace(/\s+/g, ' ').trim();
+/**
+ * Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). The
+ * trigger rule for literal `\n` applies to both sides here: it only decides which comment matches.
+ */
+const comparable = (text: string) =>
+  cleanComment(text, { literalNewlines: true }).replace(/\s+/g, ' ').trim();
 
 export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody
     ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
-    : { markdown: cleanComment(e.body), images: [] };
+    : { markdown: cleanComment(e.body, { literalNewlines: e.via === 'trigger' }), images: [] };
   const known = new Set((e.attachments ?? []).map((a) => a.url));
   const files: FileRef[] = [
     ...(e.attachments ?? []),

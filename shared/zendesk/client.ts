@@ -119,7 +119,10 @@ export class ZendeskClient {
    * and refuses the next with 422 (docs/platforms.md, "5,000 comments").
    */
   async commentCount(ticketId: number | string): Promise<number> {
-    const res = await this.http.json<{ count?: { value?: number } }>('GET', `tickets/${ticketId}/comments/count`);
+    const res = await this.http.json<{ count?: { value?: number } }>(
+      'GET',
+      `tickets/${ticketId}/comments/count`,
+    );
     return res.count?.value ?? 0;
   }
 
