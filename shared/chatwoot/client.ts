@@ -5,6 +5,7 @@ import { UpstreamError } from '../errors.ts';
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
 import { classifyChatwootError } from './errors.ts';
+import { ticketHintOf } from './webhook.ts';
 
 export interface ChatwootContact {
   id: number;
@@ -271,6 +272,18 @@ export class ChatwootClient {
       if (sourceId) return sourceId;
     }
     return undefined;
+  }
+
+  /**
+   * The ticket a conversation was made for, from marks no agent can edit (docs/platforms.md, "Recovery"): its
+   * `additional_attributes` (set at creation), else the contact inbox's `source_id` (`zendesk:ticket:<id>`), read
+   * from its messages since the conversation API does not show it. Never `custom_attributes`, which agents edit.
+   */
+  async ticketIdOf(conversation: ChatwootConversation): Promise<string | undefined> {
+    return (
+      ticketHintOf(conversation) ??
+      ticketHintOf({ contact_inbox: { source_id: await this.contactInboxSourceId(conversation.id) } })
+    );
   }
 
   /** Assigns the conversation to an agent, or unassigns it with null (AssignmentsController#create). */

@@ -2,7 +2,6 @@
 // note becomes an internal note), with one PUT that never sends `tags`. Markdown goes as `html_body`, files are
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
-import { ticketHintOf } from '../chatwoot/webhook.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate } from '../zendesk/client.ts';
 import {
@@ -101,7 +100,8 @@ export async function resolveLink(
   const negativeKey = `nolink#cw:${e.conversationId}`;
   if (await deps.ledger.get(negativeKey)) return undefined;
   const conversation = await deps.chatwoot.conversation(e.conversationId);
-  const ticketId = ticketHintOf(conversation);
+  // What no agent can change: the contact inbox's source id, which the API shows only on messages.
+  const ticketId = await deps.chatwoot.ticketIdOf(conversation);
   if (!ticketId || (conversation.inbox_id !== undefined && conversation.inbox_id !== deps.chatwoot.inboxId)) {
     await deps.ledger.put(negativeKey, { checkedAt: deps.now() }, NO_LINK_TTL_MS);
     deps.logger.warn('conversation has no Zendesk ticket', { conversationId: e.conversationId });

@@ -6,7 +6,6 @@
 
 import { createHash } from 'node:crypto';
 import type { OutgoingFile } from '../chatwoot/client.ts';
-import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
 import type { Link } from '../store/links.ts';
 import {
@@ -319,7 +318,9 @@ async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Li
           await deps.chatwoot.createConversation({
             sourceId: `${SOURCE_ID_PREFIX}ticket:${e.ticketId}`,
             contactId: Number(contact.id),
+            // Shown to agents (they may edit it); the additional attribute is what recovery trusts.
             customAttributes: { zendesk_ticket_id: Number(e.ticketId) },
+            additionalAttributes: { zendesk_ticket_id: Number(e.ticketId) },
           })
         ).id,
       );
@@ -361,10 +362,12 @@ async function findConversation(
   deps: SyncDeps,
 ): Promise<string | undefined> {
   const conversations = await deps.chatwoot.contactConversations(Number(contactId));
-  const match = conversations.find(
-    (c) => ticketHintOf(c) === ticketId && (c.inbox_id === undefined || c.inbox_id === deps.chatwoot.inboxId),
-  );
-  return match ? String(match.id) : undefined;
+  for (const c of conversations) {
+    if (c.inbox_id !== undefined && c.inbox_id !== deps.chatwoot.inboxId) continue;
+    // Marks no agent can edit (ticketIdOf); a conversation from before they existed costs one read.
+    if ((await deps.chatwoot.ticketIdOf(c)) === ticketId) return String(c.id);
+  }
+  return undefined;
 }
 
 /** One Chatwoot contact per Zendesk requester, identified by `zendesk:user:<id>`; reused when it exists. */
