@@ -68,6 +68,18 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * An answer that may pass (`UpstreamError.mayPass`) stays retryable only for MAY_PASS_RETRY_MS after the event was
+ * received; past that it becomes a permanent failure carrying the platform's reason, and is dead-lettered.
+ */
+export function withinRetryBound(err: unknown, receivedAt: number, now: number): unknown {
+  if (!(err instanceof UpstreamError) || !err.mayPass || now - receivedAt <= MAY_PASS_RETRY_MS) return err;
+  return new PermanentError(
+    `${err.message}, still after ${Math.round(MAY_PASS_RETRY_MS / 3_600_000)} h of retries`,
+    errorReason(err),
+  );
+}
+
 export function isRetryable(err: unknown): boolean {
   if (err instanceof PermanentError) return false;
   if (err instanceof UpstreamError) return err.retryable;

@@ -1,6 +1,6 @@
 // The worker's per-event pipeline: loop guard → idempotency claim → the one flow → ledger.
 // Every decision is one log line with ids only.
-import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError } from '../errors.ts';
+import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, withinRetryBound } from '../errors.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import { resolveEvent, screenWithLookups, syncEvent } from './dispatch.ts';
@@ -41,7 +41,9 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
   let outcome: SyncOutcome;
   try {
     outcome = await syncEvent(e, flowDeps);
-  } catch (err) {
+  } catch (caught) {
+    // A platform answer that may pass (Chatwoot's catch-all 422) is retried for a bounded time only.
+    const err = withinRetryBound(caught, e.receivedAt, deps.now());
     // Give the claim back so the redelivery can take it at once; after a write that may have been applied, keep
     // it marked so that attempt runs through the replay guard.
     // A permanent failure is dead-lettered by the worker: remember it, so reconciliation does not bring it back.
