@@ -36,7 +36,8 @@ export function screenChatwoot(e: ChatwootMessage | ChatwootStatus, inboxId: num
   // On an API inbox only API clients (the bridge) create incoming messages; templates/activities are not replies.
   if (e.messageType !== 'outgoing') return 'not-agent-reply';
   if (e.sender.type !== 'user') return 'not-human-agent';
-  if (e.content.trim() === '' && !e.attachments?.length) return 'empty';
+  // A text too large for the queue was left at the platform (readBack): the worker reads it before it decides.
+  if (e.content.trim() === '' && !e.attachments?.length && !e.readBack) return 'empty';
   return undefined;
 }
 
@@ -50,7 +51,7 @@ export function screenZendesk(e: ZendeskComment, sync: SyncSwitches = {}): SkipR
   // Trigger bodies do not say who is staff: a comment by someone other than the requester is not the customer's.
   if (e.via === 'trigger' && e.author.id && e.requester?.id && e.author.id !== e.requester.id)
     return 'not-end-user';
-  if (e.body.trim() === '' && !e.htmlBody?.trim() && !e.attachments?.length) return 'empty';
+  if (e.body.trim() === '' && !e.htmlBody?.trim() && !e.attachments?.length && !e.readBack) return 'empty';
   return undefined;
 }
 
