@@ -726,6 +726,29 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   /**
+   * Test side: a long-lived ticket — `count` internal notes by the default agent, added without webhooks (as if they
+   * had been synced long ago), so a test can bring a ticket to the 5,000-comment limit quickly.
+   */
+  fillWithNotes(ticketId: number, count: number): void {
+    const ticket = this.mustOpenTicket(ticketId);
+    for (let i = 0; i < count; i++) {
+      this.update(
+        ticket,
+        {},
+        {
+          body: `note ${i + 1}`,
+          public: false,
+          authorId: this.defaultAgent.id,
+          attachments: [],
+          channel: 'web',
+        },
+        this.defaultAgent.id,
+        { silent: true },
+      );
+    }
+  }
+
+  /**
    * What Zendesk's own jobs do to a ticket long after the conversation: archive a closed ticket, delete it, scrub it.
    * Ticket events report these as `status_changed` to ARCHIVED, DELETED or SCRUBBED (the documented enum), made by
    * the system (actor -1). A deleted or scrubbed ticket is gone from the API.
