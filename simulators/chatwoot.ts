@@ -839,14 +839,16 @@ export class ChatwootSimulator extends SimulatorServer {
     ]);
   }
 
-  /** AssignmentsController#create with `assignee_id` (Conversations::AssignmentService); null unassigns. */
+  /**
+   * AssignmentsController#create with `assignee_id`: Conversations::AssignmentService sets
+   * `assignee = account.users.find_by(id: assignee_id)`, so an id that is no user (null, 0) unassigns.
+   */
   private assign(req: SimRequest, conversationId: number): SimResponse {
     const conversation = this.mustConversationHttp(conversationId);
     const body = obj(req.body);
     if (!('assignee_id' in body)) return json(200, null);
     const raw = body.assignee_id;
     const agent = raw === null || raw === undefined || raw === '' ? undefined : this.agents.get(Number(raw));
-    if (raw !== null && raw !== undefined && raw !== '' && !agent) return json(404, NOT_FOUND);
     const previous = conversation.assignee_id;
     conversation.assignee_id = agent?.id ?? null;
     conversation.updated_at = Date.now();

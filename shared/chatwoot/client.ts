@@ -286,10 +286,13 @@ export class ChatwootClient {
     );
   }
 
-  /** Assigns the conversation to an agent, or unassigns it with null (AssignmentsController#create). */
+  /**
+   * Assigns the conversation to an agent, or unassigns it with null. The spec types `assignee_id` as a number, and
+   * Conversations::AssignmentService looks it up with `find_by(id:)`, so 0 (no user) is how "nobody" is sent.
+   */
   async assign(conversationId: number | string, assigneeId: number | null): Promise<void> {
     await this.http.json('POST', `conversations/${conversationId}/assignments`, {
-      json: { assignee_id: assigneeId },
+      json: { assignee_id: assigneeId ?? 0 },
     });
   }
 
