@@ -1,6 +1,6 @@
 // Who authors a Chatwoot agent's comment in Zendesk: the Zendesk agent with the same email when there is one
 // (`author_id`), else the bridge's API user, optionally with a first line naming the Chatwoot agent.
-import { createHash } from 'node:crypto';
+import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
 import type { ChatwootMessage } from './events.ts';
@@ -41,8 +41,7 @@ async function zendeskAgentId(email: string, deps: SyncDeps): Promise<number | u
   const hit = cache.get(email);
   if (hit && hit.until > now) return hit.userId ?? undefined;
 
-  // The ledger key is a digest: no email address is stored in it.
-  const key = `agent#zd:${createHash('sha256').update(email).digest('hex').slice(0, 32)}`;
+  const key = ledgerKeys.agent(email);
   const stored = await deps.ledger.get(key);
   let userId: number | null;
   let ttl: number;

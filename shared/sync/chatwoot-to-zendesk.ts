@@ -3,6 +3,7 @@
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
 import { ticketHintOf } from '../chatwoot/webhook.ts';
+import { ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate } from '../zendesk/client.ts';
 import {
@@ -55,7 +56,7 @@ export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): P
   return {
     status: 'synced',
     action: e.private ? 'zendesk-internal-note-created' : 'zendesk-comment-created',
-    ownWrites: commentId !== undefined ? [`zd:comment:${commentId}`] : [],
+    ownWrites: commentId !== undefined ? [writeIds.zendeskComment(commentId)] : [],
     ids: {
       ticketId,
       ...(commentId !== undefined ? { commentId: String(commentId) } : {}),
@@ -98,7 +99,7 @@ export async function resolveLink(
     ? await deps.links.latestForConversation(e.conversationId)
     : await deps.links.getByConversation(e.conversationId);
   if (known) return known;
-  const negativeKey = `nolink#cw:${e.conversationId}`;
+  const negativeKey = ledgerKeys.noLink(e.conversationId);
   if (await deps.ledger.get(negativeKey)) return undefined;
   const conversation = await deps.chatwoot.conversation(e.conversationId);
   const ticketId = ticketHintOf(conversation);

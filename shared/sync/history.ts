@@ -2,6 +2,7 @@
 // and reconciliation compare with what the bridge has recorded. Only these paths read history; the steady state
 // never does.
 import type { ChatwootClient, ChatwootMessage } from '../chatwoot/client.ts';
+import { eventKeys } from '../store/ledger-keys.ts';
 import type { ZendeskClient, ZendeskComment, ZendeskUser } from '../zendesk/client.ts';
 import type { ZendeskComment as CommentEvent } from './events.ts';
 
@@ -41,7 +42,7 @@ export function apiCommentEvent(
   return {
     kind: 'zendesk.comment',
     via: 'reconcile',
-    eventKey: `zd:comment:${c.id}`,
+    eventKey: eventKeys.zendeskComment(c.id),
     ticketId,
     commentId: String(c.id),
     body: c.plain_body ?? c.body,

@@ -2,11 +2,13 @@
 // that had traffic recently, lists the comments and messages after the last ones it saw settled (per-link
 // cursors in the ledger), and enqueues what no webhook brought, through the same queue and idempotent worker
 // path as a webhook (the ledger claim makes re-enqueueing something already synced a no-op).
+
 import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { msSetting } from '../config.ts';
 import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
+import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import type { ZendeskUser } from '../zendesk/client.ts';
@@ -51,8 +53,8 @@ interface Item {
   id: number;
   event?: SyncEvent;
   /** Keys whose presence in the ledger means the item needs nothing: its claim, or the bridge's own write. */
-  doneKey: string;
-  ownKey: string;
+  doneKey: LedgerKey;
+  ownKey: LedgerKey;
   createdAt: number;
 }
 
@@ -113,7 +115,7 @@ async function reconcileTicket(
 ): Promise<number> {
   const link = await rt.links.getByTicket(ticketId);
   if (!link) return 0;
-  const cursorKey = `cursor#${ticketId}`;
+  const cursorKey = ledgerKeys.reconcileCursor(ticketId);
   const saved = o.useCursor ? await rt.ledger.get(cursorKey) : undefined;
   const cursor: Cursor = {
     ...(typeof saved?.zd === 'number' ? { zd: saved.zd } : {}),
@@ -125,8 +127,8 @@ async function reconcileTicket(
     .map((c) => ({
       id: c.id,
       createdAt: commentMs(c),
-      doneKey: `evt#zd:comment:${c.id}`,
-      ownKey: `own#zd:comment:${c.id}`,
+      doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+      ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
       event: undefined as SyncEvent | undefined,
       comment: c,
     }));
@@ -147,8 +149,8 @@ async function reconcileTicket(
             (m): Item => ({
               id: m.id,
               createdAt: createdMs(m),
-              doneKey: `evt#cw:message:${m.id}`,
-              ownKey: `own#cw:message:${m.id}`,
+              doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+              ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
               event: messageEvent(m, link, o.now),
             }),
           );

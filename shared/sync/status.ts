@@ -1,6 +1,7 @@
 // Status both ways: Zendesk solved/closed ⇄ Chatwoot resolved, any reopening ⇄ open. Status webhooks do not say
 // who made the change, so the last state the bridge synced is kept per link and an event bringing that same
 // state is dropped: that is the echo of the bridge's own write, or no change at all. No ping-pong.
+import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import { resolveLink } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps, SyncOutcome } from './deps.ts';
@@ -11,10 +12,9 @@ import { writeToTicket } from './ticket-writer.ts';
 
 /** Kept as long as a link is likely to see activity; an expired item reads as "open", the state of a new link. */
 const STATE_TTL_MS = 365 * 24 * 3600 * 1000;
-const stateKey = (ticketId: string) => `state#${ticketId}`;
 
 async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
-  const item = await deps.ledger.get(stateKey(ticketId));
+  const item = await deps.ledger.get(ledgerKeys.ticketState(ticketId));
   return item?.state === 'resolved' ? 'resolved' : 'open';
 }
 
@@ -53,7 +53,7 @@ export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDe
     action = e.state === 'resolved' ? 'zendesk-solved' : 'zendesk-reopened';
   }
   // Recorded after the write: were it recorded first and the write failed, the retry would look like an echo.
-  await deps.ledger.put(stateKey(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
+  await deps.ledger.put(ledgerKeys.ticketState(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
   return {
     status: 'synced',
     action,

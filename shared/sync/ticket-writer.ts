@@ -4,7 +4,9 @@
 //   conversation's later messages wait behind it in their FIFO group and order holds);
 // - a closed ticket rejects updates (422): the write goes to a follow-up ticket (`via_followup_source_id`, same
 //   requester), which becomes the conversation's ticket through a newer link item.
+
 import { PermanentError, RetryableError, UpstreamError } from '../errors.ts';
+import { lockNames } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate, ZendeskTicket } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
@@ -76,7 +78,7 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     deps.logger.info('closed ticket: status change dropped', { ticketId: link.ticketId });
     return { kind: 'skip' };
   }
-  const lock = await deps.ledger.lock(`followup:${link.ticketId}`, FOLLOWUP_LOCK_MS);
+  const lock = await deps.ledger.lock(lockNames.followUp(link.ticketId), FOLLOWUP_LOCK_MS);
   if (lock.state !== 'claimed') {
     throw new RetryableError(`follow-up of ticket ${link.ticketId} is being created`, 'followup-in-progress');
   }
@@ -87,7 +89,7 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     if (earlier) return { kind: 'link', link: await relink(link, String(earlier.id), deps) };
     return { kind: 'written', write: await createFollowUp(link, ticket, update, deps) };
   } finally {
-    await deps.ledger.unlock(`followup:${link.ticketId}`, lock.token).catch(() => undefined);
+    await deps.ledger.unlock(lockNames.followUp(link.ticketId), lock.token).catch(() => undefined);
   }
 }
 

@@ -4,10 +4,10 @@
 // author. HTML comes across as Markdown, files as attachments of the same message when they are known with the
 // comment, else as a follow-up message per file (`ticket.attachment_linked_to_comment`).
 
-import { createHash } from 'node:crypto';
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { eventKeys, ledgerKeys, lockNames, type WriteId, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import {
   afterMainWrite,
@@ -67,7 +67,7 @@ export async function screenZendeskEcho(
   // is checked before the author's role, and any other actor proves the write is not the bridge's: no ledger read.
   if (e.actorId === me || comment?.author.id === me) return 'echo';
   if (e.actorId !== undefined) return undefined;
-  if (e.commentId && (await deps.ledger.isOwnWrite(`zd:comment:${e.commentId}`))) return 'echo';
+  if (e.commentId && (await deps.ledger.isOwnWrite(writeIds.zendeskComment(e.commentId)))) return 'echo';
   return undefined;
 }
 
@@ -88,7 +88,7 @@ export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): 
   );
   if (!match) return e;
   deps.logger.debug('trigger comment resolved', { ticketId: e.ticketId, commentId: String(match.id) });
-  return { ...e, eventKey: `zd:comment:${match.id}`, commentId: String(match.id) };
+  return { ...e, eventKey: eventKeys.zendeskComment(match.id), commentId: String(match.id) };
 }
 
 /** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
@@ -112,7 +112,9 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
   const content = [label, markdown].filter(Boolean).join('\n\n');
   const { fetched, missing } = await fetchAll(files, deps);
   const marker = e.commentId ? `zendesk:comment:${e.commentId}` : `zendesk:${e.eventKey.slice('zd:'.length)}`;
-  const ownWrites: string[] = [];
+  const ownWrites: WriteId[] = [];
+  // The Chatwoot message the comment became: its own, else the note about its missing files.
+  let messageId: string | undefined;
   if (content !== '' || fetched.length > 0) {
     const message = await deps.chatwoot.createMessage(
       link.conversationId,
@@ -125,27 +127,31 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
       },
       fetched,
     );
-    ownWrites.push(`cw:message:${message.id}`);
+    messageId = String(message.id);
+    ownWrites.push(writeIds.chatwootMessage(message.id));
   }
   if (missing.length > 0) {
     const noteId = await afterMainWrite(() => noteMissing(missing, link, marker, deps), deps, {
       ticketId: link.ticketId,
       conversationId: link.conversationId,
     });
-    if (noteId) ownWrites.push(noteId);
+    if (noteId) {
+      messageId ??= noteId;
+      ownWrites.push(writeIds.chatwootMessage(noteId));
+    }
   }
   // Inline images have no id here; their file's own event, if Zendesk sends one, finds them by URL.
-  for (const f of files) if (!('id' in f)) ownWrites.push(inlineKey(f.url));
+  for (const f of files) if (!('id' in f)) ownWrites.push(writeIds.inlineImage(f.url));
   // The files went with the comment: their own events, when they come, are duplicates.
   for (const a of e.attachments ?? [])
-    await deps.ledger.complete(`zd:attachment:${a.id}`, [], 'included-in-comment');
+    await deps.ledger.complete(eventKeys.zendeskAttachment(a.id), [], 'included-in-comment');
   return {
     status: 'synced',
     action: kind.action,
     ownWrites,
     ids: {
       conversationId: link.conversationId,
-      ...(ownWrites[0] ? { messageId: ownWrites[0].slice('cw:message:'.length) } : {}),
+      ...(messageId ? { messageId } : {}),
       ...(files.length > 0 ? { files: String(fetched.length) } : {}),
     },
   };
@@ -197,12 +203,17 @@ async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: Sync
   if (!entry) return skipped(commentOutcome === 'skipped:echo' ? 'echo' : 'comment-not-synced');
   const link = await deps.links.getByTicket(e.ticketId);
   if (!link) return skipped('no-link');
-  if (await deps.ledger.isOwnWrite(inlineKey(e.attachment.url))) return skipped('duplicate');
+  if (await deps.ledger.isOwnWrite(writeIds.inlineImage(e.attachment.url))) return skipped('duplicate');
   const marker = `zendesk:attachment:${e.attachment.id}`;
   const { fetched, missing } = await fetchAll([e.attachment], deps);
   if (missing.length > 0) {
     const noteId = await noteMissing(missing, link, marker, deps);
-    return { status: 'synced', action: 'chatwoot-note-created', ownWrites: [noteId], ids: {} };
+    return {
+      status: 'synced',
+      action: 'chatwoot-note-created',
+      ownWrites: [writeIds.chatwootMessage(noteId)],
+      ids: {},
+    };
   }
   const message = await deps.chatwoot.createMessage(
     link.conversationId,
@@ -220,7 +231,7 @@ async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: Sync
   return {
     status: 'synced',
     action: 'chatwoot-attachment-created',
-    ownWrites: [`cw:message:${message.id}`],
+    ownWrites: [writeIds.chatwootMessage(message.id)],
     ids: { conversationId: link.conversationId, messageId: String(message.id) },
   };
 }
@@ -236,9 +247,6 @@ async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<Zen
     ...(e.actorId ? { actorId: e.actorId } : {}),
   });
 }
-
-/** Names an inline image already copied with its comment (a digest: URLs carry access tokens). */
-const inlineKey = (url: string) => `zd:inline:${createHash('sha256').update(url).digest('hex').slice(0, 32)}`;
 
 /** Downloads files one after another, each within the limit. */
 async function fetchAll(
@@ -257,13 +265,14 @@ async function fetchAll(
   return { fetched, missing };
 }
 
+/** Posts a note naming the files that could not be copied; returns its Chatwoot message id. */
 async function noteMissing(missing: Missing[], link: Link, marker: string, deps: SyncDeps): Promise<string> {
   const text = missingFilesNote(
     missing,
     deps.config.ATTACHMENT_MAX_BYTES,
     `from Zendesk ticket #${link.ticketId}`,
   );
-  return `cw:message:${await postBridgeNote(link.conversationId, text, marker, deps)}`;
+  return postBridgeNote(link.conversationId, text, marker, deps);
 }
 
 /**
@@ -271,7 +280,7 @@ async function noteMissing(missing: Missing[], link: Link, marker: string, deps:
  * concurrent first comments make one conversation; the link itself is then written with a conditional put.
  */
 async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Link> {
-  const lock = await deps.ledger.lock(`link:${e.ticketId}`, LINK_LOCK_MS);
+  const lock = await deps.ledger.lock(lockNames.link(e.ticketId), LINK_LOCK_MS);
   if (lock.state !== 'claimed') return waitForLink(e.ticketId, deps);
   try {
     const raced = await deps.links.getByTicket(e.ticketId);
@@ -304,7 +313,7 @@ async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Li
     });
     return link;
   } finally {
-    await deps.ledger.unlock(`link:${e.ticketId}`, lock.token).catch(() => undefined);
+    await deps.ledger.unlock(lockNames.link(e.ticketId), lock.token).catch(() => undefined);
   }
 }
 
@@ -338,7 +347,7 @@ async function findConversation(
 async function ensureContact(e: ZendeskComment, deps: SyncDeps): Promise<{ id: string; isNew: boolean }> {
   let requesterId = e.requester?.id;
   if (!requesterId) requesterId = String((await deps.zendesk.ticket(e.ticketId)).requester_id);
-  const cacheKey = `contact#zd:${requesterId}`;
+  const cacheKey = ledgerKeys.contact(requesterId);
   const cached = await deps.ledger.get(cacheKey);
   if (typeof cached?.contactId === 'string') return { id: cached.contactId, isNew: false };
 
