@@ -56,7 +56,8 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
   db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
-  // The link cache survives a configuration change: links never change once made.
+  // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
+  // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   return {
     config,

@@ -11,7 +11,11 @@ import {
   syncZendeskComment,
 } from './zendesk-to-chatwoot.ts';
 
-/** Checks that need I/O but write nothing, run before the claim so that an echo costs no write. */
+/**
+ * Checks that need I/O, run before the claim so that an echo costs no claim. They write nothing to either
+ * platform; the status check may write what a lookup found (a recovered link, a "no link" cache entry), which
+ * any later delivery would write the same.
+ */
 export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<SkipReason | undefined> {
   switch (e.kind) {
     case 'zendesk.comment':
