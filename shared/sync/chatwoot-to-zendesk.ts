@@ -15,9 +15,10 @@ import {
   postBridgeNote,
 } from './attachments.ts';
 import { authorshipOf } from './authorship.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
+import type { SyncDeps } from './deps.ts';
 import type { Attachment, ChatwootMessage } from './events.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
 import { zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 

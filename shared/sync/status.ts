@@ -4,10 +4,11 @@
 import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import { resolveLink } from './chatwoot-to-zendesk.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
+import type { SyncDeps } from './deps.ts';
 import type { ChatwootStatus, State, ZendeskStatus } from './events.ts';
 import type { SkipReason } from './guard.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** Kept as long as a link is likely to see activity; an expired item reads as "open", the state of a new link. */

@@ -6,7 +6,7 @@
 
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
-import { mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { RetryableError, UpstreamError } from '../errors.ts';
 import { eventKeys, ledgerKeys, lockNames, type WriteId, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import {
@@ -20,13 +20,13 @@ import {
   postBridgeNote,
 } from './attachments.ts';
 import { cleanComment } from './clean.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
-import { CLAIM_LEASE_MS } from './engine.ts';
+import type { SyncDeps } from './deps.ts';
 import type { ZendeskAttachment, ZendeskComment } from './events.ts';
+import { runOnce } from './exactly-once.ts';
 import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
 import { apiCommentEvent } from './history.ts';
-import { guardReplays } from './replay-guard.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
 import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
@@ -163,37 +163,31 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
  * under the comment's own idempotency key, so the comment's event becomes a duplicate.
  */
 export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps): Promise<SyncOutcome> {
-  const commentKey = `zd:comment:${e.commentId}`;
+  const commentKey = eventKeys.zendeskComment(e.commentId);
   // The ledger's record of the comment's event says whether and how it was synced.
-  const prior = await deps.ledger.get(`evt#${commentKey}`);
+  const prior = await deps.ledger.get(ledgerKeys.event(commentKey));
   if (prior?.status === 'done') return followUp(e, String(prior.outcome ?? ''), deps);
-  const claim = await deps.ledger.claim(commentKey, CLAIM_LEASE_MS);
-  if (claim.state === 'busy')
+  const run = await runOnce(
+    commentKey,
+    deps,
+    { ticketId: e.ticketId, commentId: e.commentId, eventKey: commentKey },
+    async (attempt) => {
+      const comment = await commentFromApi(e, deps);
+      const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
+      if (reason) return skipped(reason);
+      // An earlier attempt at this comment may have posted it already: look before posting again.
+      return syncZendeskComment(comment, attempt.depsSince(comment.occurredAt ?? comment.receivedAt));
+    },
+  );
+  if (run.state === 'busy')
     throw new RetryableError(`comment ${e.commentId} is being synced elsewhere`, 'comment-in-progress');
-  if (claim.state === 'done') {
-    const done = await deps.ledger.get(`evt#${commentKey}`);
+  if (run.state === 'done') {
+    const done = await deps.ledger.get(ledgerKeys.event(commentKey));
     return followUp(e, String(done?.outcome ?? ''), deps);
   }
-  let outcome: SyncOutcome;
-  try {
-    const comment = await commentFromApi(e, deps);
-    const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
-    // An earlier attempt at this comment may have posted it already: look before posting again.
-    const flowDeps = claim.resumed ? guardReplays(deps, comment.occurredAt ?? comment.receivedAt) : deps;
-    outcome = reason ? skipped(reason) : await syncZendeskComment(comment, flowDeps);
-  } catch (err) {
-    // As in the engine: after a write that may have landed, keep the claim marked for the replay guard.
-    const giveBack = mayHaveBeenApplied(err)
-      ? deps.ledger.releaseUncertain(commentKey, claim.token)
-      : deps.ledger.release(commentKey, claim.token);
-    await giveBack.catch(() => undefined);
-    throw err;
-  }
-  if (outcome.status === 'skipped') {
-    await deps.ledger.complete(commentKey, [], `skipped:${outcome.reason}`);
-    return skipped(outcome.reason === 'echo' ? 'echo' : 'comment-not-synced');
-  }
-  await deps.ledger.complete(commentKey, outcome.ownWrites, outcome.action);
+  const outcome = run.outcome;
+  if (outcome.status === 'skipped') return skipped(outcome.reason === 'echo' ? 'echo' : 'comment-not-synced');
+  // The comment's own writes are recorded under its key; the file's event records none of its own.
   return { ...outcome, action: `${outcome.action}-with-files`, ownWrites: [] };
 }
 
