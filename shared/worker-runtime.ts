@@ -5,13 +5,13 @@ import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
-import type { DeadLetterSink, EventQueue } from './queue/types.ts';
+import { sqsRedelivery } from './queue/sqs.ts';
+import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
 import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
-import { type RedeliveryControl, sqsRedelivery } from './sync/worker.ts';
 import { tracer } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 

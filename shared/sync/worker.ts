@@ -5,7 +5,6 @@
 // holds them back on an increasing schedule (shared/queue/backoff.ts) so an outage of hours does not exhaust
 // maxReceiveCount; permanent failures are dead-lettered at once with their reason.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { callAws, SQS } from '../aws/json-api.ts';
 import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
@@ -80,38 +79,6 @@ function receiveCount(record: SQSRecord): number {
 
 function retryAfterOf(err: unknown): number | undefined {
   return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
-}
-
-/**
- * Holds a group's failed records back for the retry schedule's delay (or the platform's Retry-After) instead of
- * the queue's visibility timeout: the whole rest of the group, so it comes back together and in order.
- */
-export interface RedeliveryControl {
-  delay(record: SQSRecord, ms: number): Promise<void>;
-}
-
-/**
- * ChangeMessageVisibility on the record's own queue (the event source mapping's role may do so), through the
- * small SigV4 client: the SDK's SQS client would add ~45 ms to every worker cold start for this one call.
- */
-export function sqsRedelivery(env: Record<string, string | undefined> = process.env): RedeliveryControl {
-  return {
-    async delay(record, ms) {
-      // arn:aws:sqs:<region>:<account>:<name> → https://sqs.<region>.amazonaws.com/<account>/<name>
-      const [, , , region, account, name] = record.eventSourceARN.split(':');
-      await callAws(
-        SQS,
-        'ChangeMessageVisibility',
-        {
-          QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
-          ReceiptHandle: record.receiptHandle,
-          // SQS's maximum is 12 hours; the schedule's longest wait is 15 minutes, Zendesk's the 10-minute window.
-          VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(ms / 1000))),
-        },
-        { ...(region ? { region } : {}), env },
-      );
-    },
-  };
 }
 
 async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<void> {
