@@ -3,10 +3,10 @@
 // Shapes: contracts/chatwoot/webhooks/*.json and SOURCE.md there.
 
 import * as z from 'zod/mini';
+import type { ParseResult } from '../events/parse-result.ts';
+import type { Attachment, ChatwootEvent, ChatwootStatusEvent } from '../events/sync-event.ts';
 import { describeIssues } from '../schema.ts';
 import { eventKeys } from '../store/ledger-keys.ts';
-import type { Attachment, ChatwootEvent, ChatwootStatus } from '../sync/events.ts';
-import type { ParseResult } from '../zendesk/webhook.ts';
 
 const Id = z.number().check(z.int(), z.nonnegative());
 
@@ -152,7 +152,7 @@ function parseStatusChanged(
   body: object,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ChatwootStatus> {
+): ParseResult<ChatwootStatusEvent> {
   const parsed = StatusChanged.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', message: describeIssues(parsed.error) };
   const c = parsed.data;

@@ -1,7 +1,7 @@
 // The queue between ingress and worker, as an interface: SQS FIFO when deployed, an in-process emulation locally.
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import { groupIdOf, type SyncEvent } from '../sync/events.ts';
+import { groupIdOf, type SyncEvent } from '../events/sync-event.ts';
 
 export interface OutboundMessage {
   body: string;

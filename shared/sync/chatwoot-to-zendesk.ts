@@ -3,6 +3,7 @@
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
 import { ticketHintOf } from '../chatwoot/webhook.ts';
+import type { Attachment, ChatwootMessageEvent } from '../events/sync-event.ts';
 import { ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate } from '../zendesk/client.ts';
@@ -16,7 +17,6 @@ import {
 } from './attachments.ts';
 import { authorshipOf } from './authorship.ts';
 import type { SyncDeps } from './deps.ts';
-import type { Attachment, ChatwootMessage } from './events.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
 import { zendeskCommentText } from './richtext.ts';
@@ -25,7 +25,7 @@ import { writeToTicket } from './ticket-writer.ts';
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
 const NO_LINK_TTL_MS = 60 * 60 * 1000;
 
-export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncChatwootMessage(e: ChatwootMessageEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const link = await resolveLink(e, deps);
   if (!link) return skipped('no-link');
   const author = await authorshipOf(e, deps);

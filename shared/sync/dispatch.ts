@@ -1,8 +1,9 @@
 // Which checks and which flow each kind of SyncEvent goes through in the worker, after the I/O-free guard.
+
+import type { SkipReason } from '../events/loop-guard.ts';
+import type { SyncEvent } from '../events/sync-event.ts';
 import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps } from './deps.ts';
-import type { SyncEvent } from './events.ts';
-import type { SkipReason } from './guard.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { screenStatus, syncStatus } from './status.ts';
 import {

@@ -1,11 +1,11 @@
 // The worker's per-event pipeline: loop guard → the one flow, exactly once (shared/sync/exactly-once.ts).
 // Every decision is one log line with ids only.
 import { RetryableError } from '../errors.ts';
+import { screen } from '../events/loop-guard.ts';
+import { eventIds, type SyncEvent } from '../events/sync-event.ts';
 import type { SyncDeps } from './deps.ts';
 import { resolveEvent, screenWithLookups, syncEvent } from './dispatch.ts';
-import { eventIds, type SyncEvent } from './events.ts';
 import { runOnce } from './exactly-once.ts';
-import { screen } from './guard.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
 

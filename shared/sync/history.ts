@@ -2,9 +2,9 @@
 // and reconciliation compare with what the bridge has recorded. Only these paths read history; the steady state
 // never does.
 import type { ChatwootClient, ChatwootMessage } from '../chatwoot/client.ts';
+import type { ZendeskCommentEvent } from '../events/sync-event.ts';
 import { eventKeys } from '../store/ledger-keys.ts';
 import type { ZendeskClient, ZendeskComment, ZendeskUser } from '../zendesk/client.ts';
-import type { ZendeskComment as CommentEvent } from './events.ts';
 
 /** Chatwoot pages: `after` gives up to 100 newer messages, `before` 20 older; bounded so a run cannot spin. */
 const MAX_PAGES = 10;
@@ -37,7 +37,7 @@ export function apiCommentEvent(
   ticketId: string,
   author: ZendeskUser,
   o: { receivedAt: number; actorId?: string },
-): CommentEvent {
+): ZendeskCommentEvent {
   const occurredAt = commentMs(c);
   return {
     kind: 'zendesk.comment',

@@ -6,14 +6,14 @@
 import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { msSetting } from '../config.ts';
+import { screen } from '../events/loop-guard.ts';
+import { type ChatwootMessageEvent, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
 import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import type { ZendeskUser } from '../zendesk/client.ts';
-import { type ChatwootMessage, type SyncEvent, SyncEventSchema } from './events.ts';
-import { screen } from './guard.ts';
 import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './history.ts';
 
 export interface ReconcileOptions {
@@ -220,7 +220,7 @@ const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
  * An API message as the worker's event, through the webhook parser (the API's message is the webhook's
  * `push_event_data` with an integer type), so both paths read messages the same way.
  */
-function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessage | undefined {
+function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessageEvent | undefined {
   const messageType = typeof m.message_type === 'number' ? MESSAGE_TYPES[m.message_type] : m.message_type;
   const parsed = parseChatwootWebhook(
     {

@@ -1,12 +1,13 @@
 // Status both ways: Zendesk solved/closed ⇄ Chatwoot resolved, any reopening ⇄ open. Status webhooks do not say
 // who made the change, so the last state the bridge synced is kept per link and an event bringing that same
 // state is dropped: that is the echo of the bridge's own write, or no change at all. No ping-pong.
+
+import type { SkipReason } from '../events/loop-guard.ts';
+import type { ChatwootStatusEvent, State, ZendeskStatusEvent } from '../events/sync-event.ts';
 import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import { resolveLink } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps } from './deps.ts';
-import type { ChatwootStatus, State, ZendeskStatus } from './events.ts';
-import type { SkipReason } from './guard.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
 import { writeToTicket } from './ticket-writer.ts';
@@ -19,7 +20,10 @@ async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
   return item?.state === 'resolved' ? 'resolved' : 'open';
 }
 
-async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<Link | undefined> {
+async function linkOf(
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
+  deps: SyncDeps,
+): Promise<Link | undefined> {
   // Status events are rare: a fresh read of the conversation's newest link (a relink to a follow-up made in
   // another container) is worth it, since the state compared is kept per ticket.
   return e.kind === 'zendesk.status'
@@ -29,7 +33,7 @@ async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promis
 
 /** Checks before the claim, so an echo costs one read and no write. */
 export async function screenStatus(
-  e: ZendeskStatus | ChatwootStatus,
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
   deps: SyncDeps,
 ): Promise<SkipReason | undefined> {
   // Zendesk does say who made the update: the bridge's own status write is an echo without any lookup.
@@ -40,7 +44,10 @@ export async function screenStatus(
   return (await lastState(link.ticketId, deps)) === e.state ? 'status-unchanged' : undefined;
 }
 
-export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncStatus(
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
+  deps: SyncDeps,
+): Promise<SyncOutcome> {
   const link = await linkOf(e, deps);
   if (!link) return skipped('no-link');
   let action: string;

@@ -6,12 +6,12 @@
 // maxReceiveCount; permanent failures are dead-lettered at once with their reason.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
 import type { Runtime } from '../worker-runtime.ts';
 import { processEvent } from './engine.ts';
-import { eventIds, SyncEventSchema } from './events.ts';
 
 /**
  * A record is started only while at least this much of the invocation is left: one platform call with its

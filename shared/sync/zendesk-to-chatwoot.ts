@@ -7,6 +7,8 @@
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { RetryableError, UpstreamError } from '../errors.ts';
+import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from '../events/loop-guard.ts';
+import type { ZendeskAttachmentEvent, ZendeskCommentEvent } from '../events/sync-event.ts';
 import { eventKeys, ledgerKeys, lockNames, type WriteId, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import {
@@ -21,9 +23,7 @@ import {
 } from './attachments.ts';
 import { cleanComment } from './clean.ts';
 import type { SyncDeps } from './deps.ts';
-import type { ZendeskAttachment, ZendeskComment } from './events.ts';
 import { runOnce } from './exactly-once.ts';
-import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
 import { apiCommentEvent } from './history.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
@@ -47,14 +47,14 @@ const KINDS = {
 } as const;
 type Kind = keyof typeof KINDS;
 
-function kindOf(e: ZendeskComment): Kind {
+function kindOf(e: ZendeskCommentEvent): Kind {
   if (!e.public) return 'note';
   return e.author.isStaff === true ? 'agent' : 'customer';
 }
 
 /** Checks that need I/O but write nothing: is this the bridge's own comment (or its file) coming back? */
 export async function screenZendeskEcho(
-  e: ZendeskComment | ZendeskAttachment,
+  e: ZendeskCommentEvent | ZendeskAttachmentEvent,
   deps: SyncDeps,
 ): Promise<SkipReason | undefined> {
   const comment = e.kind === 'zendesk.comment' ? e : undefined;
@@ -77,7 +77,10 @@ export async function screenZendeskEcho(
  * the newest public one by the event's author with the same cleaned text. Re-keyed by its id, the comment is
  * claimed once whichever way it arrives. No match (not visible yet, text rendered differently): the trigger key.
  */
-export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): Promise<ZendeskComment> {
+export async function resolveTriggerComment(
+  e: ZendeskCommentEvent,
+  deps: SyncDeps,
+): Promise<ZendeskCommentEvent> {
   if (e.via !== 'trigger' || e.commentId) return e;
   const text = comparable(e.body);
   const match = (await deps.zendesk.comments(e.ticketId)).find(
@@ -94,7 +97,7 @@ export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): 
 /** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
 const comparable = (text: string) => cleanComment(text).replace(/\s+/g, ' ').trim();
 
-export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody
     ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
     : { markdown: cleanComment(e.body), images: [] };
@@ -162,7 +165,7 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
  * when it is not (this event came first), the comment is read from the API and posted now with all its files,
  * under the comment's own idempotency key, so the comment's event becomes a duplicate.
  */
-export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncZendeskAttachment(e: ZendeskAttachmentEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const commentKey = eventKeys.zendeskComment(e.commentId);
   // The ledger's record of the comment's event says whether and how it was synced.
   const prior = await deps.ledger.get(ledgerKeys.event(commentKey));
@@ -192,7 +195,11 @@ export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps
 }
 
 /** The file as a message of its own, of the same kind as its comment's. */
-async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: SyncDeps): Promise<SyncOutcome> {
+async function followUp(
+  e: ZendeskAttachmentEvent,
+  commentOutcome: string,
+  deps: SyncDeps,
+): Promise<SyncOutcome> {
   const entry = Object.values(KINDS).find((k) => k.action === commentOutcome);
   if (!entry) return skipped(commentOutcome === 'skipped:echo' ? 'echo' : 'comment-not-synced');
   const link = await deps.links.getByTicket(e.ticketId);
@@ -231,7 +238,7 @@ async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: Sync
 }
 
 /** The comment as the API shows it: HTML, every file (inline images included) and whether its author is staff. */
-async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<ZendeskComment> {
+async function commentFromApi(e: ZendeskAttachmentEvent, deps: SyncDeps): Promise<ZendeskCommentEvent> {
   const c = (await deps.zendesk.comments(e.ticketId)).find((x) => String(x.id) === e.commentId);
   // Zendesk's API may not show a comment for a moment after its webhook: retry through the queue.
   if (!c) throw new RetryableError(`comment ${e.commentId} not visible yet`, 'comment-not-found');
@@ -273,7 +280,7 @@ async function noteMissing(missing: Missing[], link: Link, marker: string, deps:
  * Finds or creates the ticket's conversation. A lease in the ledger serialises creators of one ticket, so two
  * concurrent first comments make one conversation; the link itself is then written with a conditional put.
  */
-async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Link> {
+async function ensureConversation(e: ZendeskCommentEvent, deps: SyncDeps): Promise<Link> {
   const lock = await deps.ledger.lock(lockNames.link(e.ticketId), LINK_LOCK_MS);
   if (lock.state !== 'claimed') return waitForLink(e.ticketId, deps);
   try {
@@ -338,7 +345,10 @@ async function findConversation(
 }
 
 /** One Chatwoot contact per Zendesk requester, identified by `zendesk:user:<id>`; reused when it exists. */
-async function ensureContact(e: ZendeskComment, deps: SyncDeps): Promise<{ id: string; isNew: boolean }> {
+async function ensureContact(
+  e: ZendeskCommentEvent,
+  deps: SyncDeps,
+): Promise<{ id: string; isNew: boolean }> {
   let requesterId = e.requester?.id;
   if (!requesterId) requesterId = String((await deps.zendesk.ticket(e.ticketId)).requester_id);
   const cacheKey = ledgerKeys.contact(requesterId);

@@ -2,9 +2,10 @@
 // migrating from the old service, trigger webhooks whose custom body has unescaped placeholders.
 // Shapes: contracts/zendesk/webhooks/*.json and SOURCE.md there.
 import * as z from 'zod/mini';
+import type { ParseResult } from '../events/parse-result.ts';
+import type { ZendeskCommentEvent, ZendeskEvent } from '../events/sync-event.ts';
 import { describeIssues } from '../schema.ts';
 import { eventKeys } from '../store/ledger-keys.ts';
-import type { ZendeskComment, ZendeskEvent } from '../sync/events.ts';
 
 /** Ids arrive as strings in event webhooks and as numbers elsewhere; both normalise to a digit string. */
 const Id = z.pipe(
@@ -54,11 +55,6 @@ const StatusChanged = z.object({
 
 /** Zendesk statuses that mean "done" for the customer; every other status is open on the Chatwoot side. */
 const RESOLVED = new Set(['solved', 'closed']);
-
-export type ParseResult<T> =
-  | { kind: 'event'; event: T }
-  | { kind: 'ignore'; reason: string }
-  | { kind: 'invalid'; message: string };
 
 export const EVENT_TYPES = {
   commentAdded: 'zen:event-type:ticket.comment_added',
@@ -194,7 +190,7 @@ export function parseTriggerBody(
   b: Record<string, unknown>,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ZendeskComment> {
+): ParseResult<ZendeskCommentEvent> {
   const detail = obj(b.detail);
   const event = obj(b.event);
   const eventComment = obj(event?.comment);

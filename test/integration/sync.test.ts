@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
-import type { SyncEvent } from '../../shared/sync/events.ts';
+import type { SyncEvent } from '../../shared/events/sync-event.ts';
 import { forgetCachedLinks } from '../../shared/worker-runtime.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { fixture } from '../helpers/fixtures.ts';

@@ -4,7 +4,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { RetryableError, UpstreamError } from '../../shared/errors.ts';
-import type { SyncEvent } from '../../shared/sync/events.ts';
+import type { SyncEvent } from '../../shared/events/sync-event.ts';
 import type { Runtime } from '../../shared/worker-runtime.ts';
 import { sqsRecordFor } from '../helpers/sqs.ts';
 
