@@ -12,9 +12,9 @@ import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
 import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import type { ZendeskUser } from '../zendesk/client.ts';
-import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './history.ts';
+import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './recent-comments.ts';
 
 export interface ReconcileOptions {
   /** How far back activity marks and (without a cursor) history are read. Must stay below the ledger's TTL. */
@@ -58,7 +58,7 @@ interface Item {
   createdAt: number;
 }
 
-export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcile(rt: WorkerDeps, o: ReconcileOptions): Promise<ReconcileResult> {
   if (o.lookbackMs >= rt.config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000) {
     // Otherwise a comment synced before the ledger forgot it would look missed and be posted again.
     throw new Error('the reconciliation look-back must be shorter than LEDGER_RETENTION_DAYS');
@@ -97,7 +97,7 @@ export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<Recon
  * Re-syncs one ticket on request (ops CLI): every comment and message still listed is offered to the queue
  * again, ignoring cursors and look-back; what was already synced is dropped by its ledger claim.
  */
-export async function resyncTicket(rt: Runtime, ticketId: string): Promise<number> {
+export async function resyncTicket(rt: WorkerDeps, ticketId: string): Promise<number> {
   if (!(await rt.links.getByTicket(ticketId))) throw new Error(`ticket ${ticketId} is not linked`);
   return reconcileTicket(rt, ticketId, {
     lookbackMs: Number.POSITIVE_INFINITY,
@@ -109,7 +109,7 @@ export async function resyncTicket(rt: Runtime, ticketId: string): Promise<numbe
 }
 
 async function reconcileTicket(
-  rt: Runtime,
+  rt: WorkerDeps,
   ticketId: string,
   o: ReconcileOptions & { now: number; users: Map<string, Promise<ZendeskUser>>; useCursor: boolean },
 ): Promise<number> {
@@ -201,7 +201,7 @@ async function reconcileTicket(
 
 /** A comment's author (name, and role: end users are customers); one lookup per author per run. */
 function authorOf(
-  rt: Runtime,
+  rt: WorkerDeps,
   authorId: number,
   users: Map<string, Promise<ZendeskUser>>,
 ): Promise<ZendeskUser> {

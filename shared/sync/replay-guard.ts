@@ -6,7 +6,7 @@ import type { ChatwootClient } from '../chatwoot/client.ts';
 import { writeIds } from '../store/ledger-keys.ts';
 import type { TicketUpdate, ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
-import { recentComments, recentMessages } from './history.ts';
+import { recentComments, recentMessages } from './recent-comments.ts';
 
 /** Clock skew allowed between the event's time and the platform's timestamp of the write it caused. */
 const SKEW_MS = 60_000;

@@ -10,7 +10,7 @@ import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import { processEvent } from './engine.ts';
 
 /**
@@ -24,9 +24,9 @@ export const START_MARGIN_MS = DEFAULT_TOTAL_TIMEOUT_MS + 2_000;
 export async function handleBatch(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
-  getRuntime: () => Promise<Runtime>,
+  getWorkerDeps: () => Promise<WorkerDeps>,
 ): Promise<SQSBatchResponse> {
-  const rt = await getRuntime();
+  const rt = await getWorkerDeps();
   const groups = new Map<string, SQSRecord[]>();
   for (const record of event.Records) {
     const group = record.attributes?.MessageGroupId ?? record.messageId;
@@ -81,7 +81,7 @@ function retryAfterOf(err: unknown): number | undefined {
   return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
 }
 
-async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<void> {
+async function holdBack(records: SQSRecord[], ms: number, rt: WorkerDeps): Promise<void> {
   if (!rt.redelivery) return;
   for (const record of records) {
     // Best effort: if this fails, the queue's 180 s visibility timeout applies instead.
@@ -94,7 +94,7 @@ async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<
   }
 }
 
-async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
+async function processRecord(record: SQSRecord, rt: WorkerDeps): Promise<void> {
   const base = { sqsMessageId: record.messageId, receiveCount: receiveCount(record) };
   let parsed: ReturnType<typeof SyncEventSchema.safeParse>;
   try {
@@ -132,7 +132,7 @@ async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
   }
 }
 
-async function deadLetter(record: SQSRecord, rt: Runtime, reason: string, ids: Record<string, unknown>) {
+async function deadLetter(record: SQSRecord, rt: WorkerDeps, reason: string, ids: Record<string, unknown>) {
   await rt.deadLetters.deadLetter(
     {
       messageId: record.messageId,

@@ -24,9 +24,9 @@ import {
 import { cleanComment } from './clean.ts';
 import type { SyncDeps } from './deps.ts';
 import { runOnce } from './exactly-once.ts';
-import { apiCommentEvent } from './history.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
+import { apiCommentEvent } from './recent-comments.ts';
 import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;

@@ -6,7 +6,7 @@ import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
 import type { SyncEvent } from '../../shared/events/sync-event.ts';
-import { forgetCachedLinks } from '../../shared/worker-runtime.ts';
+import { forgetCachedLinks } from '../../shared/worker-deps.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { sqsEventFor } from '../helpers/sqs.ts';

@@ -3,11 +3,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
+import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
-import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
 import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
@@ -15,7 +15,7 @@ import type { SyncDeps } from './sync/deps.ts';
 import { tracer } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
-export interface Runtime extends SyncDeps {
+export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds a failed record back for the retry schedule or the platform's Retry-After (absent: the queue's timeout). */
@@ -24,7 +24,7 @@ export interface Runtime extends SyncDeps {
   retryBaseMs?: number;
 }
 
-let cached: { runtime: Runtime; fingerprint: string } | undefined;
+let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
 let db: DynamoDBDocumentClient | undefined;
 let links: LinkStore | undefined;
 
@@ -39,14 +39,14 @@ export function forgetCachedLinks(): void {
   links?.clearCache();
 }
 
-export async function getRuntime(): Promise<Runtime> {
+export async function getWorkerDeps(): Promise<WorkerDeps> {
   const loaded = await loadConfig();
-  if (cached?.fingerprint === loaded.fingerprint) return cached.runtime;
-  cached = { runtime: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
-  return cached.runtime;
+  if (cached?.fingerprint === loaded.fingerprint) return cached.deps;
+  cached = { deps: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
+  return cached.deps;
 }
 
-function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
+function build(config: BridgeConfig, env: Record<string, string | undefined>): WorkerDeps {
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
