@@ -21,13 +21,3 @@ export function describeIssues(error: { issues: Issue[] }, prefix = ''): string 
     )
     .join('; ');
 }
-
-/**
- * What a webhook parser makes of an authenticated body: an event to queue (with the parts of it the bridge cannot
- * use, each with a reason, when some were left out), a body that is not ours to sync, or one it cannot use at all.
- * Parsers of both platforms share it, so neither platform folder imports the other.
- */
-export type ParseResult<T> =
-  | { kind: 'event'; event: T; skipped?: string[] }
-  | { kind: 'ignore'; reason: string }
-  | { kind: 'invalid'; message: string };

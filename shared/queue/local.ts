@@ -4,9 +4,8 @@
 // five-minute deduplication by MessageDeduplicationId. The worker sees the same records it sees on AWS.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { RedeliveryControl } from '../sync/worker.ts';
 import { MAX_RECEIVE_COUNT } from './backoff.ts';
-import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
+import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage, RedeliveryControl } from './types.ts';
 
 /** SQS's largest message body (1 MiB since August 2025); the deployed queues are set to it (lib/queue.ts). */
 const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;

@@ -6,7 +6,9 @@
 //   requester), which becomes the conversation's ticket through a newer link item;
 // - a ticket holds at most 5,000 comments and refuses the next with 422 (Ticket Comments): the same, with a new
 //   ticket for the same requester (a follow-up link needs a closed source, and this one is not closed).
+
 import { PermanentError, RetryableError, UpstreamError } from '../errors.ts';
+import { lockNames } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate, ZendeskTicket } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
@@ -28,12 +30,6 @@ const MAX_HOPS = 3;
 export const MAX_TICKET_COMMENTS = 5000;
 
 type Successor = { kind: 'link'; link: Link } | { kind: 'written'; write: TicketWrite } | { kind: 'skip' };
-
-interface TicketDetail extends ZendeskTicket {
-  followup_ids?: number[];
-  submitter_id?: number;
-  via_followup_source_id?: number | null;
-}
 
 export async function writeToTicket(link: Link, update: TicketUpdate, deps: SyncDeps): Promise<TicketWrite> {
   let target = link;
@@ -86,7 +82,7 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     deps.logger.info('closed ticket: status change dropped', { ticketId: link.ticketId });
     return { kind: 'skip' };
   }
-  const lock = await deps.ledger.lock(`followup:${link.ticketId}`, FOLLOWUP_LOCK_MS);
+  const lock = await deps.ledger.lock(lockNames.followUp(link.ticketId), FOLLOWUP_LOCK_MS);
   if (lock.state !== 'claimed') {
     throw new RetryableError(`follow-up of ticket ${link.ticketId} is being created`, 'followup-in-progress');
   }
@@ -95,9 +91,9 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     if (raced) return { kind: 'link', link: raced };
     const earlier = full ? undefined : await bridgeFollowUp(ticket, deps);
     if (earlier) return { kind: 'link', link: await relink(link, String(earlier.id), deps) };
-    return { kind: 'written', write: await createFollowUp(link, ticket, update, deps, { full }) };
+    return { kind: 'written', write: await createFollowUp(link, ticket, update.comment, deps, { full }) };
   } finally {
-    await deps.ledger.unlock(`followup:${link.ticketId}`, lock.token).catch(() => undefined);
+    await deps.ledger.unlock(lockNames.followUp(link.ticketId), lock.token).catch(() => undefined);
   }
 }
 
@@ -106,15 +102,15 @@ async function newerLink(link: Link, deps: SyncDeps): Promise<Link | undefined> 
   return latest && latest.ticketId !== link.ticketId && latest.linkedAt > link.linkedAt ? latest : undefined;
 }
 
-async function ticketDetail(ticketId: string, deps: SyncDeps): Promise<TicketDetail> {
-  return (await deps.zendesk.http.json<{ ticket: TicketDetail }>('GET', `tickets/${ticketId}`)).ticket;
+function ticketDetail(ticketId: string, deps: SyncDeps): Promise<ZendeskTicket> {
+  return deps.zendesk.ticket(ticketId);
 }
 
 /**
  * A follow-up of this ticket that the bridge itself created (an attempt that died before writing the link):
  * reused rather than made twice. Follow-ups that customers or agents created are not the bridge's to take over.
  */
-async function bridgeFollowUp(ticket: TicketDetail, deps: SyncDeps): Promise<TicketDetail | undefined> {
+async function bridgeFollowUp(ticket: ZendeskTicket, deps: SyncDeps): Promise<ZendeskTicket | undefined> {
   const ids = ticket.followup_ids ?? [];
   if (ids.length === 0) return undefined;
   const me = await deps.zendesk.currentUser();
@@ -127,31 +123,24 @@ async function bridgeFollowUp(ticket: TicketDetail, deps: SyncDeps): Promise<Tic
 
 async function createFollowUp(
   link: Link,
-  closed: TicketDetail,
-  update: TicketUpdate,
+  closed: ZendeskTicket,
+  comment: NonNullable<TicketUpdate['comment']>,
   deps: SyncDeps,
   o: { full?: boolean } = {},
 ): Promise<TicketWrite> {
-  const res = await deps.zendesk.http.json<{
-    ticket: ZendeskTicket;
-    audit?: { events?: Array<{ id: number; type: string }> };
-  }>('POST', 'tickets', {
-    json: {
-      ticket: {
-        // Zendesk takes a follow-up only of a closed ticket; a full one is continued by a new ticket.
-        ...(o.full ? {} : { via_followup_source_id: closed.id }),
-        requester_id: closed.requester_id,
-        // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
-        // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
-        submitter_id: (await deps.zendesk.currentUser()).id,
-        ...(closed.subject ? { subject: closed.subject } : {}),
-        comment: update.comment,
-      },
-    },
+  const res = await deps.zendesk.createFollowUp({
+    // Zendesk takes a follow-up only of a closed ticket; a full one is continued by a new ticket.
+    ...(o.full ? {} : { via_followup_source_id: closed.id }),
+    requester_id: closed.requester_id,
+    // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
+    // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
+    submitter_id: (await deps.zendesk.currentUser()).id,
+    ...(closed.subject ? { subject: closed.subject } : {}),
+    comment,
   });
   const followUp = String(res.ticket.id);
   await relink(link, followUp, deps);
-  const commentId = res.audit?.events?.find((e) => e.type === 'Comment')?.id;
+  const commentId = res.commentId;
   deps.logger.info(
     o.full ? 'continuation ticket created (the ticket was full)' : 'follow-up ticket created',
     {

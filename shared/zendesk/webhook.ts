@@ -1,10 +1,11 @@
 // Zendesk webhook bodies → SyncEvent. Event webhooks (`zen:event-type:*`, ids as strings) and, for teams
 // migrating from the old service, trigger webhooks whose custom body has unescaped placeholders.
 // Shapes: contracts/zendesk/webhooks/*.json and SOURCE.md there.
-import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { describeIssues, type ParseResult } from '../schema.ts';
-import type { ZendeskComment, ZendeskEvent } from '../sync/events.ts';
+import type { ParseResult } from '../events/parse-result.ts';
+import type { ZendeskCommentEvent, ZendeskEvent } from '../events/sync-event.ts';
+import { describeIssues } from '../schema.ts';
+import { eventKeys } from '../store/ledger-keys.ts';
 
 /** Ids arrive as strings in event webhooks and as numbers elsewhere; both normalise to a digit string. */
 const Id = z.pipe(
@@ -102,8 +103,6 @@ export const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' 
   scrubbed: null,
 };
 
-export type { ParseResult };
-
 export const EVENT_TYPES = {
   commentAdded: 'zen:event-type:ticket.comment_added',
   attachmentLinked: 'zen:event-type:ticket.attachment_linked_to_comment',
@@ -167,7 +166,7 @@ function parseEventWebhook(
       event: {
         kind: 'zendesk.attachment',
         via: 'event',
-        eventKey: `zd:attachment:${a.id}`,
+        eventKey: eventKeys.zendeskAttachment(a.id),
         commentId,
         // No `public`: the event's `is_public` is the file's own flag, not its comment's (docs/platforms.md,
         // "Attachment visibility"); the worker takes the visibility from the comment.
@@ -195,7 +194,7 @@ function parseEventWebhook(
         kind: 'zendesk.status',
         via: 'event',
         // The envelope id names this one change; a redelivery of it carries the same id.
-        eventKey: `zd:status:${d.id}:${env.data.id}`,
+        eventKey: eventKeys.zendeskStatus(d.id, env.data.id),
         status,
         state,
         ...common,
@@ -213,7 +212,7 @@ function parseEventWebhook(
     event: {
       kind: 'zendesk.comment',
       via: 'event',
-      eventKey: `zd:comment:${c.id}`,
+      eventKey: eventKeys.zendeskComment(c.id),
       commentId: c.id,
       body: c.body ?? '',
       ...(c.html_body ? { htmlBody: c.html_body } : {}),
@@ -248,7 +247,7 @@ function parseMessageAdded(
     receivedAt: number;
     deliveryId?: string;
   },
-): ParseResult<ZendeskComment> {
+): ParseResult<ZendeskCommentEvent> {
   const ev = MessageAdded.safeParse(env.event);
   if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
   const { actor, message } = ev.data;
@@ -264,7 +263,7 @@ function parseMessageAdded(
     event: {
       kind: 'zendesk.comment',
       via: 'messaging',
-      eventKey: `zd:messaging:${common.ticketId}:${String(message.id)}`,
+      eventKey: eventKeys.zendeskMessaging(common.ticketId, String(message.id)),
       body,
       public: true,
       author: {
@@ -298,7 +297,7 @@ export function parseTriggerBody(
   b: Record<string, unknown>,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ZendeskComment> {
+): ParseResult<ZendeskCommentEvent> {
   const detail = obj(b.detail);
   const event = obj(b.event);
   const eventComment = obj(event?.comment);
@@ -333,14 +332,13 @@ export function parseTriggerBody(
   // Who wrote the latest comment: the trigger's current user when the template carries it.
   const authorId = numericId(author?.id) ?? numericId(b.current_user_id) ?? requesterId;
   const updatedAt = str(b.updated_at) ?? str(detail?.updated_at) ?? '';
-  // Trigger bodies carry no comment id: the key is the ticket, the text and the update time together.
-  const digest = createHash('sha256').update(`${ticketId}\n${updatedAt}\n${body}`).digest('hex').slice(0, 32);
   return {
     kind: 'event',
     event: {
       kind: 'zendesk.comment',
       via: 'trigger',
-      eventKey: `zd:trigger:${ticketId}:${digest}`,
+      // Trigger bodies carry no comment id: the key is the ticket, the text and the update time together.
+      eventKey: eventKeys.zendeskTrigger(ticketId, updatedAt, body),
       ticketId,
       body,
       public: true,
