@@ -84,12 +84,14 @@ describe('dead letters', () => {
       }),
     );
     const linked = held.find((d) => d.type === 'zen:event-type:ticket.attachment_linked_to_comment');
-    // Only the file event arrives; it posts the comment with its file, which Chatwoot refuses for good.
+    // Only the file event arrives; it posts the comment with its file, which Chatwoot refuses for good: a 422 that
+    // names a validation (a bare 422 from message creation proves nothing: it may be Chatwoot's flood limit).
     h.chatwoot.injectFaults({
       method: 'POST',
       path: new RegExp(`/conversations/${conversation.id}/messages$`),
       times: 1,
       status: 422,
+      body: { error: 'Validation failed: Attachments exceeded maximum allowed' },
     });
     expect(await postSigned(linked!.body)).toBe(202);
     await h.settle();
