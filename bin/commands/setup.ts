@@ -255,6 +255,7 @@ async function registerChatwoot(
     url: endpoint,
     name: WEBHOOK_NAME,
     subscriptions: [...CHATWOOT_WEBHOOK_EVENTS],
+    // Stored by Chatwoot but no filter: every inbox's events arrive, and the ingress drops the others' (README).
     inbox_id: c.CHATWOOT_INBOX_ID,
   };
   const existing = (await admin.webhooks()).find((w) => sameEndpoint(w.url, endpoint));
