@@ -75,11 +75,15 @@ if (!args.includes('--skip-load')) {
 if (!args.includes('--skip-coldstart')) {
   const rows = runColdStart(outDir, opt('runs', 15), progress);
   report.coldStart = rows;
-  console.log('\nCold start (fresh Node process per run; median)');
-  console.log('  function          bundle KB   import ms   × floor   process ms   × floor');
+  console.log(
+    '\nCold start as deployed (stack bundling, NODE_OPTIONS with source maps; fresh process per run; median)',
+  );
+  console.log(
+    '  function          bundle KB   map KB   import ms   × floor   process ms   × floor   process CPU ms   × floor',
+  );
   for (const r of rows) {
     console.log(
-      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}`,
+      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(round(r.sourceMapBytes / 1024, 0)).padStart(6)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}   ${String(r.cpuMs).padStart(14)}   ${String(r.cpuRatio).padStart(7)}`,
     );
   }
 }
