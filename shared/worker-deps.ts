@@ -12,7 +12,7 @@ import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
-import { tracer } from './tracing.ts';
+import { captureAwsClient } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
 export interface WorkerDeps extends SyncDeps {
@@ -55,7 +55,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): W
   const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', { min: 1, max: 25_000 });
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
-  db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
+  db ??= captureAwsClient(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
   // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
   // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
