@@ -8,7 +8,7 @@ import { callableWithoutContext, lambdaContext } from '../shared/lambda.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { handleBatch } from '../shared/sync/worker.ts';
 import { annotate, captureLambdaHandlerLazily } from '../shared/tracing.ts';
-import { getWorkerDeps } from '../shared/worker-deps.ts';
+import { getWorkerDeps, redeliveryControl } from '../shared/worker-deps.ts';
 
 export const handler = callableWithoutContext(
   middy<SQSEvent, SQSBatchResponse>()
@@ -17,6 +17,6 @@ export const handler = callableWithoutContext(
     .use(captureLambdaHandlerLazily())
     .handler(async (event, context) => {
       annotate({ records: event.Records.length });
-      return handleBatch(event, lambdaContext(context), getWorkerDeps);
+      return handleBatch(event, lambdaContext(context), getWorkerDeps, redeliveryControl);
     }),
 );

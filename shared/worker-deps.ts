@@ -39,6 +39,12 @@ export function forgetCachedLinks(): void {
   links?.clearCache();
 }
 
+/** Holds failed records back: locally the in-process queue; deployed, SQS (ChangeMessageVisibility). */
+export function redeliveryControl(): RedeliveryControl | undefined {
+  const local = localOptions();
+  return local ? local.redelivery : sqsRedelivery();
+}
+
 export async function getWorkerDeps(): Promise<WorkerDeps> {
   const loaded = await loadConfig();
   if (cached?.fingerprint === loaded.fingerprint) return cached.deps;
@@ -82,8 +88,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): W
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
     ...getQueues(),
-    // Locally the in-process queue holds records back; deployed, SQS does (ChangeMessageVisibility).
-    redelivery: local ? local.redelivery : sqsRedelivery(),
+    redelivery: redeliveryControl(),
     ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
     logger,
     now: Date.now,
