@@ -40,8 +40,10 @@ function bundle(entry: string, outfile: string): void {
     target: BUNDLING.target,
     minify: BUNDLING.minify,
     sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
     mainFields: BUNDLING.mainFields,
-    external: BUNDLING.externalModules,
+    // NodejsFunction leaves the SDK to the runtime (@aws-sdk/*) unless bundleAwsSDK is set.
+    external: BUNDLING.bundleAwsSDK ? [] : ['@aws-sdk/*'],
     banner: { js: BUNDLING.banner },
     outfile,
     logLevel: 'error',
@@ -76,7 +78,7 @@ function once(file: string): { initMs: number; processMs: number; cpuMs: number 
 }
 
 export function runColdStart(outDir: string, runs: number, progress: (l: string) => void): ColdStartRow[] {
-  // Inside the project, so the left-out `@aws-sdk/*` resolves from node_modules as the runtime provides it.
+  // Inside the project, so a left-out `@aws-sdk/*` would resolve from node_modules as the runtime provides it.
   const dir = resolve(outDir, 'bundles');
   mkdirSync(dir, { recursive: true });
   const emptyEntry = join(dir, 'empty-handler.ts');

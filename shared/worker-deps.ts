@@ -8,9 +8,7 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
-import { createDynamo } from './store/dynamo.ts';
-import { Ledger } from './store/ledger.ts';
-import { LinkStore } from './store/links.ts';
+import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
@@ -48,11 +46,18 @@ export function redeliveryControl(): RedeliveryControl | undefined {
 export async function getWorkerDeps(): Promise<WorkerDeps> {
   const loaded = await loadConfig();
   if (cached?.fingerprint === loaded.fingerprint) return cached.deps;
-  cached = { deps: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
+  cached = { deps: await build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
   return cached.deps;
 }
 
-function build(config: BridgeConfig, env: Record<string, string | undefined>): WorkerDeps {
+async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
+  // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
+  // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
+  const [{ createDynamo }, { Ledger }, { LinkStore }] = await Promise.all([
+    import('./store/dynamo.ts'),
+    import('./store/ledger.ts'),
+    import('./store/links.ts'),
+  ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
