@@ -1,6 +1,7 @@
 // How the functions are bundled and started, in one place: lib/functions.ts deploys with these settings and the
 // cold-start benchmark (bench/coldstart.ts) builds and runs with them, so the benchmark measures what is deployed.
-// No CDK import here: the benchmark loads this file without loading aws-cdk-lib.
+// Only a type comes from CDK here: the benchmark loads this file without loading aws-cdk-lib.
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** NODE_OPTIONS of every function: stack traces in the logs point at the TypeScript sources. */
 export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
@@ -19,4 +20,4 @@ export const BUNDLING = {
   // The AWS SDK is bundled, not taken from the runtime: the version that was tested is the one that runs, and only
   // the commands used are in the bundle (see docs/internals.md, "Bundling").
   bundleAwsSDK: true,
-};
+} satisfies Partial<BundlingOptions>;
