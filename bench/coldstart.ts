@@ -77,6 +77,55 @@ function once(file: string): { initMs: number; processMs: number; cpuMs: number 
   return { initMs, processMs, cpuMs };
 }
 
+/**
+ * A configuration the worker accepts, pointing nowhere: an empty batch builds its dependencies (clients, stores)
+ * and calls nothing. Tracing is on with a sampled trace id, as on Lambda, so the first batch loads the X-Ray SDK;
+ * its segments go by UDP to 127.0.0.1:2000, where nothing listens.
+ */
+const FIRST_BATCH_ENV = {
+  SECRET_ARN: '',
+  ZENDESK_BASE_URL: 'https://bench.zendesk.invalid',
+  ZENDESK_EMAIL: 'bench@example.invalid',
+  ZENDESK_API_TOKEN: 'bench-zendesk-api-token',
+  ZENDESK_WEBHOOK_SECRET: 'bench-zendesk-webhook-secret',
+  CHATWOOT_BASE_URL: 'https://bench.chatwoot.invalid',
+  CHATWOOT_ACCOUNT_ID: '1',
+  CHATWOOT_INBOX_ID: '1',
+  CHATWOOT_API_TOKEN: 'bench-chatwoot-api-token',
+  CHATWOOT_WEBHOOK_SECRET: 'bench-chatwoot-webhook-secret',
+  LINKS_TABLE_NAME: 'links',
+  LEDGER_TABLE_NAME: 'ledger',
+  QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/bench.fifo',
+  DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/bench-dlq.fifo',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+  LAMBDA_TASK_ROOT: '/var/task',
+  _HANDLER: 'index.handler',
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+};
+
+/**
+ * CPU time (ms, median) of a fresh process that loads the worker and handles one empty batch: what deferring
+ * modules to the first batch leaves of the cold start, so a lazy import cannot hide cost from the table.
+ */
+export function workerFirstBatchCpuMs(file: string, runs: number): number {
+  const script = `const m=await import(${JSON.stringify(file)});const r=await m.handler({Records:[]},{getRemainingTimeInMillis:()=>30000,awsRequestId:'bench',functionName:'coldstart-bench'});if(r.batchItemFailures.length)throw new Error('batch failed');const c=process.cpuUsage();console.log((c.user+c.system)/1000)`;
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...FIRST_BATCH_ENV },
+    });
+    if (r.status !== 0) throw new Error(`first batch of ${file} failed: ${r.stderr.split('\n')[0]}`);
+    cpu.push(Number(r.stdout.trim().split('\n').pop()));
+  }
+  return round(median(cpu), 1);
+}
+
 export function runColdStart(outDir: string, runs: number, progress: (l: string) => void): ColdStartRow[] {
   // Inside the project, so a left-out `@aws-sdk/*` would resolve from node_modules as the runtime provides it.
   const dir = resolve(outDir, 'bundles');
