@@ -75,7 +75,10 @@ if (!args.includes('--skip-load')) {
 if (!args.includes('--skip-coldstart')) {
   const rows = runColdStart(outDir, opt('runs', 15), progress);
   progress('measuring the worker up to the end of its first (empty) batch…');
-  const firstBatchCpuMs = workerFirstBatchCpuMs(resolve(outDir, 'bundles', 'sync-worker.mjs'), opt('runs', 15));
+  const firstBatchCpuMs = workerFirstBatchCpuMs(
+    resolve(outDir, 'bundles', 'sync-worker.mjs'),
+    opt('runs', 15),
+  );
   report.coldStart = rows;
   report.workerFirstBatchCpuMs = firstBatchCpuMs;
   console.log(
