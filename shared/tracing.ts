@@ -12,7 +12,7 @@ let tracer: Tracer | undefined;
 let middleware: MiddlewareObj | undefined;
 
 /** What Powertools Tracer itself requires to trace: a Lambda environment (not SAM local) and tracing not off. */
-export function tracingWanted(env: Record<string, string | undefined> = process.env): boolean {
+function tracingWanted(env: Record<string, string | undefined> = process.env): boolean {
   return (
     Boolean(env.AWS_EXECUTION_ENV) &&
     env.AWS_EXECUTION_ENV !== 'AWS_Lambda_amplify-mock' &&

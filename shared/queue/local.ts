@@ -47,7 +47,7 @@ const DEDUP_WINDOW_MS = 5 * 60 * 1000;
  * "messageGroup — deduplication occurs at the message group level"): the same id in another group is a new message.
  */
 const dedupKey = (m: OutboundMessage): string => `${m.groupId}\u0000${m.dedupId}`;
-export const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local:000000000000:bridge-events.fifo';
+const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local:000000000000:bridge-events.fifo';
 
 export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryControl {
   readonly deadLetters: LocalDeadLetter[] = [];
