@@ -7,6 +7,7 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
+import { AttentionStore } from './store/attention.ts';
 import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
@@ -22,6 +23,8 @@ export interface Runtime extends SyncDeps {
   redelivery?: RedeliveryControl;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
+  /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
+  attention?: AttentionStore;
 }
 
 let cached: { runtime: Runtime; fingerprint: string } | undefined;
@@ -77,6 +80,10 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
     }),
     links,
     ledger: new Ledger(db, {
+      tableName: config.LEDGER_TABLE_NAME,
+      retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
+    }),
+    attention: new AttentionStore(db, {
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),

@@ -48,6 +48,11 @@ export interface LedgerOptions {
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** Zendesk → Chatwoot (`zd`) or Chatwoot → Zendesk (`cw`). */
+export type SyncDirection = 'zd' | 'cw';
+/** The item recording when one direction of a ticket's link last synced something. */
+export const lastSyncedKey = (ticketId: string, direction: SyncDirection) => `last#${ticketId}#${direction}`;
+
 /** Status of an event that failed permanently and was dead-lettered. */
 export const DEAD_LETTERED = 'dead-lettered';
 
@@ -125,12 +130,28 @@ export class Ledger {
    * Marks the event done and records the ids the bridge just wrote, in one BatchWriteItem request. No condition
    * is needed: only the claim holder reaches this point.
    */
-  async complete(eventKey: string, ownWrites: string[], outcome: string): Promise<void> {
+  async complete(
+    eventKey: string,
+    ownWrites: string[],
+    outcome: string,
+    synced?: { ticketId: string; direction: SyncDirection },
+  ): Promise<void> {
     const now = this.now();
     const expiresAt = seconds(now + this.o.retentionMs);
     const requests = [
       { PutRequest: { Item: { pk: `evt#${eventKey}`, status: 'done', outcome, doneAt: now, expiresAt } } },
       ...ownWrites.map((id) => ({ PutRequest: { Item: { pk: `own#${id}`, writtenAt: now, expiresAt } } })),
+      // When this direction of the link last synced (the dashboard app shows it): one more item in the same
+      // request, so a synced message still costs two DynamoDB requests.
+      ...(synced
+        ? [
+            {
+              PutRequest: {
+                Item: { pk: lastSyncedKey(synced.ticketId, synced.direction), at: now, expiresAt },
+              },
+            },
+          ]
+        : []),
     ];
     for (let i = 0; i < requests.length; i += 25) {
       let pending: Record<string, unknown[]> | undefined = { [this.o.tableName]: requests.slice(i, i + 25) };

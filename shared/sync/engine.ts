@@ -4,7 +4,7 @@ import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError } from '..
 import type { SyncDeps, SyncOutcome } from './deps.ts';
 import { skipped } from './deps.ts';
 import { resolveEvent, screenWithLookups, syncEvent } from './dispatch.ts';
-import { eventIds, type SyncEvent } from './events.ts';
+import { eventIds, isZendeskEvent, type SyncEvent } from './events.ts';
 import { screen } from './guard.ts';
 import { guardReplays } from './replay-guard.ts';
 
@@ -53,10 +53,15 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
     await giveBack.catch(() => undefined);
     throw err;
   }
+  const syncedTicket =
+    outcome.status === 'synced'
+      ? (outcome.ids.ticketId ?? (isZendeskEvent(e) ? e.ticketId : undefined))
+      : undefined;
   await deps.ledger.complete(
     e.eventKey,
     outcome.status === 'synced' ? outcome.ownWrites : [],
     outcome.status === 'synced' ? outcome.action : `skipped:${outcome.reason}`,
+    syncedTicket ? { ticketId: syncedTicket, direction: isZendeskEvent(e) ? 'zd' : 'cw' } : undefined,
   );
   if (outcome.status === 'synced') {
     await markActive(e, outcome, deps);
