@@ -27,9 +27,10 @@ export function chatwootOrigin(config: BridgeConfig): string {
   return new URL(config.CHATWOOT_DASHBOARD_URL ?? config.CHATWOOT_BASE_URL).origin;
 }
 
-// Per source IP: a panel load is one request, a click two (the action, then a fresh status). 30 at once and one
-// every two seconds after that is far above a person's pace and far below a script's.
-const perIp = new RateLimiter({ capacity: 30, perSecond: 0.5 });
+// Per source IP: a panel load is one request, a click two (the action, then a fresh status). A desk behind one
+// office address shares it: 120 at once and two a second after that is far above a desk's pace and far below a
+// script's.
+const perIp = new RateLimiter({ capacity: 120, perSecond: 2 });
 // Wrong keys: 10 per IP, one more every minute, then every request from that IP is refused until it recovers.
 const badKeys = new RateLimiter({ capacity: 10, perSecond: 1 / 60 });
 // Actions per conversation: a resync lists both sides' history; one every 10 s is plenty for a person.
