@@ -4,15 +4,19 @@
 import { createHash } from 'node:crypto';
 
 // Colours: Chatwoot's neutral surfaces, with text, links and badges at ≥ 4.5:1 contrast on them (WCAG AA).
-// Chatwoot's dark theme sets `color-scheme: dark` on its document (app/javascript/dashboard/helper/themeHelper.js),
-// which an iframe sees as prefers-color-scheme: dark.
+// Chatwoot's theme is `auto` (the system's) unless an agent picks one (app/javascript/dashboard/helper/
+// themeHelper.js sets `color-scheme` on its own document only). The frame follows the system through
+// prefers-color-scheme, which matches `auto`; Chromium does not pass the embedder's color-scheme into a
+// cross-origin frame, so a desk that forces a theme adds `&theme=dark` (or light) to the app URL.
 const STYLE = `
 :root{color-scheme:light dark;--bg:#fff;--fg:#1f2d3d;--muted:#56606b;--line:#e2e6ea;--link:#0a5fb4;
 --btn:#0a5fb4;--btn-fg:#fff;--warn-bg:#fff4d6;--warn-fg:#6b4400;--bad-bg:#fde8e8;--bad-fg:#9b1c1c;--chip:#eef1f4;
 --focus:#0a5fb4;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-@media (prefers-color-scheme:dark){:root{--bg:#151718;--fg:#eceef0;--muted:#a4adb6;--line:#2e3338;
---link:#7cb8ff;--btn:#7cb8ff;--btn-fg:#0b1a2b;--warn-bg:#3b2e0c;--warn-fg:#ffd88a;--bad-bg:#43191b;--bad-fg:#ffb3b3;
---chip:#262a2e;--focus:#7cb8ff}}
+@media (prefers-color-scheme:dark){:root:not([data-theme=light]){color-scheme:dark;--bg:#151718;--fg:#eceef0;--muted:#a4adb6;--line:#2e3338;--link:#7cb8ff;--btn:#7cb8ff;
+--btn-fg:#0b1a2b;--warn-bg:#3b2e0c;--warn-fg:#ffd88a;--bad-bg:#43191b;--bad-fg:#ffb3b3;--chip:#262a2e;--focus:#7cb8ff}}
+:root[data-theme=light]{color-scheme:light}
+:root[data-theme=dark]{color-scheme:dark;--bg:#151718;--fg:#eceef0;--muted:#a4adb6;--line:#2e3338;--link:#7cb8ff;--btn:#7cb8ff;
+--btn-fg:#0b1a2b;--warn-bg:#3b2e0c;--warn-fg:#ffd88a;--bad-bg:#43191b;--bad-fg:#ffb3b3;--chip:#262a2e;--focus:#7cb8ff}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);padding:12px 14px;max-width:560px}
 h1{font-size:15px;margin:0 0 8px}h2{font-size:13px;margin:16px 0 6px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
@@ -40,7 +44,8 @@ button:disabled{opacity:.6;cursor:progress}
 const SCRIPT = `
 (function(){
 var root=document.documentElement,origin=root.getAttribute('data-chatwoot-origin');
-var key=new URLSearchParams(location.hash.slice(1)).get('key')||'';
+var params=new URLSearchParams(location.hash.slice(1)),key=params.get('key')||'',theme=params.get('theme');
+if(theme==='dark'||theme==='light')root.setAttribute('data-theme',theme);
 var api=location.pathname.replace(/\\/app\\/?$/,'')+'/app/api/conversations/';
 var view=document.getElementById('view'),msg=document.getElementById('msg'),current=null;
 function el(tag,attrs,kids){var e=document.createElement(tag);for(var k in attrs||{}){if(k==='text')e.textContent=attrs[k];else e.setAttribute(k,attrs[k]);}
@@ -58,7 +63,7 @@ if(!s.linked){view.appendChild(el('p',{text:s.reason==='other-inbox'?'This conve
 var t=s.ticket,dl=el('dl');
 row(dl,'Ticket',el('a',{href:t.url,target:'_blank',rel:'noopener noreferrer',text:'#'+t.id}));
 row(dl,'Subject',t.subject||'(no subject)');row(dl,'Status',t.status);row(dl,'Priority',t.priority||'none');
-var rq=el('span');if(t.requester){rq.appendChild(document.createTextNode(t.requester.name));if(t.requester.email){rq.appendChild(document.createTextNode(' '));rq.appendChild(el('a',{href:'mailto:'+t.requester.email,text:t.requester.email}));}}else rq.textContent='unknown';
+var rq=el('span');if(t.requester){rq.appendChild(document.createTextNode(t.requester.name));if(t.requester.email){rq.appendChild(el('br'));rq.appendChild(el('a',{href:'mailto:'+t.requester.email,text:t.requester.email}));}}else rq.textContent='unknown';
 row(dl,'Requester',rq);row(dl,'Assignee',t.assignee?t.assignee.name:'unassigned');
 var tags=el('ul',{'class':'tags','aria-label':'Tags'});t.tags.forEach(function(g){tags.appendChild(el('li',{text:g}));});
 row(dl,'Tags',t.tags.length?tags:el('span',{'class':'empty',text:'none'}));
