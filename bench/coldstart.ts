@@ -6,7 +6,13 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { median, round } from './stats.ts';
 
-export const FUNCTIONS = ['zendesk-webhook', 'chatwoot-webhook', 'sync-worker', 'reconcile'] as const;
+export const FUNCTIONS = [
+  'zendesk-webhook',
+  'chatwoot-webhook',
+  'sync-worker',
+  'reconcile',
+  'dashboard-app',
+] as const;
 
 export interface ColdStartRow {
   name: string;

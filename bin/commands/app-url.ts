@@ -9,9 +9,10 @@ export const appUrlCommand: Command = {
   name: 'app-url',
   summary: 'print the Chatwoot dashboard app URL (the Zendesk ticket beside the conversation)',
   usage: [
-    'app-url --url <ApiUrl> --secret-arn <SecretArn>   the deployed bridge (the key is in the secret; `setup` makes it)',
-    'app-url --local [url]                             the running `npm run dev` bridge (default http://127.0.0.1:$PORT)',
+    'app-url (--url <ApiUrl> --secret-arn <SecretArn> | --local [url])',
     '',
+    'Deployed: the stack outputs ApiUrl and SecretArn (the key is in the secret; `setup` creates it).',
+    'Local: the running `npm run dev` bridge; --local <url> (default http://127.0.0.1:$PORT, PORT 3000).',
     'The key rides in the URL fragment (#key=…), which browsers never send to a server: keep the URL like a password.',
   ].join('\n'),
   async run(ctx) {
