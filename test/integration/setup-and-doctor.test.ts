@@ -153,6 +153,10 @@ describe('setup', () => {
     const printed = await run(appUrlCommand, viaSecret);
     expect(printed.error).toBeUndefined();
     expect(printed.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
+    // With only SECRET_ARN: the API URL is the one of the Chatwoot webhook setup registered.
+    const bare = await run(appUrlCommand, {}, { SECRET_ARN: ARN });
+    expect(bare.error).toBeUndefined();
+    expect(bare.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
     // A key someone set in the secret is kept as it is.
     (stored as Record<string, string>).DASHBOARD_APP_SECRET = 'k'.repeat(40);
     await run(setup, viaSecret);
