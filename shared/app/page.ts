@@ -38,7 +38,8 @@ button:disabled{opacity:.6;cursor:progress}
 .empty{color:var(--muted)}
 `;
 
-// Reads the context Chatwoot posts (Frame.vue: a JSON string {"event":"appContext","data":{conversation,contact,
+// Reads the context Chatwoot posts (app/javascript/dashboard/components/widgets/DashboardApp/Frame.vue at commit
+// 59442e57, contracts/chatwoot/SOURCE.md: onIframeLoad posts a JSON string {"event":"appContext","data":{conversation,contact,
 // currentAgent}} sent to "*" when the frame loads, and again when the app posts 'chatwoot-dashboard-app:fetch-info').
 // Only the conversation id is taken from it, and only as a number to ask the bridge about: the bridge checks it.
 const SCRIPT = `
