@@ -13,14 +13,14 @@ import { handler as chatwootWebhook } from '../functions/chatwoot-webhook.ts';
 import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
+import { appRuntime } from '../shared/app/deps.ts';
 import { APP_API_PREFIX, APP_PATH, appUrl, handleAppRequest } from '../shared/app/http.ts';
-import { appRuntime } from '../shared/app/runtime.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
+import { configureLocalRuntime } from '../shared/config-loader.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
-import { configureLocalRuntime } from '../shared/runtime.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
 import { resyncTicket } from '../shared/sync/reconcile.ts';
-import { getRuntime } from '../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { sandboxRoundTrip } from './sandbox-tour.ts';
@@ -287,7 +287,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
         }
         try {
           if (ticket)
-            return send(res, 200, { ticket, enqueued: await resyncTicket(await getRuntime(), ticket) });
+            return send(res, 200, { ticket, enqueued: await resyncTicket(await getWorkerDeps(), ticket) });
           return send(res, 200, await reconcile());
         } catch (err) {
           return send(res, 422, {

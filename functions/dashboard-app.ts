@@ -4,8 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { appRuntime } from '../shared/app/deps.ts';
 import { handleAppRequest } from '../shared/app/http.ts';
-import { appRuntime } from '../shared/app/runtime.ts';
 import { logger, metrics } from '../shared/observability.ts';
 
 const app = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

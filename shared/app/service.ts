@@ -6,17 +6,12 @@ import { createHash } from 'node:crypto';
 import type { ChatwootClient } from '../chatwoot/client.ts';
 import type { BridgeConfig } from '../config.ts';
 import { UpstreamError } from '../errors.ts';
+import { SyncEventSchema } from '../events/sync-event.ts';
 import type { EventQueue } from '../queue/types.ts';
-import {
-  type AttentionEntry,
-  type AttentionStore,
-  attentionKey,
-  deadBodyKey,
-  entriesOf,
-} from '../store/attention.ts';
-import { type Ledger, lastSyncedKey } from '../store/ledger.ts';
+import { type AttentionEntry, type AttentionStore, entriesOf } from '../store/attention.ts';
+import type { Ledger } from '../store/ledger.ts';
+import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { Link, LinkStore } from '../store/links.ts';
-import { SyncEventSchema } from '../sync/events.ts';
 import type { ZendeskClient, ZendeskUser } from '../zendesk/client.ts';
 
 export interface AppDeps {
@@ -115,11 +110,11 @@ async function openProblems(
   link: Link,
 ): Promise<Array<AttentionEntry & { groupId: string }>> {
   const entries = groupsOf(link).flatMap((groupId) =>
-    entriesOf(items.get(attentionKey(groupId))).map((e) => ({ ...e, groupId })),
+    entriesOf(items.get(ledgerKeys.attention(groupId))).map((e) => ({ ...e, groupId })),
   );
   if (entries.length === 0) return [];
-  const claims = await deps.ledger.getMany(entries.map((e) => `evt#${e.eventKey}`));
-  return entries.filter((e) => claims.get(`evt#${e.eventKey}`)?.status !== 'done');
+  const claims = await deps.ledger.getMany(entries.map((e) => ledgerKeys.event(e.eventKey)));
+  return entries.filter((e) => claims.get(ledgerKeys.event(e.eventKey))?.status !== 'done');
 }
 
 function person(users: ZendeskUser[], id: number | null | undefined): ZendeskUser | undefined {
@@ -133,9 +128,9 @@ export async function conversationStatus(deps: AppDeps, conversationId: string):
   const [{ ticket, users }, items] = await Promise.all([
     deps.zendesk.ticketWithUsers(link.ticketId),
     deps.ledger.getMany([
-      lastSyncedKey(link.ticketId, 'zd'),
-      lastSyncedKey(link.ticketId, 'cw'),
-      ...groupsOf(link).map(attentionKey),
+      ledgerKeys.lastSynced(link.ticketId, 'zd'),
+      ledgerKeys.lastSynced(link.ticketId, 'cw'),
+      ...groupsOf(link).map(ledgerKeys.attention),
     ]),
   ]);
   const problems = await openProblems(deps, items, link);
@@ -160,8 +155,8 @@ export async function conversationStatus(deps: AppDeps, conversationId: string):
       tags: ticket.tags ?? [],
     },
     lastSynced: {
-      zendeskToChatwoot: at(lastSyncedKey(link.ticketId, 'zd')),
-      chatwootToZendesk: at(lastSyncedKey(link.ticketId, 'cw')),
+      zendeskToChatwoot: at(ledgerKeys.lastSynced(link.ticketId, 'zd')),
+      chatwootToZendesk: at(ledgerKeys.lastSynced(link.ticketId, 'cw')),
     },
     problems: problems.map((p) => ({
       eventKey: p.eventKey,
@@ -201,7 +196,7 @@ export async function retryEvent(
   eventKey: string,
 ): Promise<{ eventKey: string; action: 'released' | 'requeued'; count: number }> {
   const link = await requireLink(deps, conversationId);
-  const items = await deps.ledger.getMany(groupsOf(link).map(attentionKey));
+  const items = await deps.ledger.getMany(groupsOf(link).map(ledgerKeys.attention));
   const open = await openProblems(deps, items, link);
   const entry = open.find((e) => e.eventKey === eventKey);
   if (!entry) {
@@ -211,7 +206,7 @@ export async function retryEvent(
     const held = open.filter((e) => e.groupId === entry.groupId && e.state === 'retrying');
     return { eventKey, action: 'released', count: await deps.releaseHeld(held) };
   }
-  const stored = await deps.ledger.get(deadBodyKey(eventKey));
+  const stored = await deps.ledger.get(ledgerKeys.deadLetterBody(eventKey));
   const body = typeof stored?.body === 'string' ? stored.body : undefined;
   let parsed: ReturnType<typeof SyncEventSchema.safeParse> | undefined;
   try {

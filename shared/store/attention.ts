@@ -3,6 +3,7 @@
 // nothing); read by the Chatwoot dashboard app, which shows them beside the conversation with a retry button.
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
+import { ledgerKeys } from './ledger-keys.ts';
 
 export type AttentionState = 'retrying' | 'dead-lettered';
 
@@ -20,10 +21,8 @@ export interface AttentionEntry {
   queueArn?: string;
 }
 
-/** The ledger item of a group: `attn#<groupId>` holding a map `events` of eventKey → entry. */
-export const attentionKey = (groupId: string) => `attn#${groupId}`;
-/** The queued body of a dead-lettered event, kept so one event can be retried alone (SQS cannot fetch one DLQ message by id). */
-export const deadBodyKey = (eventKey: string) => `dead#${eventKey}`;
+// Items (shared/store/ledger-keys.ts): `attn#<group>` holds a map `events` of event key → entry; `dead#<event key>`
+// holds a dead-lettered event's queued body, so one event can be retried alone (SQS cannot fetch one DLQ message).
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
@@ -52,7 +51,7 @@ export class AttentionStore {
       await this.db.send(
         new PutCommand({
           TableName: this.o.tableName,
-          Item: { pk: deadBodyKey(eventKey), body, groupId, expiresAt },
+          Item: { pk: ledgerKeys.deadLetterBody(eventKey), body, groupId, expiresAt },
         }),
       );
     }
@@ -70,7 +69,7 @@ export class AttentionStore {
         await this.db.send(
           new UpdateCommand({
             TableName: this.o.tableName,
-            Key: { pk: attentionKey(groupId) },
+            Key: { pk: ledgerKeys.attention(groupId) },
             UpdateExpression: `SET ${sets.join(', ')}, expiresAt = :x`,
             ConditionExpression: 'attribute_exists(#e)',
             ExpressionAttributeNames: names,
@@ -86,7 +85,7 @@ export class AttentionStore {
           new PutCommand({
             TableName: this.o.tableName,
             Item: {
-              pk: attentionKey(groupId),
+              pk: ledgerKeys.attention(groupId),
               events: Object.fromEntries(entries.map(({ eventKey, ...e }) => [eventKey, e])),
               expiresAt,
             },
@@ -112,7 +111,7 @@ export class AttentionStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.o.tableName,
-          Key: { pk: attentionKey(groupId) },
+          Key: { pk: ledgerKeys.attention(groupId) },
           UpdateExpression: `REMOVE ${removes.join(', ')}`,
           // Without it, REMOVE on a missing item would create an empty one with no expiry.
           ConditionExpression: 'attribute_exists(#e)',

@@ -1,12 +1,12 @@
-// The dashboard app's dependencies: the worker's runtime (clients, stores, queue) plus how held messages are
+// The dashboard app's dependencies: the worker's (clients, stores, queue) plus how held messages are
 // released — ChangeMessageVisibility to 0 on their latest receipt handle when deployed, the local queue's twin
 // under `npm run dev`. Shared by functions/dashboard-app.ts and the local bridge.
 import { callAws, SQS } from '../aws/json-api.ts';
+import { loadConfig, localOptions } from '../config-loader.ts';
 import { logger } from '../observability.ts';
-import { loadConfig, localOptions } from '../runtime.ts';
 import type { AttentionEntry } from '../store/attention.ts';
 import { resyncTicket } from '../sync/reconcile.ts';
-import { getRuntime } from '../worker-runtime.ts';
+import { getWorkerDeps } from '../worker-deps.ts';
 import type { AppRuntime } from './http.ts';
 
 async function releaseOnSqs(entries: AttentionEntry[]): Promise<number> {
@@ -44,7 +44,7 @@ export async function appRuntime(): Promise<AppRuntime> {
   return {
     config,
     deps: async () => {
-      const rt = await getRuntime();
+      const rt = await getWorkerDeps();
       const local = localOptions();
       if (!rt.attention) throw new Error('the runtime has no attention store');
       return {
