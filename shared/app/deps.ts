@@ -9,7 +9,11 @@ import { resyncTicket } from '../sync/reconcile.ts';
 import { getWorkerDeps } from '../worker-deps.ts';
 import type { AppRuntime } from './http.ts';
 
-async function releaseOnSqs(entries: AttentionEntry[]): Promise<number> {
+/** ChangeMessageVisibility to 0 on each held message's latest receipt handle; returns how many it released. */
+export async function releaseOnSqs(
+  entries: AttentionEntry[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   let released = 0;
   for (const e of entries) {
     if (!e.receiptHandle || !e.queueArn) continue;
@@ -25,7 +29,7 @@ async function releaseOnSqs(entries: AttentionEntry[]): Promise<number> {
           ReceiptHandle: e.receiptHandle,
           VisibilityTimeout: 0,
         },
-        { region },
+        { region, env },
       );
       released++;
     } catch (err) {
