@@ -23,7 +23,7 @@ export function appUrl(apiUrl: string, key: string): string {
 }
 
 /** The origin allowed to frame the app: where agents open Chatwoot. */
-export function chatwootOrigin(config: BridgeConfig): string {
+function chatwootOrigin(config: BridgeConfig): string {
   return new URL(config.CHATWOOT_DASHBOARD_URL ?? config.CHATWOOT_BASE_URL).origin;
 }
 

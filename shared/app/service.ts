@@ -29,9 +29,9 @@ export interface AppDeps {
   now: () => number;
 }
 
-export type NotLinkedReason = 'not-linked' | 'other-inbox' | 'not-found';
+type NotLinkedReason = 'not-linked' | 'other-inbox' | 'not-found';
 
-export interface Problem {
+interface Problem {
   eventKey: string;
   /** What the event is, in words (`Zendesk comment 123`). */
   label: string;
@@ -40,7 +40,7 @@ export interface Problem {
   at: number;
 }
 
-export interface TicketView {
+interface TicketView {
   id: number;
   url: string;
   subject: string;

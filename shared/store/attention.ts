@@ -5,7 +5,7 @@ import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk
 import { isConditionalCheckFailed } from './dynamo.ts';
 import { ledgerKeys } from './ledger-keys.ts';
 
-export type AttentionState = 'retrying' | 'dead-lettered';
+type AttentionState = 'retrying' | 'dead-lettered';
 
 export interface AttentionEntry {
   eventKey: string;

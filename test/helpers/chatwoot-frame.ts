@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface FramedApp {
+interface FramedApp {
   /** The app URL as pasted into Chatwoot (with its #key fragment). */
   url: string;
   /** The conversation as Chatwoot's store holds it (Frame.vue passes `currentChat` as is). */
