@@ -12,8 +12,8 @@ import { type ChatwootFrameServer, startChatwootFrame } from '../helpers/chatwoo
 import { appKey, unlinkedConversation } from '../helpers/dashboard-app.ts';
 import { scenario } from '../helpers/scenario.ts';
 
-/** Long enough for two busy cores; a poll ends as soon as it matches. */
-const POLL = { timeout: 20_000, interval: 100 };
+/** Long enough for two cores busy with the whole suite; a poll ends as soon as it matches. */
+const POLL = { timeout: 45_000, interval: 100 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
 if (!haveBrowser && process.env.REQUIRE_BROWSER) {
@@ -51,7 +51,7 @@ const appUrl = (theme?: 'light' | 'dark') =>
 /** A page with the app's API requests counted. */
 async function openDashboard(url: string): Promise<{ page: Page; apiRequests: string[] }> {
   const page = await browser.newPage({ viewport: { width: 820, height: 640 } });
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(45_000);
   const apiRequests: string[] = [];
   page.on('request', (r) => {
     if (r.url().includes('/app/api/')) apiRequests.push(`${r.method()} ${new URL(r.url()).pathname}`);
@@ -134,7 +134,7 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
       .poll(() => panel.textContent(), POLL)
       .toContain('Nothing is waiting for a retry or dead-lettered.');
     await page.close();
-  }, 90_000);
+  }, 180_000);
 
   it('says an unlinked conversation is not linked and shows no ticket', async () => {
     await s.openTicket();
@@ -149,7 +149,7 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
     expect(await app.locator('main').textContent()).not.toContain('Order');
     expect(apiRequests).toEqual([`GET /app/api/conversations/${id}`]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('follows the light and dark themes, fits the ~400 px side panel, and keeps text readable', async () => {
     // The README's picture: a named customer, an assigned ticket, and one reply Zendesk refused for good.
@@ -204,7 +204,7 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
       : join(tmpdir(), `dashboard-app-${process.pid}.png`);
     await page.screenshot({ path: shot, clip: { x: 0, y: 0, width: 800, height: 520 } });
     await page.close();
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to be framed by any origin but Chatwoot’s (Content-Security-Policy frame-ancestors)', async () => {
     const { conversation } = await s.openTicket();
@@ -221,5 +221,5 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
     expect(await frame?.getByText('Zendesk ticket').count()).toBe(0);
     expect(apiRequests).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });
