@@ -5,6 +5,7 @@ import type { BridgeConfig } from '../config.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { LinkStore } from '../store/links.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
+import type { ZendeskComment } from '../events/sync-event.ts';
 
 export interface SyncDeps {
   config: BridgeConfig;
@@ -14,4 +15,9 @@ export interface SyncDeps {
   ledger: Ledger;
   logger: Logger;
   now: () => number;
+  /**
+   * Posts a ticket's comments older than this one before its conversation is created, while a history import
+   * runs (shared/import/backfill.ts); absent where no import can run.
+   */
+  backfill?: (e: ZendeskComment) => Promise<void>;
 }

@@ -1,0 +1,43 @@
+// Order between a history import and live sync: while an import runs, the first live comment of a ticket the
+// import has not reached yet would start the conversation, and the ticket's history, imported later, would land
+// after it. So the worker first posts the ticket's earlier comments, through the same pipeline and claims as the
+// import's own events (which then find them done), and only then the live comment.
+
+import type { SyncDeps } from '../sync/deps.ts';
+import { processEvent } from '../sync/engine.ts';
+import type { ZendeskComment } from '../sync/events.ts';
+import { ticketEvents } from './feeder.ts';
+import { IMPORT_PK } from './state.ts';
+
+/** How long a container trusts what it read about the import's state (one ledger read per new link at most). */
+const STATE_TTL_MS = 15_000;
+
+export function importBackfill(): (e: ZendeskComment, deps: SyncDeps) => Promise<void> {
+  let known: { running: boolean; at: number } | undefined;
+  return async (e, deps) => {
+    const now = deps.now();
+    if (!known || now - known.at > STATE_TTL_MS) {
+      const job = await deps.ledger.get(IMPORT_PK);
+      known = { running: job?.status === 'running', at: now };
+    }
+    if (!known.running) return;
+    const ticket = e.requester?.id
+      ? { id: Number(e.ticketId), requester_id: Number(e.requester.id) }
+      : await deps.zendesk.ticket(e.ticketId);
+    const earlier = (await ticketEvents(deps, ticket)).filter(
+      (c) =>
+        c.commentId !== e.commentId &&
+        (e.commentId === undefined || BigInt(c.commentId!) < BigInt(e.commentId)),
+    );
+    if (earlier.length > 0)
+      deps.logger.info('backfilling history before a live comment', {
+        ticketId: e.ticketId,
+        comments: earlier.length,
+      });
+    for (const c of earlier) {
+      // Without the hook: an earlier comment must not recurse into another backfill.
+      const { backfill: _b, ...inner } = deps;
+      await processEvent(c, inner);
+    }
+  };
+}
