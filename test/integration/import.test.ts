@@ -1,0 +1,211 @@
+// History import over real HTTP: tickets no webhook will mention again reach Chatwoot with their history in
+// order (customer, agent, internal note, files), unsolved only by default, nothing written to Zendesk; a second
+// run adds nothing; a run cut off between enqueueing a page and recording it finishes without a duplicate; a
+// live comment arriving while the import runs lands once and in order.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PermanentError } from '../../shared/errors.ts';
+import { runImport } from '../../shared/import/feeder.ts';
+import { feederDeps } from '../../shared/import/runtime.ts';
+import type { ImportJob } from '../../shared/import/state.ts';
+import { getRuntime } from '../../shared/worker-runtime.ts';
+import type { ZendeskUser } from '../../simulators/zendesk.ts';
+import { type Harness, startHarness } from '../helpers/bridge.ts';
+
+let h: Harness;
+let customer: ZendeskUser;
+
+beforeAll(async () => {
+  h = await startHarness({ queue: { visibilityTimeoutMs: 50 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(async () => {
+  h.zendesk.reset();
+  h.chatwoot.reset();
+  customer = h.zendesk.createUser({
+    name: 'Old Customer',
+    email: `old${Date.now()}@example.com`,
+    role: 'end-user',
+  });
+  // The backlog: tickets whose webhooks were sent long before the bridge existed.
+  h.zendesk.setWebhookUrl(undefined);
+  const rt = await getRuntime();
+  await feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint }).store.stop();
+});
+afterEach(() => {
+  expect(h.zendesk.contractViolations).toEqual([]);
+  expect(h.chatwoot.contractViolations).toEqual([]);
+  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+});
+
+async function importLocal(query = ''): Promise<ImportJob> {
+  const res = await fetch(`${h.bridge.url}/_local/import${query}`, { method: 'POST' });
+  expect(res.status).toBe(202);
+  return waitForJob();
+}
+
+async function waitForJob(): Promise<ImportJob> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const body = (await (await fetch(`${h.bridge.url}/_local/import`)).json()) as { job: ImportJob };
+    if (body.job.status !== 'running') {
+      await h.settle();
+      return body.job;
+    }
+    if (Date.now() > deadline) throw new Error('import did not finish');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Chatwoot's messages of the conversation linked to a ticket, as the agent sees them (activity left out). */
+function conversationOf(ticketId: number) {
+  const conversation = h.chatwoot
+    .conversations()
+    .find((c) => (c.custom_attributes as Record<string, unknown>)?.zendesk_ticket_id === ticketId);
+  if (!conversation) return undefined;
+  return h.chatwoot
+    .messages(conversation.id)
+    .filter((m) => m.message_type !== 2)
+    .map((m) => ({
+      content: m.content,
+      type: m.message_type,
+      private: m.private,
+      files: m.attachments.length,
+    }));
+}
+
+describe('history import', () => {
+  it('brings every unsolved ticket with its history in order, writes nothing to Zendesk, and a second run adds nothing', async () => {
+    const t1 = h.zendesk.createTicket({
+      requester: customer,
+      subject: 'Printer',
+      body: 'My printer is on fire',
+    });
+    h.zendesk.agentComment(t1.id, h.zendesk.defaultAgent.id, 'Have you tried water?');
+    h.zendesk.agentComment(t1.id, h.zendesk.defaultAgent.id, 'Customer sounds upset', { public: false });
+    h.zendesk.customerComment(t1.id, 'Photo attached', {
+      attachments: [{ filename: 'fire.png', contentType: 'image/png', data: Buffer.from('png-bytes') }],
+    });
+    const t2 = h.zendesk.createTicket({
+      requester: customer,
+      subject: 'Long',
+      body: 'comment 0',
+      status: 'pending',
+    });
+    // More than one page of comments (List Comments gives at most 100 a page).
+    for (let i = 1; i <= 104; i++) h.zendesk.customerComment(t2.id, `comment ${i}`);
+    h.zendesk.setStatus(t2.id, 'hold');
+    const solved = h.zendesk.createTicket({ requester: customer, subject: 'Done', body: 'Thanks, solved' });
+    h.zendesk.setStatus(solved.id, 'solved');
+
+    const job = await importLocal();
+    expect(job).toMatchObject({ status: 'done', tickets: 2, comments: 4 + 105, total: 2 });
+
+    expect(conversationOf(t1.id)).toEqual([
+      { content: 'My printer is on fire', type: 0, private: false, files: 0 },
+      { content: '**Sam Agent** (Zendesk):\n\nHave you tried water?', type: 1, private: false, files: 0 },
+      {
+        content: '**Sam Agent** (Zendesk internal note):\n\nCustomer sounds upset',
+        type: 1,
+        private: true,
+        files: 0,
+      },
+      { content: 'Photo attached', type: 0, private: false, files: 1 },
+    ]);
+    expect(conversationOf(t2.id)?.map((m) => m.content)).toEqual(
+      Array.from({ length: 105 }, (_, i) => `comment ${i}`),
+    );
+    expect(conversationOf(solved.id)).toBeUndefined();
+    // One contact for the requester of both tickets; nothing written to Zendesk.
+    expect(h.chatwoot.contacts().filter((c) => c.identifier === `zendesk:user:${customer.id}`)).toHaveLength(
+      1,
+    );
+    expect(h.zendesk.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+
+    const messages = h.chatwoot.conversations().flatMap((c) => h.chatwoot.messages(c.id)).length;
+    const again = await importLocal();
+    // Their links predate this run: left as they are.
+    expect(again).toMatchObject({ status: 'done', tickets: 0, alreadyLinked: 2 });
+    expect(h.chatwoot.conversations().flatMap((c) => h.chatwoot.messages(c.id))).toHaveLength(messages);
+  });
+
+  it('narrows by --status and --ticket, and the dry run writes nothing', async () => {
+    const open = h.zendesk.createTicket({
+      requester: customer,
+      subject: 'a',
+      body: 'open one',
+      status: 'open',
+    });
+    const pending = h.zendesk.createTicket({ requester: customer, subject: 'b', body: 'pending one' });
+    h.zendesk.setStatus(pending.id, 'pending');
+    h.zendesk.setStatus(open.id, 'open');
+    const plan = (await (
+      await fetch(`${h.bridge.url}/_local/import?dryRun=1`, { method: 'POST' })
+    ).json()) as {
+      plan: { tickets: number; alreadyLinked: number };
+    };
+    expect(plan.plan).toMatchObject({ tickets: 2, alreadyLinked: 0 });
+    expect(h.chatwoot.conversations()).toEqual([]);
+
+    expect(await importLocal('?status=pending')).toMatchObject({ status: 'done', tickets: 1 });
+    expect(conversationOf(pending.id)).toHaveLength(1);
+    expect(conversationOf(open.id)).toBeUndefined();
+    expect(await importLocal(`?ticket=${open.id}`)).toMatchObject({ status: 'done', tickets: 1 });
+    expect(conversationOf(open.id)).toHaveLength(1);
+
+    const bad = await fetch(`${h.bridge.url}/_local/import?status=weird`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a run cut off after enqueueing a page but before recording it finishes without a duplicate', async () => {
+    const tickets = Array.from({ length: 5 }, (_, i) =>
+      h.zendesk.createTicket({ requester: customer, subject: `t${i}`, body: `first ${i}` }),
+    );
+    for (const t of tickets) h.zendesk.customerComment(t.id, `second ${t.id}`);
+    const rt = await getRuntime();
+    const deps = feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint });
+    await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'crash-test');
+    // The process dies between the queue sends and the progress write of its second page.
+    const advance = deps.store.advance.bind(deps.store);
+    let pages = 0;
+    deps.store.advance = async (from, next) => {
+      if (++pages === 2) throw new PermanentError('killed', 'killed');
+      return advance(from, next);
+    };
+    await expect(runImport(deps, { pageSize: 2, sleep: async () => undefined })).resolves.toMatchObject({
+      status: 'failed',
+    });
+    deps.store.advance = advance;
+    await h.settle();
+    // Started again: it resumes from the recorded cursor and re-feeds the unrecorded page.
+    await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'crash-test-2');
+    const job = await runImport(deps, { pageSize: 2 });
+    await h.settle();
+    expect(job?.status).toBe('done');
+    for (const t of tickets) {
+      expect(conversationOf(t.id)?.map((m) => m.content)).toEqual([
+        `first ${tickets.indexOf(t)}`,
+        `second ${t.id}`,
+      ]);
+    }
+  });
+
+  it('a live comment on a ticket the import has not reached yet lands once, after the history', async () => {
+    const t = h.zendesk.createTicket({ requester: customer, subject: 'live', body: 'old 1' });
+    h.zendesk.customerComment(t.id, 'old 2');
+    h.zendesk.customerComment(t.id, 'old 3');
+    // The import is running (its feeder not yet at this ticket) when the customer writes again, live.
+    const rt = await getRuntime();
+    const deps = feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint });
+    await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'live-test');
+    h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+    h.zendesk.customerComment(t.id, 'live 4');
+    await h.settle();
+    expect(conversationOf(t.id)?.map((m) => m.content)).toEqual(['old 1', 'old 2', 'old 3', 'live 4']);
+    // Then the feeder reaches it: nothing is posted twice.
+    await runImport(deps);
+    await h.settle();
+    expect(conversationOf(t.id)?.map((m) => m.content)).toEqual(['old 1', 'old 2', 'old 3', 'live 4']);
+  });
+});
