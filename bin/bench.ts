@@ -5,7 +5,7 @@
 //          --runs N (cold-start processes per function, 15) --skip-load --skip-coldstart --out DIR
 // `npm run bench -- --import`: the history import instead (bench/import.ts), writing bench-results/import.json.
 // Options: --tickets N (50000) --comments N (10) --restart-at 0.5 (share fed when the feeder is killed; 0 = none)
-//          --rate-limit N (Zendesk requests/min, 0 = none) --page-size N (export page, 1000)
+//          --rate-limit N (Zendesk requests/min, 0 = none) --page-size N (export page, 100)
 import './bench-env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -37,7 +37,7 @@ if (args.includes('--import')) {
     comments: Math.max(1, opt('comments', 10)),
     restartAt: Math.min(1, opt('restart-at', 0.5)),
     rateLimitPerMinute: opt('rate-limit', 0),
-    pageSize: Math.min(1000, Math.max(1, opt('page-size', 1000))),
+    pageSize: Math.min(1000, Math.max(1, opt('page-size', 100))),
     progress,
   });
   console.log(

@@ -30,7 +30,7 @@ export function progress(o: {
   const now = o.now ?? Date.now;
   const tty = stream.isTTY === true;
   let first: { at: number; done: number } | undefined;
-  let lastPlain = 0;
+  let lastPlain = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
     update(done, total, detail) {

@@ -19,10 +19,12 @@ export interface TicketPage {
 /**
  * Why Export Search Results and not List Tickets or the incremental export: it filters by status and date on
  * Zendesk's side (the import wants the unsolved tickets, usually a small share of an account's history), has no
- * 1,000-result cap like Search, is ordered by `created_at` (so a run can resume from the last ticket's creation
- * time when a cursor has expired), and costs one request per 1,000 tickets. Limit: 100 requests a minute.
+ * 1,000-result cap like Search, and is ordered by `created_at` (so a run can resume from the last ticket's
+ * creation time when a cursor has expired). Limit: 100 requests a minute. Pages of 100, as the endpoint's
+ * documentation recommends (up to 1,000 are allowed): one request per 100 tickets is still cheap beside a
+ * comment listing per ticket, and a smaller page keeps the feeder's bursts on the sync queue short.
  */
-export const EXPORT_PAGE_SIZE = 1000;
+export const EXPORT_PAGE_SIZE = 100;
 
 export async function searchTickets(
   zendesk: ZendeskClient,

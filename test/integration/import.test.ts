@@ -2,14 +2,20 @@
 // order (customer, agent, internal note, files), unsolved only by default, nothing written to Zendesk; a second
 // run adds nothing; a run cut off between enqueueing a page and recording it finishes without a duplicate; a
 // live comment arriving while the import runs lands once and in order.
+import { spawnSync } from 'node:child_process';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { importCommand } from '../../bin/commands/import.ts';
+import { CliError } from '../../bin/commands/types.ts';
 import { PermanentError } from '../../shared/errors.ts';
 import { runImport } from '../../shared/import/feeder.ts';
+import { handleImportMessages, sqsBacklog } from '../../shared/import/lambda.ts';
 import { feederDeps } from '../../shared/import/runtime.ts';
 import type { ImportJob } from '../../shared/import/state.ts';
 import { getRuntime } from '../../shared/worker-runtime.ts';
 import type { ZendeskUser } from '../../simulators/zendesk.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 
 let h: Harness;
 let customer: ZendeskUser;
@@ -207,5 +213,155 @@ describe('history import', () => {
     await runImport(deps);
     await h.settle();
     expect(conversationOf(t.id)?.map((m) => m.content)).toEqual(['old 1', 'old 2', 'old 3', 'live 4']);
+  });
+});
+
+describe('deployed: the import-feeder Lambda', () => {
+  const env = {
+    AWS_ACCESS_KEY_ID: 'AKIDFEEDER',
+    AWS_SECRET_ACCESS_KEY: 'feeder-secret-key-for-tests',
+  };
+  const importQueueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/import-control';
+  const syncQueueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/sync.fifo';
+  const message = (body: unknown) =>
+    ({ Records: [{ messageId: 'm1', body: JSON.stringify(body) }] }) as unknown as SQSEvent;
+  let aws: FakeAws;
+  let backlog = 0;
+  beforeAll(async () => {
+    aws = await startFakeAws('AKIDFEEDER');
+  });
+  afterAll(async () => {
+    await aws?.close();
+  });
+  beforeEach(() => {
+    aws.reset();
+    backlog = 0;
+    aws.on('AmazonSQS.SendMessage', () => ({ MessageId: 'next' }));
+    aws.on('AmazonSQS.GetQueueAttributes', () => ({
+      Attributes: {
+        ApproximateNumberOfMessages: String(backlog),
+        ApproximateNumberOfMessagesNotVisible: '0',
+      },
+    }));
+  });
+
+  async function lambdaDeps() {
+    const e = { ...env, AWS_ENDPOINT_URL: aws.url };
+    const rt = await getRuntime();
+    return {
+      deps: feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint, backlog: sqsBacklog(syncQueueUrl, e) }),
+      e: { importQueueUrl, syncQueueUrl, env: e },
+    };
+  }
+
+  it('works the job to the end, and a stale or duplicated control message changes nothing', async () => {
+    const t = h.zendesk.createTicket({ requester: customer, subject: 'aws', body: 'imported on AWS' });
+    const { deps, e } = await lambdaDeps();
+    const { job } = await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'aws-1');
+    await handleImportMessages(
+      message({ jobId: job.id, version: job.version - 1 }),
+      { getRemainingTimeInMillis: () => 900_000 },
+      deps,
+      e,
+    );
+    expect((await deps.store.get())?.pages).toBe(0);
+
+    await handleImportMessages(
+      message({ jobId: job.id, version: job.version }),
+      { getRemainingTimeInMillis: () => 900_000 },
+      deps,
+      e,
+    );
+    await h.settle();
+    expect(await deps.store.get()).toMatchObject({ status: 'done', tickets: 1 });
+    expect(conversationOf(t.id)?.map((m) => m.content)).toEqual(['imported on AWS']);
+    expect(aws.calls('AmazonSQS.SendMessage')).toEqual([]);
+    // The same message again (SQS delivers at least once): the job moved on.
+    await handleImportMessages(
+      message({ jobId: job.id, version: job.version }),
+      { getRemainingTimeInMillis: () => 900_000 },
+      deps,
+      e,
+    );
+    expect((await deps.store.get())?.pages).toBe(1);
+  });
+
+  it('waits behind a long sync backlog and hands on when its time runs low, naming the version reached', async () => {
+    h.zendesk.createTicket({ requester: customer, subject: 'later', body: 'later' });
+    const { deps, e } = await lambdaDeps();
+    const { job } = await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'aws-2');
+    backlog = 50_000;
+    await handleImportMessages(
+      message({ jobId: job.id, version: job.version }),
+      { getRemainingTimeInMillis: () => 900_000 },
+      deps,
+      e,
+    );
+    expect(aws.calls('AmazonSQS.SendMessage')).toEqual([
+      {
+        QueueUrl: importQueueUrl,
+        MessageBody: JSON.stringify({ jobId: job.id, version: job.version }),
+        DelaySeconds: 30,
+      },
+    ]);
+    aws.reset();
+    aws.on('AmazonSQS.SendMessage', () => ({ MessageId: 'next' }));
+    await handleImportMessages(
+      message({ jobId: job.id, version: job.version }),
+      { getRemainingTimeInMillis: () => 60_000 },
+      deps,
+      e,
+    );
+    expect(aws.calls('AmazonSQS.SendMessage')).toEqual([
+      {
+        QueueUrl: importQueueUrl,
+        MessageBody: JSON.stringify({ jobId: job.id, version: job.version }),
+        DelaySeconds: 0,
+      },
+    ]);
+    expect((await deps.store.get())?.status).toBe('running');
+  });
+});
+
+describe('bridge import (CLI)', () => {
+  it('runs against the local bridge until done; status and stop report it; bad input is one clear line', async () => {
+    const t = h.zendesk.createTicket({ requester: customer, subject: 'cli', body: 'from the cli' });
+    const lines: string[] = [];
+    const run = (args: string[], options: Record<string, string | boolean>) =>
+      importCommand.run({
+        args,
+        options: { local: h.bridge.url, ...options },
+        env: {},
+        print: (l) => lines.push(l),
+      });
+    await run([], {});
+    expect(lines[0]).toMatch(/^import [\w-]+ running \(status new,open,pending,hold\)$/);
+    expect(lines.at(-1)).toMatch(/: done, 1\/1 tickets \(1 comments enqueued, 0 already linked\)/);
+    expect(conversationOf(t.id)?.map((m) => m.content)).toEqual(['from the cli']);
+    lines.length = 0;
+    await run(['status'], {});
+    expect(lines).toEqual([expect.stringMatching(/: done, 1\/1 tickets/)]);
+    lines.length = 0;
+    await run(['stop'], {});
+    expect(lines).toEqual(['no import is running']);
+    await expect(run([], { status: 'open,closedish' })).rejects.toThrow(
+      new CliError('status must be among new, open, pending, hold, solved, closed (got closedish)'),
+    );
+    await expect(run([], { since: 'yesterday' })).rejects.toThrow(CliError);
+  });
+
+  it('exits non-zero with one line when no bridge answers', async () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bin/bridge.ts', 'import', '--local', 'http://127.0.0.1:9'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('no local bridge answers at http://127.0.0.1:9'),
+    ]);
   });
 });
