@@ -45,7 +45,12 @@ export function localImport(queue: LocalFifoQueue) {
   const kick = async () => {
     if (running) return;
     const d = await deps();
-    running = runImport(d, { maxBacklog: DEFAULT_MAX_BACKLOG, signal: abort.signal })
+    running = runImport(d, {
+      maxBacklog: DEFAULT_MAX_BACKLOG,
+      signal: abort.signal,
+      // In-memory queue: record a page only once the worker has taken it in (see FeedOptions.settled).
+      settled: () => queue.drained(10 * 60_000),
+    })
       .catch((err: unknown) =>
         d.logger.warn('import runner stopped', { error: err instanceof Error ? err.name : 'unknown' }),
       )

@@ -35,6 +35,12 @@ export interface FeedOptions {
   concurrency?: number;
   /** Export page size (Zendesk allows up to 1,000; smaller pages mean less re-feeding after a crash). */
   pageSize?: number;
+  /**
+   * Resolves once what was enqueued has been processed. The local queue lives in the dev server's memory, so a
+   * page is recorded only after the worker took it in: a crash then loses nothing a restart would not re-feed.
+   * Deployed, SQS keeps the messages and this is not needed.
+   */
+  settled?: () => Promise<void>;
 }
 
 export type FeedResult =
@@ -98,6 +104,7 @@ export async function feedPage(deps: FeederDeps, o: FeedOptions = {}): Promise<F
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, tickets.length) }, worker));
 
+  await o.settled?.();
   next.tickets += fed;
   next.comments += comments;
   next.alreadyLinked += alreadyLinked;
