@@ -7,28 +7,28 @@ import type { SyncDeps } from '../sync/deps.ts';
 import { processEvent } from '../sync/engine.ts';
 import type { ZendeskComment } from '../sync/events.ts';
 import { ticketEvents } from './feeder.ts';
-import { IMPORT_PK } from './state.ts';
+import { IMPORT_PK, type ImportJob } from './state.ts';
 
 /** How long a container trusts what it read about the import's state (one ledger read per new link at most). */
 const STATE_TTL_MS = 15_000;
 
 export function importBackfill(): (e: ZendeskComment, deps: SyncDeps) => Promise<void> {
-  let known: { running: boolean; at: number } | undefined;
+  let known: { job: ImportJob | undefined; at: number } | undefined;
   return async (e, deps) => {
     const now = deps.now();
     if (!known || now - known.at > STATE_TTL_MS) {
-      const job = await deps.ledger.get(IMPORT_PK);
-      known = { running: job?.status === 'running', at: now };
+      const job = (await deps.ledger.get(IMPORT_PK)) as ImportJob | undefined;
+      known = { job: job?.status === 'running' ? job : undefined, at: now };
     }
-    if (!known.running) return;
-    const ticket = e.requester?.id
-      ? { id: Number(e.ticketId), requester_id: Number(e.requester.id) }
-      : await deps.zendesk.ticket(e.ticketId);
-    const earlier = (await ticketEvents(deps, ticket)).filter(
-      (c) =>
-        c.commentId !== e.commentId &&
-        (e.commentId === undefined || BigInt(c.commentId!) < BigInt(e.commentId)),
-    );
+    const job = known.job;
+    // A trigger body whose comment was not found has no id to order by: nothing is known to be earlier.
+    if (!job || e.commentId === undefined) return;
+    if (job.filter.ticket !== undefined && job.filter.ticket !== e.ticketId) return;
+    const ticket = await deps.zendesk.ticket(e.ticketId);
+    // Only tickets the import would bring (its statuses; a live comment has just updated it, so --since holds).
+    if (!job.filter.statuses.includes(ticket.status)) return;
+    const before = BigInt(e.commentId);
+    const earlier = (await ticketEvents(deps, ticket)).filter((c) => BigInt(c.commentId ?? '0') < before);
     if (earlier.length > 0)
       deps.logger.info('backfilling history before a live comment', {
         ticketId: e.ticketId,

@@ -216,6 +216,23 @@ describe('history import', () => {
   });
 });
 
+describe('live comments while an import runs', () => {
+  it('a ticket outside the import (another --ticket) keeps live behaviour: no history is brought', async () => {
+    const inScope = h.zendesk.createTicket({ requester: customer, subject: 'in', body: 'in scope' });
+    const other = h.zendesk.createTicket({ requester: customer, subject: 'out', body: 'old, not imported' });
+    const deps = feederDeps(await getRuntime(), { dynamoEndpoint: h.bridge.dynamoEndpoint });
+    await deps.store.start(
+      { statuses: ['new', 'open', 'pending', 'hold'], ticket: String(inScope.id) },
+      'scoped',
+    );
+    h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+    h.zendesk.customerComment(other.id, 'live on another ticket');
+    await h.settle();
+    expect(conversationOf(other.id)?.map((m) => m.content)).toEqual(['live on another ticket']);
+    await deps.store.stop();
+  });
+});
+
 describe('deployed: the import-feeder Lambda', () => {
   const env = {
     AWS_ACCESS_KEY_ID: 'AKIDFEEDER',
