@@ -9,18 +9,14 @@ import type { ZendeskComment } from '../sync/events.ts';
 import { ticketEvents } from './feeder.ts';
 import { IMPORT_PK, type ImportJob } from './state.ts';
 
-/** How long a container trusts what it read about the import's state (one ledger read per new link at most). */
-const STATE_TTL_MS = 15_000;
-
+/**
+ * Read once per conversation about to be created (a new ticket already costs a contact, a conversation and half a
+ * dozen ledger requests), never per message; not cached, so an import's start and end count at once.
+ */
 export function importBackfill(): (e: ZendeskComment, deps: SyncDeps) => Promise<void> {
-  let known: { job: ImportJob | undefined; at: number } | undefined;
   return async (e, deps) => {
-    const now = deps.now();
-    if (!known || now - known.at > STATE_TTL_MS) {
-      const job = (await deps.ledger.get(IMPORT_PK)) as ImportJob | undefined;
-      known = { job: job?.status === 'running' ? job : undefined, at: now };
-    }
-    const job = known.job;
+    const item = (await deps.ledger.get(IMPORT_PK)) as ImportJob | undefined;
+    const job = item?.status === 'running' ? item : undefined;
     // A trigger body whose comment was not found has no id to order by: nothing is known to be earlier.
     if (!job || e.commentId === undefined) return;
     if (job.filter.ticket !== undefined && job.filter.ticket !== e.ticketId) return;
