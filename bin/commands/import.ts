@@ -29,6 +29,8 @@ it (\`import stop\` does).
 Local: the running \`npm run dev\` bridge; --local <url> (default http://127.0.0.1:$PORT, PORT 3000).`;
 
 interface Target {
+  /** Deployed, the import runs on AWS whatever happens to this process; locally, in the dev server. */
+  kind: 'deployed' | 'local';
   status(): Promise<{ job?: ImportJob; backlog?: number }>;
   start(filter: ImportFilter): Promise<ImportJob>;
   stop(): Promise<boolean>;
@@ -68,7 +70,10 @@ export const importCommand: Command = {
       return;
     }
     const job = await target.start(filter);
-    ctx.print(`import ${job.id} running (${filterText(job.filter)})`);
+    ctx.print(
+      `import ${job.id} running (${filterText(job.filter)})` +
+        (target.kind === 'deployed' ? '; it runs on AWS: interrupting this command does not stop it' : ''),
+    );
     if (ctx.options.wait === false || ctx.options['no-wait']) return;
     await follow(target, ctx);
   },
@@ -123,7 +128,9 @@ async function follow(target: Target, ctx: CommandContext): Promise<void> {
       bar.finish();
       throw new CliError('import stopped before it finished (run `import` again to resume it)');
     }
-    if (job.status === 'done' && !backlog) {
+    // Locally, done means the dev server's queue has taken the last page in too. Deployed, live traffic shares
+    // the sync queue, so its depth says nothing about the import: done is done (the backlog is shown).
+    if (job.status === 'done' && (target.kind === 'deployed' || !backlog)) {
       bar.finish();
       ctx.print(describe(job, backlog));
       return;
@@ -136,7 +143,7 @@ function targetOf(ctx: CommandContext): Target {
   const { IMPORT_QUEUE_URL: importQueueUrl, LEDGER_TABLE_NAME: ledgerTable, QUEUE_URL: queueUrl } = ctx.env;
   if (ctx.options.local === undefined && importQueueUrl) {
     if (!ledgerTable) throw new CliError('LEDGER_TABLE_NAME is not set (the stack output LedgerTableName)');
-    return deployed(importQueueUrl, ledgerTable, queueUrl);
+    return deployed(importQueueUrl, ledgerTable, queueUrl, ctx.env);
   }
   const local = ctx.options.local;
   const url = typeof local === 'string' ? local : `http://127.0.0.1:${ctx.env.PORT ?? '3000'}`;
@@ -153,6 +160,7 @@ function query(f: ImportFilter): string {
 
 function localTarget(url: string): Target {
   return {
+    kind: 'local',
     async status() {
       const r = await callLocal<{ job: ImportJob | null; queueDepth: number }>(url, 'GET', '/_local/import');
       return { ...(r.job ? { job: r.job } : {}), backlog: r.queueDepth };
@@ -170,9 +178,14 @@ function localTarget(url: string): Target {
   };
 }
 
-function deployed(importQueueUrl: string, ledgerTable: string, queueUrl: string | undefined): Target {
+function deployed(
+  importQueueUrl: string,
+  ledgerTable: string,
+  queueUrl: string | undefined,
+  env: Record<string, string | undefined>,
+): Target {
   const sqs = new SQSClient({});
-  const store = new ImportStore(createDynamo(), ledgerTable);
+  const store = new ImportStore(createDynamo(env.DYNAMODB_ENDPOINT), ledgerTable);
   const aws = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
@@ -182,6 +195,7 @@ function deployed(importQueueUrl: string, ledgerTable: string, queueUrl: string 
     }
   };
   return {
+    kind: 'deployed',
     async status() {
       const job = await aws('reading the import state', () => store.get());
       let backlog: number | undefined;

@@ -3,7 +3,9 @@
 // run adds nothing; a run cut off between enqueueing a page and recording it finishes without a duplicate; a
 // live comment arriving while the import runs lands once and in order.
 import { spawnSync } from 'node:child_process';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importCommand } from '../../bin/commands/import.ts';
 import { CliError } from '../../bin/commands/types.ts';
@@ -365,6 +367,44 @@ describe('bridge import (CLI)', () => {
       new CliError('status must be among new, open, pending, hold, solved, closed (got closedish)'),
     );
     await expect(run([], { since: 'yesterday' })).rejects.toThrow(CliError);
+  });
+
+  it('deployed: starts the import on AWS (a control message naming the job), reports it, stops it', async () => {
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    try {
+      const env = {
+        IMPORT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/import-control',
+        LEDGER_TABLE_NAME: h.bridge.env.LEDGER_TABLE_NAME!,
+        DYNAMODB_ENDPOINT: h.bridge.dynamoEndpoint,
+      };
+      const lines: string[] = [];
+      const run = (args: string[], options: Record<string, string | boolean>) =>
+        importCommand.run({ args, options, env, print: (l) => lines.push(l) });
+      await run([], { status: 'open', 'no-wait': true });
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^import [\w-]+ running \(status open\); it runs on AWS: interrupting this command does not stop it$/,
+        ),
+      ]);
+      const job = await feederDeps(await getRuntime(), {
+        dynamoEndpoint: h.bridge.dynamoEndpoint,
+      }).store.get();
+      expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([
+        {
+          QueueUrl: env.IMPORT_QUEUE_URL,
+          MessageBody: JSON.stringify({ jobId: job?.id, version: job?.version }),
+        },
+      ]);
+      lines.length = 0;
+      await run(['status'], {});
+      expect(lines).toEqual([expect.stringMatching(/: running, 0 tickets .*0 page\(s\)$/)]);
+      lines.length = 0;
+      await run(['stop'], {});
+      expect(lines).toEqual(['import stopped (run `import` again to resume it)']);
+    } finally {
+      sqs.restore();
+    }
   });
 
   it('exits non-zero with one line when no bridge answers', async () => {
