@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { PermanentError } from '../shared/errors.ts';
 import { runImport } from '../shared/import/feeder.ts';
-import { feederDeps } from '../shared/import/runtime.ts';
+import { feederDeps } from '../shared/import/import-deps.ts';
 import { UNSOLVED } from '../shared/import/state.ts';
-import { forgetCachedLinks, getRuntime } from '../shared/worker-runtime.ts';
+import { forgetCachedLinks, getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { round } from './stats.ts';
@@ -123,7 +123,7 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
     chatwoot.setWebhookUrl(`${b.url}/webhooks/chatwoot`);
     zendesk.setWebhookUrl(`${b.url}/webhooks/zendesk`);
 
-    const rt = await getRuntime();
+    const rt = await getWorkerDeps();
     const deps = feederDeps(rt, {
       dynamoEndpoint: b.dynamoEndpoint,
       backlog: async () => b.queue.depth(),

@@ -1,12 +1,12 @@
 // The local bridge's import routes (`npm run bridge -- import --local`): start or resume a history import that
 // runs inside the dev server (the deployed twin is the import-feeder Lambda), report its progress, stop it.
 import type { IncomingMessage } from 'node:http';
+import { loadConfig } from '../shared/config-loader.ts';
 import { DEFAULT_MAX_BACKLOG, planImport, runImport } from '../shared/import/feeder.ts';
-import { feederDeps, importStore, reserveShareFrom } from '../shared/import/runtime.ts';
+import { feederDeps, importStore, reserveShareFrom } from '../shared/import/import-deps.ts';
 import { type ImportFilter, STATUSES, UNSOLVED } from '../shared/import/state.ts';
 import type { LocalFifoQueue } from '../shared/queue/local.ts';
-import { loadConfig } from '../shared/runtime.ts';
-import { getRuntime } from '../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../shared/worker-deps.ts';
 
 type Answer = { status: number; body: unknown };
 
@@ -34,7 +34,7 @@ export function localImport(queue: LocalFifoQueue) {
   let running: Promise<unknown> | undefined;
   const abort = new AbortController();
   const deps = async () => {
-    const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
+    const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
     const reserveShare = reserveShareFrom(env);
     return feederDeps(rt, {
       ...(env.DYNAMODB_ENDPOINT ? { dynamoEndpoint: env.DYNAMODB_ENDPOINT } : {}),
@@ -66,7 +66,7 @@ export function localImport(queue: LocalFifoQueue) {
   const handle = async (req: IncomingMessage, url: URL): Promise<Answer | undefined> => {
     if (!url.pathname.startsWith('/_local/import')) return undefined;
     if (req.method === 'GET' && url.pathname === '/_local/import') {
-      const rt = await getRuntime();
+      const rt = await getWorkerDeps();
       const { env } = await loadConfig();
       const job = await importStore(rt, env.DYNAMODB_ENDPOINT).get();
       return { status: 200, body: { job: job ?? null, queueDepth: queue.depth() } };

@@ -21,7 +21,7 @@ export interface HistoryImportProps {
 }
 
 /** A page of up to 1,000 tickets takes well under a minute; five minutes leave room for a slow Zendesk. */
-export const FEEDER_TIMEOUT = Duration.minutes(5);
+const FEEDER_TIMEOUT = Duration.minutes(5);
 
 export class HistoryImport extends Construct {
   /** Control messages `{jobId, version}`: one chain of feeder invocations per running import. */

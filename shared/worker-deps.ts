@@ -76,7 +76,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   const backfill = importBackfill();
-  const runtime: Runtime = {
+  const runtime: WorkerDeps = {
     config,
     zendesk: new ZendeskClient({
       baseUrl: config.ZENDESK_BASE_URL,

@@ -105,7 +105,7 @@ function decodeCursor(raw: string): Cursor | undefined {
 
 /** The subset of the search language the import uses; anything else is an error, as an unknown keyword would
  * silently match nothing on Zendesk and hide a bug. */
-export function ticketMatcher(query: string): ((t: ZendeskTicket) => boolean) | string {
+function ticketMatcher(query: string): ((t: ZendeskTicket) => boolean) | string {
   const tests: Array<(t: ZendeskTicket) => boolean> = [];
   const statuses: string[] = [];
   for (const term of query.trim().split(/\s+/).filter(Boolean)) {

@@ -5,10 +5,10 @@
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ImportMessage } from '../../shared/import/control.ts';
 import { type ImportPlan, planImport } from '../../shared/import/feeder.ts';
-import { feederDeps } from '../../shared/import/runtime.ts';
+import { feederDeps } from '../../shared/import/import-deps.ts';
 import { type ImportFilter, type ImportJob, ImportStore } from '../../shared/import/state.ts';
 import { createDynamo } from '../../shared/store/dynamo.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import { filterFrom } from '../local-import.ts';
 import { progress } from './progress.ts';
 import { callLocal } from './queue-target.ts';
@@ -231,7 +231,7 @@ function deployed(
       return aws('stopping the import', () => store.stop());
     },
     async plan(filter) {
-      const rt = await getRuntime();
+      const rt = await getWorkerDeps();
       return planImport(feederDeps(rt), filter);
     },
   };

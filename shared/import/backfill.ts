@@ -3,9 +3,9 @@
 // after it. So the worker first posts the ticket's earlier comments, through the same pipeline and claims as the
 // import's own events (which then find them done), and only then the live comment.
 
+import type { ZendeskCommentEvent } from '../events/sync-event.ts';
 import type { SyncDeps } from '../sync/deps.ts';
 import { processEvent } from '../sync/engine.ts';
-import type { ZendeskComment } from '../sync/events.ts';
 import { ticketEvents } from './feeder.ts';
 import { IMPORT_PK, type ImportJob } from './state.ts';
 
@@ -13,7 +13,7 @@ import { IMPORT_PK, type ImportJob } from './state.ts';
  * Read once per conversation about to be created (a new ticket already costs a contact, a conversation and half a
  * dozen ledger requests), never per message; not cached, so an import's start and end count at once.
  */
-export function importBackfill(): (e: ZendeskComment, deps: SyncDeps) => Promise<void> {
+export function importBackfill(): (e: ZendeskCommentEvent, deps: SyncDeps) => Promise<void> {
   return async (e, deps) => {
     const item = (await deps.ledger.get(IMPORT_PK)) as ImportJob | undefined;
     const job = item?.status === 'running' ? item : undefined;

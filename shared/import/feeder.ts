@@ -6,14 +6,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { BridgeConfig } from '../config.ts';
 import { isRetryable, UpstreamError } from '../errors.ts';
+import { screenZendesk } from '../events/loop-guard.ts';
+import { type ZendeskCommentEvent as CommentEvent, SyncEventSchema } from '../events/sync-event.ts';
 import type { EventQueue } from '../queue/types.ts';
 import { toOutbound } from '../queue/types.ts';
 import type { LinkStore } from '../store/links.ts';
-import { type ZendeskComment as CommentEvent, SyncEventSchema } from '../sync/events.ts';
-import { screenZendesk } from '../sync/guard.ts';
-import { apiCommentEvent, commentMs } from '../sync/history.ts';
-import type { ZendeskClient, ZendeskUser } from '../zendesk/client.ts';
-import { allComments, countTickets, type ListedTicket, searchTickets } from '../zendesk/listing.ts';
+import { apiCommentEvent, commentMs } from '../sync/recent-comments.ts';
+import type { ListedTicket, ZendeskClient, ZendeskUser } from '../zendesk/client.ts';
 import { type ImportFilter, type ImportJob, type ImportStore, UNSOLVED } from './state.ts';
 
 export interface FeederDeps {
@@ -76,7 +75,7 @@ export async function feedPage(deps: FeederDeps, o: FeedOptions = {}): Promise<F
   if (job.total === undefined) {
     next.total = job.filter.ticket
       ? 1
-      : (await Promise.all(queries.map((q) => countTickets(deps.zendesk, q)))).reduce((a, b) => a + b, 0);
+      : (await Promise.all(queries.map((q) => deps.zendesk.countTickets(q)))).reduce((a, b) => a + b, 0);
   }
   let tickets: ListedTicket[];
   let after: string | undefined;
@@ -153,7 +152,7 @@ async function listPage(
     job.after && job.afterIssuedAt !== undefined && deps.now() - job.afterIssuedAt < CURSOR_FRESH_MS;
   if (fresh) {
     try {
-      return await searchTickets(deps.zendesk, query, {
+      return await deps.zendesk.searchTickets(query, {
         after: job.after!,
         ...(pageSize ? { size: pageSize } : {}),
       });
@@ -162,7 +161,7 @@ async function listPage(
       if (!(err instanceof UpstreamError && (err.status === 400 || err.status === 422))) throw err;
     }
   }
-  return searchTickets(deps.zendesk, job.after || job.watermark ? resumeQuery() : query, {
+  return deps.zendesk.searchTickets(job.after || job.watermark ? resumeQuery() : query, {
     ...(pageSize ? { size: pageSize } : {}),
   });
 }
@@ -193,7 +192,7 @@ export async function ticketEvents(
   users: Map<string, Promise<ZendeskUser>> = new Map(),
 ): Promise<CommentEvent[]> {
   const ticketId = String(t.id);
-  const [me, history] = await Promise.all([deps.zendesk.currentUser(), allComments(deps.zendesk, ticketId)]);
+  const [me, history] = await Promise.all([deps.zendesk.currentUser(), deps.zendesk.allComments(ticketId)]);
   for (const [id, u] of history.users) if (!users.has(String(id))) users.set(String(id), Promise.resolve(u));
   const userOf = (id: number) => {
     let u = users.get(String(id));
@@ -304,7 +303,7 @@ export async function planImport(
   for (const q of queries) {
     let after: string | undefined;
     do {
-      const page = await searchTickets(deps.zendesk, q, after ? { after } : {});
+      const page = await deps.zendesk.searchTickets(q, after ? { after } : {});
       plan.pages++;
       for (const t of page.tickets) await consider(t);
       after = page.after;

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_BACKLOG, type FeederDeps, feedPage } from './feeder.ts';
 import type { ImportJob } from './state.ts';
 
 /** Left at the end of an invocation for the page in hand (a page of 1,000 tickets can take a minute). */
-export const PAGE_MARGIN_MS = 120_000;
+const PAGE_MARGIN_MS = 120_000;
 /** How long the feeder waits before looking again when live sync's backlog is long or a page failed. */
 const BUSY_DELAY_S = 30;
 const RETRY_DELAY_S = 60;

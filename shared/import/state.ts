@@ -5,8 +5,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../store/dynamo.ts';
+import { ledgerKeys } from '../store/ledger-keys.ts';
 
-export const IMPORT_PK = 'import#job';
+export const IMPORT_PK = ledgerKeys.importJob();
 /** Kept for 90 days after the last change, so `import status` can report a finished run. */
 const KEEP_MS = 90 * 24 * 3600 * 1000;
 
@@ -22,7 +23,7 @@ export interface ImportFilter {
   ticket?: string;
 }
 
-export type ImportStatus = 'running' | 'stopped' | 'done' | 'failed';
+type ImportStatus = 'running' | 'stopped' | 'done' | 'failed';
 
 export interface ImportJob {
   id: string;

@@ -2,10 +2,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ChatwootClient } from '../chatwoot/client.ts';
 import type { BridgeConfig } from '../config.ts';
+import type { ZendeskCommentEvent } from '../events/sync-event.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { LinkStore } from '../store/links.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
-import type { ZendeskComment } from '../events/sync-event.ts';
 
 export interface SyncDeps {
   config: BridgeConfig;
@@ -19,5 +19,5 @@ export interface SyncDeps {
    * Posts a ticket's comments older than this one before its conversation is created, while a history import
    * runs (shared/import/backfill.ts); absent where no import can run.
    */
-  backfill?: (e: ZendeskComment) => Promise<void>;
+  backfill?: (e: ZendeskCommentEvent) => Promise<void>;
 }

@@ -11,10 +11,10 @@ import { importCommand } from '../../bin/commands/import.ts';
 import { CliError } from '../../bin/commands/types.ts';
 import { PermanentError } from '../../shared/errors.ts';
 import { runImport } from '../../shared/import/feeder.ts';
+import { feederDeps } from '../../shared/import/import-deps.ts';
 import { handleImportMessages, sqsBacklog } from '../../shared/import/lambda.ts';
-import { feederDeps } from '../../shared/import/runtime.ts';
 import type { ImportJob } from '../../shared/import/state.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import type { ZendeskUser } from '../../simulators/zendesk.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
@@ -38,7 +38,7 @@ beforeEach(async () => {
   });
   // The backlog: tickets whose webhooks were sent long before the bridge existed.
   h.zendesk.setWebhookUrl(undefined);
-  const rt = await getRuntime();
+  const rt = await getWorkerDeps();
   await feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint }).store.stop();
 });
 afterEach(() => {
@@ -171,7 +171,7 @@ describe('history import', () => {
       h.zendesk.createTicket({ requester: customer, subject: `t${i}`, body: `first ${i}` }),
     );
     for (const t of tickets) h.zendesk.customerComment(t.id, `second ${t.id}`);
-    const rt = await getRuntime();
+    const rt = await getWorkerDeps();
     const deps = feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint });
     await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'crash-test');
     // The process dies between the queue sends and the progress write of its second page.
@@ -204,7 +204,7 @@ describe('history import', () => {
     h.zendesk.customerComment(t.id, 'old 2');
     h.zendesk.customerComment(t.id, 'old 3');
     // The import is running (its feeder not yet at this ticket) when the customer writes again, live.
-    const rt = await getRuntime();
+    const rt = await getWorkerDeps();
     const deps = feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint });
     await deps.store.start({ statuses: ['new', 'open', 'pending', 'hold'] }, 'live-test');
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
@@ -222,7 +222,7 @@ describe('live comments while an import runs', () => {
   it('a ticket outside the import (another --ticket) keeps live behaviour: no history is brought', async () => {
     const inScope = h.zendesk.createTicket({ requester: customer, subject: 'in', body: 'in scope' });
     const other = h.zendesk.createTicket({ requester: customer, subject: 'out', body: 'old, not imported' });
-    const deps = feederDeps(await getRuntime(), { dynamoEndpoint: h.bridge.dynamoEndpoint });
+    const deps = feederDeps(await getWorkerDeps(), { dynamoEndpoint: h.bridge.dynamoEndpoint });
     await deps.store.start(
       { statuses: ['new', 'open', 'pending', 'hold'], ticket: String(inScope.id) },
       'scoped',
@@ -266,7 +266,7 @@ describe('deployed: the import-feeder Lambda', () => {
 
   async function lambdaDeps() {
     const e = { ...env, AWS_ENDPOINT_URL: aws.url };
-    const rt = await getRuntime();
+    const rt = await getWorkerDeps();
     return {
       deps: feederDeps(rt, { dynamoEndpoint: h.bridge.dynamoEndpoint, backlog: sqsBacklog(syncQueueUrl, e) }),
       e: { importQueueUrl, syncQueueUrl, env: e },
@@ -387,7 +387,7 @@ describe('bridge import (CLI)', () => {
           /^import [\w-]+ running \(status open\); it runs on AWS: interrupting this command does not stop it$/,
         ),
       ]);
-      const job = await feederDeps(await getRuntime(), {
+      const job = await feederDeps(await getWorkerDeps(), {
         dynamoEndpoint: h.bridge.dynamoEndpoint,
       }).store.get();
       expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toEqual([

@@ -1,13 +1,13 @@
 // Wires the history import to the bridge's runtime: a Zendesk client of its own that keeps to the import's share
 // of the rate budget, the job store in the ledger table, and the same queue and links the worker uses.
 import { createDynamo } from '../store/dynamo.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import { ZendeskClient } from '../zendesk/client.ts';
 import { RateBudget } from './budget.ts';
 import type { FeederDeps } from './feeder.ts';
 import { ImportStore } from './state.ts';
 
-export interface ImportRuntimeOptions {
+export interface ImportWorkerDepsOptions {
   dynamoEndpoint?: string;
   /** Messages waiting in the sync queue (live priority). */
   backlog?: () => Promise<number>;
@@ -16,11 +16,14 @@ export interface ImportRuntimeOptions {
   onHttpRequest?: (method: string, path: string) => void;
 }
 
-export function importStore(rt: Pick<Runtime, 'config' | 'now'>, dynamoEndpoint?: string): ImportStore {
+export function importStore(rt: Pick<WorkerDeps, 'config' | 'now'>, dynamoEndpoint?: string): ImportStore {
   return new ImportStore(createDynamo(dynamoEndpoint), rt.config.LEDGER_TABLE_NAME, rt.now);
 }
 
-export function feederDeps(rt: Runtime, o: ImportRuntimeOptions = {}): FeederDeps & { budget: RateBudget } {
+export function feederDeps(
+  rt: WorkerDeps,
+  o: ImportWorkerDepsOptions = {},
+): FeederDeps & { budget: RateBudget } {
   const budget = new RateBudget({
     ...(o.reserveShare !== undefined ? { reserveShare: o.reserveShare } : {}),
   });
