@@ -84,7 +84,7 @@ function conversationOf(ticketId: number) {
     }));
 }
 
-describe('history import', () => {
+describe('history import', { timeout: 240_000 }, () => {
   it('brings every unsolved ticket with its history in order, writes nothing to Zendesk, and a second run adds nothing', async () => {
     const t1 = h.zendesk.createTicket({
       requester: customer,
@@ -137,7 +137,7 @@ describe('history import', () => {
     // Their links predate this run: left as they are.
     expect(again).toMatchObject({ status: 'done', tickets: 0, alreadyLinked: 2 });
     expect(h.chatwoot.conversations().flatMap((c) => h.chatwoot.messages(c.id))).toHaveLength(messages);
-  }, 240_000);
+  });
 
   it('narrows by --status and --ticket, and the dry run writes nothing', async () => {
     const open = h.zendesk.createTicket({
@@ -343,7 +343,7 @@ describe('deployed: the import-feeder Lambda', () => {
   });
 });
 
-describe('bridge import (CLI)', () => {
+describe('bridge import (CLI)', { timeout: 240_000 }, () => {
   it('runs against the local bridge until done; status and stop report it; bad input is one clear line', async () => {
     const t = h.zendesk.createTicket({ requester: customer, subject: 'cli', body: 'from the cli' });
     const lines: string[] = [];
