@@ -14,6 +14,13 @@ import {
 } from './http.ts';
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
 import {
+  addListingRoutes,
+  listComments,
+  MinuteWindow,
+  SEARCH_EXPORT_PER_MINUTE,
+  withAccountLimit,
+} from './zendesk-listing.ts';
+import {
   attachmentLinkedEvent,
   commentAddedEvent,
   commentBodies,
@@ -64,6 +71,11 @@ export interface ZendeskSimulatorOptions {
   maxComments?: number;
   /** The attachment's own `is_public` in `attachment_linked_to_comment` (default false, as in Zendesk's example). */
   attachmentsPublic?: boolean;
+  /**
+   * The account's API requests per minute (plans allow 200–2,500): every answer then carries X-Rate-Limit and
+   * X-Rate-Limit-Remaining, and a request over it gets 429 with Retry-After (simulators/zendesk-listing.ts).
+   */
+  rateLimitPerMinute?: number;
 }
 
 export interface FileInput {
@@ -118,6 +130,10 @@ export class ZendeskSimulator extends SimulatorServer {
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
+  /** The account-wide budget, when `rateLimitPerMinute` is set. */
+  readonly accountLimit: MinuteWindow | undefined;
+  /** Creates tickets and comments without sending their webhooks (seeding a benchmark's backlog). */
+  muteWebhooks = false;
 
   private readonly users = new Map<number, ZendeskUser>();
   private readonly tickets = new Map<number, ZendeskTicket>();
@@ -149,6 +165,7 @@ export class ZendeskSimulator extends SimulatorServer {
       role: 'agent',
     });
     this.webhookAdmin = new ZendeskWebhookAdmin(opts.webhookSecret, () => this.bridgeUser.id);
+    this.accountLimit = opts.rateLimitPerMinute ? new MinuteWindow(opts.rateLimitPerMinute) : undefined;
     this.routes();
   }
 
@@ -303,7 +320,8 @@ export class ZendeskSimulator extends SimulatorServer {
         return json(401, { error: "Couldn't authenticate you" });
       }
     }
-    return this.router.dispatch(req);
+    if (!req.path.startsWith('/api/v2/')) return this.router.dispatch(req);
+    return withAccountLimit(this.accountLimit, () => this.router.dispatch(req) ?? this.notFound());
   }
 
   private routes(): void {
@@ -313,6 +331,7 @@ export class ZendeskSimulator extends SimulatorServer {
       return Number.isSafeInteger(n) ? n : -1;
     };
     this.webhookAdmin.addRoutes(this.router);
+    addListingRoutes(this.router, this, { exportWindow: new MinuteWindow(SEARCH_EXPORT_PER_MINUTE) });
     this.router
       .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
       .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
@@ -320,18 +339,26 @@ export class ZendeskSimulator extends SimulatorServer {
         const user = this.users.get(id(p.id));
         return user ? json(200, { user: userJson(user, this.baseUrl) }) : json(404, NOT_FOUND);
       })
-      .add('GET', '/api/v2/tickets/:id', (_req, p) => {
+      .add('GET', '/api/v2/tickets/:id', (req, p) => {
         const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
-        return ticket ? json(200, { ticket: ticketJson(ticket, this.baseUrl) }) : json(404, NOT_FOUND);
+        if (!ticket) return json(404, NOT_FOUND);
+        const body: Record<string, unknown> = { ticket: ticketJson(ticket, this.baseUrl) };
+        // Side-loading: `include=users` adds the ticket's users as a top-level `users` array
+        // (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/).
+        if ((req.query.get('include') ?? '').split(',').includes('users')) {
+          const ids = new Set([ticket.requester_id, ticket.submitter_id, ticket.assignee_id]);
+          body.users = [...ids]
+            .map((u) => (typeof u === 'number' ? this.users.get(u) : undefined))
+            .filter((u) => u !== undefined)
+            .map((u) => userJson(u, this.baseUrl));
+        }
+        return json(200, body);
       })
       .add('PUT', '/api/v2/tickets/:id', (req, p) => this.putTicket(req, id(p.id)))
       .add('POST', '/api/v2/tickets', (req) => this.postTicket(req))
       .add('GET', '/api/v2/tickets/:id/comments', (req, p) => {
         const ticket = this.tickets.get(id(p.id));
-        if (!ticket) return json(404, NOT_FOUND);
-        const comments = [...ticket.comments];
-        if (req.query.get('sort_order') === 'desc') comments.reverse();
-        return json(200, { comments, next_page: null, previous_page: null, count: comments.length });
+        return ticket ? listComments(req, ticket, this) : json(404, NOT_FOUND);
       })
       .add('GET', '/api/v2/tickets/:id/comments/count', (_req, p) => {
         // Count Ticket Comments: `{count: {value, refreshed_at}}`, exact below 100,000.
@@ -680,6 +707,7 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   private emitWebhook(body: ZendeskWebhookBody): void {
+    if (this.muteWebhooks) return;
     this.enqueueWebhook({
       type: body.type,
       body,
@@ -690,6 +718,7 @@ export class ZendeskSimulator extends SimulatorServer {
 
   /** A webhook whose body is exact text (a trigger's rendered template), signed like any other. */
   private emitRawWebhook(type: string, raw: string): void {
+    if (this.muteWebhooks) return;
     this.enqueueWebhook({ type, body: raw, raw, timeoutMs: 10_000, headers: (r) => this.signedHeaders(r) });
   }
 

@@ -42,9 +42,10 @@ export const ZendeskCommentEventSchema = z.object({
   kind: z.literal('zendesk.comment'),
   /**
    * How it reached us: an event webhook, a legacy trigger body, a messaging event (`messaging_ticket.message_added`,
-   * no comment id: the worker finds the comment, as for trigger bodies), or the reconciler.
+   * no comment id: the worker finds the comment, as for trigger bodies), the reconciler, or the history import
+   * (which brings agents' public comments too, whatever SYNC_AGENT_COMMENTS says: they are the conversation's history).
    */
-  via: z.enum(['event', 'trigger', 'messaging', 'reconcile']),
+  via: z.enum(['event', 'trigger', 'messaging', 'reconcile', 'import']),
   ticketId: Digits,
   /** Absent for trigger bodies, which carry only the comment text. */
   commentId: z.optional(Digits),
