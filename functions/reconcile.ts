@@ -2,7 +2,7 @@
 // (shared/sync/reconcile.ts), and publishes how many as ReconciledMissed (an alarm watches it).
 import type { Context } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../shared/observability.ts';
-import { loadConfig } from '../shared/runtime.ts';
+import { isConfigured, loadConfig } from '../shared/runtime.ts';
 import { type ReconcileResult, reconcile, reconcileOptionsFrom } from '../shared/sync/reconcile.ts';
 import { traced } from '../shared/tracing.ts';
 import { getRuntime } from '../shared/worker-runtime.ts';
@@ -13,6 +13,9 @@ const SAFETY_MS = 20_000;
 export const handler = async (_event?: unknown, context?: Context): Promise<ReconcileResult> => {
   if (context) logger.addContext(context);
   try {
+    // Before the first configuration (the placeholder secret) there is nothing to reconcile and nothing to fix but
+    // setup itself: said once, no error, so the first deploy raises no alarm (README → Deploy).
+    if (!(await isConfigured())) return recordResult({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
     const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
     const result = await traced('## reconcile', {}, () =>
       reconcile(rt, {
@@ -20,10 +23,14 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Reco
         ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS } : {}),
       }),
     );
-    metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
-    metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
-    return result;
+    return recordResult(result);
   } finally {
     metrics.publishStoredMetrics();
   }
 };
+
+function recordResult(result: ReconcileResult): ReconcileResult {
+  metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
+  metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
+  return result;
+}

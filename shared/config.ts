@@ -98,6 +98,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A ConfigError for a bridge that has no configuration at all: not one platform key is set (the deployed secret still
+ * holds the placeholder the stack created it with). The first deploy is in this state until someone fills the secret
+ * in: the functions say so once and raise no alarm (README → Deploy), since there is nothing to fix yet but the
+ * setup step itself. Its problems are those of a ConfigError for the same input.
+ */
+export class NotConfiguredError extends ConfigError {
+  constructor(problems: string[]) {
+    super(problems);
+    this.name = 'NotConfiguredError';
+  }
+}
+
 const Schema = z.extend(PlatformSchema, RuntimeSchema.shape).check(
   z.superRefine((c, ctx) => {
     if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
@@ -126,7 +139,8 @@ export function parseConfig(source: Record<string, string | undefined>): BridgeC
       const missing = i.code === 'invalid_type' && cleaned[name] === undefined;
       return missing ? `${name} is not set` : `${name} ${i.message}`;
     });
-    throw new ConfigError(problems);
+    const unconfigured = PLATFORM_KEYS.every((k) => cleaned[k] === undefined);
+    throw unconfigured ? new NotConfiguredError(problems) : new ConfigError(problems);
   }
   return result.data;
 }

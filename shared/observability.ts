@@ -80,3 +80,17 @@ export function recordDownstreamCall(platform: 'zendesk' | 'chatwoot', status: n
 function metricSafe(reason: string): string {
   return reason.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 120) || 'unknown';
 }
+
+let saidNotConfigured = false;
+
+/**
+ * Says once per container, at WARN, that the bridge has no configuration yet (shared/config.ts NotConfiguredError):
+ * the one line an operator needs after the first deploy, with no metric and no error, so nothing alarms.
+ */
+export function sayNotConfigured(): void {
+  if (saidNotConfigured) return;
+  saidNotConfigured = true;
+  logger.warn('not configured yet: nothing runs until the credentials are in the secret (README → Deploy)', {
+    secretArn: process.env.SECRET_ARN,
+  });
+}
