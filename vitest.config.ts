@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Application log and EMF lines are printed only for a failing test (test/setup/quiet.ts).
+    setupFiles: ['test/setup/quiet.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports; two cores.

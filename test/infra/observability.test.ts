@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BridgeStack, buildApp } from '../../lib/bridge-stack.ts';
+import type { BridgeStack } from '../../lib/bridge-stack.ts';
 import { PROJECT_ROOT } from '../../lib/functions.ts';
 import { CORRELATION_FIELDS, CUSTOM_METRICS, QUERY_FIELDS } from '../../lib/observability.ts';
+import { assertionStack } from './template-helpers.ts';
 
 type MetricRow = Array<string | Record<string, string>>;
 
@@ -16,7 +17,7 @@ let widgets: Array<{ properties: { title?: string; metrics?: MetricRow[] } }>;
 let queries: Record<string, { Properties: { Name: string; QueryString: string; LogGroupNames: unknown[] } }>;
 
 beforeAll(() => {
-  stack = buildApp().stack;
+  stack = assertionStack();
   template = Template.fromStack(stack);
   // The body is an Fn::Join of literal JSON and tokens (region, ids); tokens become placeholders to parse it.
   const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0];

@@ -2,11 +2,17 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_THROTTLE } from '../../lib/api.ts';
-import { type BridgeStack, buildApp, SIZING } from '../../lib/bridge-stack.ts';
+import { type BridgeStack, SIZING } from '../../lib/bridge-stack.ts';
 import { SECRET_KEYS } from '../../lib/secret.ts';
 import { MAX_RECEIVE_COUNT, retryWindowMs } from '../../shared/queue/backoff.ts';
 import { LEDGER_TABLE, LINKS_TABLE } from '../../shared/store/tables.ts';
-import { actionsOf, actionsOnResource, logicalId, statementsOfRole } from './template-helpers.ts';
+import {
+  actionsOf,
+  actionsOnResource,
+  assertionStack,
+  logicalId,
+  statementsOfRole,
+} from './template-helpers.ts';
 
 let stack: BridgeStack;
 let template: Template;
@@ -16,7 +22,7 @@ let ids: Record<
 >;
 
 beforeAll(() => {
-  stack = buildApp().stack;
+  stack = assertionStack();
   template = Template.fromStack(stack);
   ids = {
     zendesk: logicalId(stack, stack.zendeskWebhook.fn),
@@ -434,7 +440,7 @@ describe('observability', () => {
 describe('with context alarmEmail', () => {
   let withEmail: Template;
   beforeAll(() => {
-    withEmail = Template.fromStack(buildApp({ alarmEmail: 'oncall@example.com', logLevel: 'debug' }).stack);
+    withEmail = Template.fromStack(assertionStack({ alarmEmail: 'oncall@example.com', logLevel: 'debug' }));
   });
 
   it('e-mails every alarm through a TLS-only topic', () => {

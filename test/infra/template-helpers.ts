@@ -2,6 +2,7 @@
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { type BridgeStack, buildApp } from '../../lib/bridge-stack.ts';
 
 export interface Statement {
   Effect: string;
@@ -37,4 +38,13 @@ export function actionsOnResource(statements: Statement[], resourceLogicalId: st
   return statements
     .filter((s) => JSON.stringify(s.Resource).includes(`"${resourceLogicalId}"`))
     .flatMap(actionsOf);
+}
+
+/**
+ * The stack synthesized for assertions only: CDK's `aws:cdk:bundling-stacks` context set to no stack skips the
+ * esbuild bundling of every function (assets get a placeholder hash), which is most of a synth's time. One test
+ * (nag.test.ts) and `npm run synth` in CI still bundle for real.
+ */
+export function assertionStack(context: Record<string, unknown> = {}): BridgeStack {
+  return buildApp({ ...context, 'aws:cdk:bundling-stacks': [] }).stack;
 }

@@ -1,0 +1,31 @@
+// Keeps `npm test` quiet: the application's JSON log lines and EMF metric lines are held back per test and
+// printed only when that test fails (or when VERBOSE_LOGS is set), so a failure fits on one screen.
+import { beforeEach, onTestFailed } from 'vitest';
+
+/** A line the bridge's loggers write: a Powertools log line or an EMF metrics blob. */
+const APP_LINE = /^\{"(level|_aws)":/;
+
+if (!process.env.VERBOSE_LOGS) {
+  let held: string[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
+      if (text !== null && APP_LINE.test(text)) {
+        held.push(text);
+        // Node's stream contract: a callback passed last is still called.
+        const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        callback?.();
+        return true;
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+  beforeEach(() => {
+    held = [];
+    onTestFailed(() => {
+      process.stderr.write(`--- application log lines of the failed test (${held.length}) ---\n`);
+      for (const line of held) process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+    });
+  });
+}
