@@ -1,6 +1,6 @@
 // The stack as `cdk deploy` builds it from cdk.json, checked where production would fail quietly: alarm e-mail that
 // CloudWatch may not publish, metrics a log level filters away, a first deploy that alarms, settings a redeploy loses.
-// Assertion-only synths skip bundling (context aws:cdk:bundling-stacks = []): the template is the same without it.
+// Assertion-only synths skip bundling (assertionStack): the template is the same without it.
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,10 @@ import { metrics } from '../../shared/observability.ts';
 import { configureLocalRuntime } from '../../shared/runtime.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { captureOutput } from '../helpers/webhooks.ts';
+import { assertionStack } from './template-helpers.ts';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-const synth = (context: Record<string, unknown> = {}) =>
-  Template.fromStack(buildApp({ ...NO_BUNDLING, ...context }).stack);
+const synth = (context: Record<string, unknown> = {}) => Template.fromStack(assertionStack(context));
 
 describe('alarm e-mail (CloudWatch may publish to the TLS-only topic)', () => {
   let template: Template;
@@ -271,7 +271,7 @@ describe('deployment settings kept in the repository (cdk.json)', () => {
 describe('alarm descriptions link the runbook', () => {
   it('with runbookUrl set, each ends with a clickable link to its RUNBOOK.md section', () => {
     const url = 'https://github.com/acme/zendesk-chatwoot-bridge/blob/main/RUNBOOK.md';
-    const { stack } = buildApp({ ...NO_BUNDLING, runbookUrl: url });
+    const stack = assertionStack({ runbookUrl: url });
     const template = Template.fromStack(stack);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     expect(alarms).toHaveLength(stack.observability.alarms.length);
