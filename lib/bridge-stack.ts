@@ -1,14 +1,5 @@
 // The ZendeskChatwootBridge stack: webhook API → FIFO queue → worker, scheduled reconcile, tables, secret, observability.
-import {
-  Annotations,
-  App,
-  type CfnElement,
-  CfnOutput,
-  Duration,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { App, type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
@@ -188,19 +179,6 @@ export class BridgeStack extends Stack {
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
       ...(props.runbookUrl ? { runbookUrl: props.runbookUrl } : {}),
     });
-    // Said at every synth and deploy, so a deployment without them is a choice, not an accident.
-    if (!props.alarmEmail) {
-      Annotations.of(this).addWarningV2(
-        'bridge:no-alarm-email',
-        'context alarmEmail is empty (cdk.json): alarms notify no one. Set it and deploy again.',
-      );
-    }
-    if (!props.runbookUrl) {
-      Annotations.of(this).addWarningV2(
-        'bridge:no-runbook-url',
-        'context runbookUrl is empty (cdk.json): alarm descriptions name RUNBOOK.md sections without a link.',
-      );
-    }
 
     // Identifiers only: the secret's ARN tells ops where to put the credentials, never what they are.
     new CfnOutput(this, 'ApiUrl', { value: this.webhookApi.url, description: 'Base URL of the webhook API' });

@@ -76,3 +76,20 @@ export function readSettings(node: Node): DeploySettings {
     ...(runbookUrl ? { runbookUrl: runbookUrl.replace(/#.*$/, '') } : {}),
   };
 }
+
+/**
+ * What a deployment with these settings leaves undone, said by bin/app.ts on every `cdk synth` and `cdk deploy` so
+ * that deploying without them is a choice, not an accident.
+ */
+export function settingsWarnings(settings: DeploySettings): string[] {
+  const warnings: string[] = [];
+  if (!settings.alarmEmail) {
+    warnings.push('alarmEmail is empty in cdk.json: alarms notify no one. Set it and deploy again.');
+  }
+  if (!settings.runbookUrl) {
+    warnings.push(
+      'runbookUrl is empty in cdk.json: alarm descriptions name RUNBOOK.md sections without a link.',
+    );
+  }
+  return warnings;
+}

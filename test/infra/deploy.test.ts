@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, createStack } from '../../lib/bridge-stack.ts';
 import { PROJECT_ROOT } from '../../lib/functions.ts';
 import { SECRET_PLACEHOLDER_KEY } from '../../lib/secret.ts';
-import { LOG_LEVELS, projectContext, SETTING_KEYS } from '../../lib/settings.ts';
+import {
+  LOG_LEVELS,
+  projectContext,
+  readSettings,
+  SETTING_KEYS,
+  settingsWarnings,
+} from '../../lib/settings.ts';
 import { metrics } from '../../shared/observability.ts';
 import { configureLocalRuntime } from '../../shared/runtime.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
@@ -245,6 +251,18 @@ describe('deployment settings kept in the repository (cdk.json)', () => {
       const text = readFileSync(join(PROJECT_ROOT, doc), 'utf8');
       expect(text, doc).not.toMatch(/cdk deploy[^\n`]*-c /);
     }
+  });
+
+  it('warns at every synth while alarmEmail or runbookUrl is empty, and not once both are set', () => {
+    const warnings = (context: Record<string, unknown>) =>
+      settingsWarnings(readSettings(new App({ context: { ...context } }).node));
+    expect(warnings({})).toEqual([
+      expect.stringMatching(/^alarmEmail is empty in cdk.json: alarms notify no one/),
+      expect.stringMatching(/^runbookUrl is empty in cdk.json/),
+    ]);
+    expect(
+      warnings({ alarmEmail: 'oncall@example.com', runbookUrl: 'https://example.com/RUNBOOK.md' }),
+    ).toEqual([]);
   });
 
   it.each([
