@@ -10,7 +10,10 @@ import { resync } from './commands/resync.ts';
 import { setup } from './commands/setup.ts';
 import { CliError, type Command, UsageError } from './commands/types.ts';
 
-/** Every command, in the order `help` lists them. A new command: one file in bin/commands, one entry here. */
+/**
+ * Every command, in the order `help` lists them. A new command: one file in bin/commands exporting a Command (with
+ * its `options` for parseArgs), one entry here.
+ */
 const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile];
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -42,6 +45,8 @@ function parse(command: Command, args: string[]): Record<string, string | boolea
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
+      // `--no-<flag>` sets a boolean option to false (e.g. `--no-wait`).
+      allowNegative: true,
     });
     return values as Record<string, string | boolean | undefined>;
   } catch (err) {

@@ -19,7 +19,7 @@ export interface Command {
    * The options it takes, as node:util parseArgs declares them (`--help` is added for every command). The CLI
    * parses strictly: an option not declared here, or a value of the wrong kind, is a usage error (exit 2).
    */
-  options?: ParseArgsOptionsConfig;
+  options: ParseArgsOptionsConfig;
   run(ctx: CommandContext): Promise<void>;
 }
 
