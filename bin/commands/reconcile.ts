@@ -1,11 +1,11 @@
 // `bridge reconcile`: one reconciliation run now (what the 5-minute schedule does), with progress on long runs.
-import { loadConfig } from '../../shared/runtime.ts';
+import { loadConfig } from '../../shared/config-loader.ts';
 import {
   type ReconcileResult,
   reconcileOptionsFrom,
   reconcile as runReconcile,
 } from '../../shared/sync/reconcile.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import { explainAws, OPERATOR_PERMISSIONS } from './aws.ts';
 import {
   callLocal,
@@ -30,7 +30,7 @@ export const reconcile: Command = {
       result = await callLocal<ReconcileResult>(target.url, 'POST', '/_local/reconcile');
     } else {
       await prepareDeployed(ctx, target);
-      const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]).catch((err: unknown) => {
+      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]).catch((err: unknown) => {
         throw explainAws(err, 'reading the bridge configuration', OPERATOR_PERMISSIONS.reconcile);
       });
       let last = 0;

@@ -1,7 +1,7 @@
 // `bridge resync --ticket N`: offers every comment of a ticket and every message of its conversation to the
 // queue again; the worker's ledger claims drop what was already synced, so only what is missing gets posted.
 import { resyncTicket } from '../../shared/sync/reconcile.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import { explainAws, OPERATOR_PERMISSIONS } from './aws.ts';
 import {
   callLocal,
@@ -34,7 +34,7 @@ export const resync: Command = {
       ));
     } else {
       await prepareDeployed(ctx, target);
-      enqueued = await resyncTicket(await getRuntime(), ticket).catch((err: unknown) => {
+      enqueued = await resyncTicket(await getWorkerDeps(), ticket).catch((err: unknown) => {
         throw explainAws(err, `re-syncing ticket ${ticket}`, OPERATOR_PERMISSIONS.reconcile);
       });
     }

@@ -76,7 +76,7 @@ export interface ChatwootClientConfig {
 }
 
 export class ChatwootClient {
-  readonly http: ApiClient;
+  private readonly http: ApiClient;
   readonly inboxId: number;
   /** Attachment URLs (`data_url`) must start on this origin: the bridge fetches nothing else it is sent. */
   readonly origin: string;
@@ -174,9 +174,24 @@ export class ChatwootClient {
     });
   }
 
-  async messages(conversationId: number | string): Promise<ChatwootMessage[]> {
+  /**
+   * One page of the conversation's messages: the newest 20 without a cursor, up to 100 newer than `after`, or
+   * 20 older than `before`.
+   */
+  async messages(
+    conversationId: number | string,
+    page: { after?: number; before?: number } = {},
+  ): Promise<ChatwootMessage[]> {
+    const searchParams: Record<string, string> = {
+      ...(page.after !== undefined ? { after: String(page.after) } : {}),
+      ...(page.before !== undefined ? { before: String(page.before) } : {}),
+    };
     return (
-      await this.http.json<{ payload: ChatwootMessage[] }>('GET', `conversations/${conversationId}/messages`)
+      await this.http.json<{ payload: ChatwootMessage[] }>(
+        'GET',
+        `conversations/${conversationId}/messages`,
+        Object.keys(searchParams).length > 0 ? { searchParams } : {},
+      )
     ).payload;
   }
 }

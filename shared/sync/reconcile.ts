@@ -2,17 +2,19 @@
 // that had traffic recently, lists the comments and messages after the last ones it saw settled (per-link
 // cursors in the ledger), and enqueues what no webhook brought, through the same queue and idempotent worker
 // path as a webhook (the ledger claim makes re-enqueueing something already synced a no-op).
+
 import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { msSetting } from '../config.ts';
+import { screen } from '../events/loop-guard.ts';
+import { type ChatwootMessageEvent, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { toOutbound } from '../queue/types.ts';
 import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
+import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import type { ZendeskUser } from '../zendesk/client.ts';
-import { type ChatwootMessage, type SyncEvent, SyncEventSchema } from './events.ts';
-import { screen } from './guard.ts';
-import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './history.ts';
+import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './recent-comments.ts';
 
 export interface ReconcileOptions {
   /** How far back activity marks and (without a cursor) history are read. Must stay below the ledger's TTL. */
@@ -51,12 +53,12 @@ interface Item {
   id: number;
   event?: SyncEvent;
   /** Keys whose presence in the ledger means the item needs nothing: its claim, or the bridge's own write. */
-  doneKey: string;
-  ownKey: string;
+  doneKey: LedgerKey;
+  ownKey: LedgerKey;
   createdAt: number;
 }
 
-export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcile(rt: WorkerDeps, o: ReconcileOptions): Promise<ReconcileResult> {
   if (o.lookbackMs >= rt.config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000) {
     // Otherwise a comment synced before the ledger forgot it would look missed and be posted again.
     throw new Error('the reconciliation look-back must be shorter than LEDGER_RETENTION_DAYS');
@@ -95,7 +97,7 @@ export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<Recon
  * Re-syncs one ticket on request (ops CLI): every comment and message still listed is offered to the queue
  * again, ignoring cursors and look-back; what was already synced is dropped by its ledger claim.
  */
-export async function resyncTicket(rt: Runtime, ticketId: string): Promise<number> {
+export async function resyncTicket(rt: WorkerDeps, ticketId: string): Promise<number> {
   if (!(await rt.links.getByTicket(ticketId))) throw new Error(`ticket ${ticketId} is not linked`);
   return reconcileTicket(rt, ticketId, {
     lookbackMs: Number.POSITIVE_INFINITY,
@@ -107,13 +109,13 @@ export async function resyncTicket(rt: Runtime, ticketId: string): Promise<numbe
 }
 
 async function reconcileTicket(
-  rt: Runtime,
+  rt: WorkerDeps,
   ticketId: string,
   o: ReconcileOptions & { now: number; users: Map<string, Promise<ZendeskUser>>; useCursor: boolean },
 ): Promise<number> {
   const link = await rt.links.getByTicket(ticketId);
   if (!link) return 0;
-  const cursorKey = `cursor#${ticketId}`;
+  const cursorKey = ledgerKeys.reconcileCursor(ticketId);
   const saved = o.useCursor ? await rt.ledger.get(cursorKey) : undefined;
   const cursor: Cursor = {
     ...(typeof saved?.zd === 'number' ? { zd: saved.zd } : {}),
@@ -125,8 +127,8 @@ async function reconcileTicket(
     .map((c) => ({
       id: c.id,
       createdAt: commentMs(c),
-      doneKey: `evt#zd:comment:${c.id}`,
-      ownKey: `own#zd:comment:${c.id}`,
+      doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+      ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
       event: undefined as SyncEvent | undefined,
       comment: c,
     }));
@@ -147,8 +149,8 @@ async function reconcileTicket(
             (m): Item => ({
               id: m.id,
               createdAt: createdMs(m),
-              doneKey: `evt#cw:message:${m.id}`,
-              ownKey: `own#cw:message:${m.id}`,
+              doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+              ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
               event: messageEvent(m, link, o.now),
             }),
           );
@@ -199,7 +201,7 @@ async function reconcileTicket(
 
 /** A comment's author (name, and role: end users are customers); one lookup per author per run. */
 function authorOf(
-  rt: Runtime,
+  rt: WorkerDeps,
   authorId: number,
   users: Map<string, Promise<ZendeskUser>>,
 ): Promise<ZendeskUser> {
@@ -218,7 +220,7 @@ const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
  * An API message as the worker's event, through the webhook parser (the API's message is the webhook's
  * `push_event_data` with an integer type), so both paths read messages the same way.
  */
-function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessage | undefined {
+function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessageEvent | undefined {
   const messageType = typeof m.message_type === 'number' ? MESSAGE_TYPES[m.message_type] : m.message_type;
   const parsed = parseChatwootWebhook(
     {

@@ -19,8 +19,8 @@ import {
   SETTING_KEYS,
   settingsWarnings,
 } from '../../lib/settings.ts';
+import { configureLocalRuntime } from '../../shared/config-loader.ts';
 import { metrics } from '../../shared/observability.ts';
-import { configureLocalRuntime } from '../../shared/runtime.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { captureOutput } from '../helpers/webhooks.ts';
 import { assertionStack } from './template-helpers.ts';
