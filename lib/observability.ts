@@ -121,7 +121,7 @@ export interface ObservabilityProps {
  * anchor a `## DeadLetterQueueNotEmpty` heading as `#deadletterqueuenotempty`. Without a runbook address the text
  * still names the section (not clickable).
  */
-export function runbookLink(alarmId: string, runbookUrl?: string): string {
+function runbookLink(alarmId: string, runbookUrl?: string): string {
   return `${runbookUrl ?? 'RUNBOOK.md'}#${alarmId.toLowerCase()}`;
 }
 

@@ -20,7 +20,7 @@ const LAMBDA_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
  * exactly the threshold is kept. Read per flush: Lambda sets AWS_LAMBDA_LOG_LEVEL from the function's
  * ApplicationLogLevel; the stack sets POWERTOOLS_LOG_LEVEL to the same value.
  */
-export function metricsLogLevel(env: Record<string, string | undefined> = process.env): string {
+function metricsLogLevel(env: Record<string, string | undefined> = process.env): string {
   const configured = (env.AWS_LAMBDA_LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO').toUpperCase();
   const rank = LAMBDA_LEVELS.indexOf(configured);
   return rank > LAMBDA_LEVELS.indexOf('INFO') ? configured : 'INFO';
