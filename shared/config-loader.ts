@@ -121,8 +121,9 @@ export async function loadConfig(o: { maxAgeMs?: number } = {}): Promise<LoadedC
 }
 
 /**
- * False while the bridge has no configuration at all (the first deploy's placeholder secret): said once per
- * container, no error, no metric. Any other configuration problem throws as before, and is alarmed.
+ * False while the bridge is not set up yet (the first deploy's placeholder secret, or credentials stored but no
+ * webhook secrets before `setup` ran): said once per container, no error, no metric. Any other configuration
+ * problem throws as before, and is alarmed.
  */
 export async function isConfigured(): Promise<boolean> {
   try {
@@ -130,7 +131,7 @@ export async function isConfigured(): Promise<boolean> {
     return true;
   } catch (err) {
     if (!(err instanceof NotConfiguredError)) throw err;
-    sayNotConfigured();
+    sayNotConfigured(err.webhooksPending);
     return false;
   }
 }

@@ -84,13 +84,16 @@ function metricSafe(reason: string): string {
 let saidNotConfigured = false;
 
 /**
- * Says once per container, at WARN, that the bridge has no configuration yet (shared/config.ts NotConfiguredError):
- * the one line an operator needs after the first deploy, with no metric and no error, so nothing alarms.
+ * Says once per container, at WARN, that the bridge is not set up yet (shared/config.ts NotConfiguredError): the one
+ * line an operator needs after the first deploy, with no metric and no error, so nothing alarms.
  */
-export function sayNotConfigured(): void {
+export function sayNotConfigured(webhooksPending: boolean): void {
   if (saidNotConfigured) return;
   saidNotConfigured = true;
-  logger.warn('not configured yet: nothing runs until the credentials are in the secret (README → Deploy)', {
-    secretArn: process.env.SECRET_ARN,
-  });
+  logger.warn(
+    webhooksPending
+      ? 'not configured yet: the webhooks are not registered; run `npm run bridge -- setup` (README → Deploy)'
+      : 'not configured yet: nothing runs until the credentials are in the secret (README → Deploy)',
+    { secretArn: process.env.SECRET_ARN },
+  );
 }

@@ -107,7 +107,9 @@ export async function handleWebhook(
     const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
     // Before the first configuration no webhook is registered yet (setup needs the credentials): whatever calls
     // now is not a platform's delivery, and there is nothing to alarm on.
-    if (err instanceof NotConfiguredError) sayNotConfigured();
+    // Only the empty secret: once credentials are in, a missing webhook secret is a misconfiguration here (setup
+    // stores both secrets with the registrations, so a delivery without one means a secret was lost), and alarms.
+    if (err instanceof NotConfiguredError && !err.webhooksPending) sayNotConfigured(false);
     else {
       count('ServerMisconfigured');
       logger.error('configuration invalid', {

@@ -205,6 +205,31 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
     expect(counted).toEqual([]);
   });
 
+  it('credentials stored but setup not run yet (no webhook secrets): reconcile still raises nothing', async () => {
+    const { handler } = await import('../../functions/reconcile.ts');
+    configureLocalRuntime(undefined);
+    const credentials = {
+      ZENDESK_BASE_URL: 'https://acme.zendesk.com',
+      ZENDESK_EMAIL: 'bridge@acme.example',
+      ZENDESK_API_TOKEN: 'zd-api-token-first-deploy',
+      CHATWOOT_BASE_URL: 'https://chat.acme.example',
+      CHATWOOT_ACCOUNT_ID: '1',
+      CHATWOOT_INBOX_ID: '7',
+      CHATWOOT_API_TOKEN: 'cw-api-token-first-deploy',
+    };
+    aws.on('secretsmanager.GetSecretValue', () => ({ SecretString: JSON.stringify(credentials) }));
+    const added = vi.spyOn(metrics, 'addMetric');
+    const logs = captureOutput({ echo: false });
+    try {
+      await expect(handler()).resolves.toEqual({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
+    } finally {
+      logs.stop();
+      added.mockRestore();
+    }
+    expect(logs.lines().filter((l) => l.includes('"level":"ERROR"'))).toEqual([]);
+    expect(added.mock.calls.filter(([, , value]) => value > 0)).toEqual([]);
+  });
+
   it('a secret that is filled in but wrong still fails the run (and alarms)', async () => {
     const { handler } = await import('../../functions/reconcile.ts');
     configureLocalRuntime(undefined);
