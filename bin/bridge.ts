@@ -2,6 +2,7 @@
 import './local-env.ts';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../shared/config.ts';
+import { appUrlCommand } from './commands/app-url.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
 import { reconcile } from './commands/reconcile.ts';
@@ -14,7 +15,7 @@ import { CliError, type Command, UsageError } from './commands/types.ts';
  * Every command, in the order `help` lists them. A new command: one file in bin/commands exporting a Command (with
  * its `options` for parseArgs), one entry here.
  */
-const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile];
+const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand];
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

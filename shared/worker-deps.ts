@@ -8,6 +8,7 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
+import type { AttentionStore } from './store/attention.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
@@ -20,6 +21,8 @@ export interface WorkerDeps extends SyncDeps {
   redelivery?: RedeliveryControl;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
+  /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
+  attention?: AttentionStore;
 }
 
 let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
@@ -53,10 +56,11 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
   // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  const [{ createDynamo }, { Ledger }, { LinkStore }] = await Promise.all([
+  const [{ createDynamo }, { Ledger }, { LinkStore }, { AttentionStore }] = await Promise.all([
     import('./store/dynamo.ts'),
     import('./store/ledger.ts'),
     import('./store/links.ts'),
+    import('./store/attention.ts'),
   ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
@@ -89,6 +93,10 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     }),
     links,
     ledger: new Ledger(db, {
+      tableName: config.LEDGER_TABLE_NAME,
+      retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
+    }),
+    attention: new AttentionStore(db, {
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),

@@ -13,6 +13,9 @@
 // | `nolink#cw:<conversation>`      | a conversation known to belong to no ticket              | short negative cache|
 // | `state#<ticket>`                | the last status the bridge synced for a link             | one year            |
 // | `cursor#<ticket>`               | how far reconciliation has walked a link                 | look-back + 1 day   |
+// | `last#<ticket>#zd` / `#cw`      | when a link last synced Zendesk→Chatwoot / the other way | ledger retention    |
+// | `attn#<queue group>`            | events held for a retry or dead-lettered (dashboard app) | ledger retention    |
+// | `dead#<event key>`              | a dead-lettered event's queued body, to retry it alone   | ledger retention    |
 //
 // Event keys (what `evt#` claims; also the queue's deduplication id) and write ids (what `own#` remembers):
 //
@@ -54,7 +57,13 @@ export type LedgerKey =
   | `agent#zd:${string}`
   | `nolink#cw:${string}`
   | `state#${string}`
-  | `cursor#${string}`;
+  | `cursor#${string}`
+  | `last#${string}#${SyncDirection}`
+  | `attn#${string}`
+  | `dead#${string}`;
+
+/** Zendesk → Chatwoot (`zd`) or Chatwoot → Zendesk (`cw`). */
+export type SyncDirection = 'zd' | 'cw';
 
 /** A short digest: names something without storing it (URLs carry access tokens, emails are personal). */
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -96,4 +105,8 @@ export const ledgerKeys = {
   noLink: (conversationId: Id): LedgerKey => `nolink#cw:${conversationId}`,
   ticketState: (ticketId: Id): LedgerKey => `state#${ticketId}`,
   reconcileCursor: (ticketId: Id): LedgerKey => `cursor#${ticketId}`,
+  lastSynced: (ticketId: Id, direction: SyncDirection): LedgerKey => `last#${ticketId}#${direction}`,
+  /** Per FIFO message group (`ticket-<id>`, or `conversation-<id>` before a link is known). */
+  attention: (groupId: string): LedgerKey => `attn#${groupId}`,
+  deadLetterBody: (eventKey: string): LedgerKey => `dead#${eventKey}`,
 };
