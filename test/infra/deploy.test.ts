@@ -118,8 +118,9 @@ function emfLine(m: Metrics, env: Record<string, string>): string {
 describe('custom metrics at every log level', () => {
   it.each(LOG_LEVELS)('logLevel %s: every function keeps its EMF lines through Lambda’s filter', (level) => {
     const template = synth({ logLevel: level });
+    // Every function of the stack (stack.test.ts pins which ones there are).
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(4);
+    expect(fns.length).toBeGreaterThanOrEqual(4);
     for (const fn of fns) {
       const functionLevel = fn.Properties.LoggingConfig.ApplicationLogLevel as string;
       expect(functionLevel).toBe(level);
