@@ -5,6 +5,7 @@ import { ConfigError } from '../shared/config.ts';
 import { appUrlCommand } from './commands/app-url.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
+import { importCommand } from './commands/import.ts';
 import { reconcile } from './commands/reconcile.ts';
 import { redrive } from './commands/redrive.ts';
 import { resync } from './commands/resync.ts';
@@ -15,7 +16,7 @@ import { CliError, type Command, UsageError } from './commands/types.ts';
  * Every command, in the order `help` lists them. A new command: one file in bin/commands exporting a Command (with
  * its `options` for parseArgs), one entry here.
  */
-const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand];
+const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand, importCommand];
 
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -39,17 +40,20 @@ const shortUsage = (command: Command): string =>
  * The command's options, parsed strictly with node:util parseArgs: an unknown or mistyped option, a missing value or
  * a stray argument is a UsageError, never silently ignored.
  */
-function parse(command: Command, args: string[]): Record<string, string | boolean | undefined> {
+function parse(
+  command: Command,
+  args: string[],
+): { options: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positionals === true,
       // `--no-<flag>` sets a boolean option to false (e.g. `--no-wait`).
       allowNegative: true,
     });
-    return values as Record<string, string | boolean | undefined>;
+    return { options: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
@@ -71,12 +75,12 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    const options = parse(command, rest);
+    const { options, positionals } = parse(command, rest);
     if (options.help) {
       console.log(`${usageOf(command)}\n\n${command.summary}`);
       return EXIT.ok;
     }
-    await command.run({ options, args: [], env: process.env, print: (line) => console.log(line) });
+    await command.run({ options, args: positionals, env: process.env, print: (line) => console.log(line) });
     return EXIT.ok;
   } catch (err) {
     if (err instanceof UsageError) {

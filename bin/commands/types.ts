@@ -20,6 +20,8 @@ export interface Command {
    * parses strictly: an option not declared here, or a value of the wrong kind, is a usage error (exit 2).
    */
   options: ParseArgsOptionsConfig;
+  /** True when it takes positional arguments (a subcommand, e.g. `import status`); they arrive as `ctx.args`. */
+  positionals?: boolean;
   run(ctx: CommandContext): Promise<void>;
 }
 
