@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { loadConfig } from '../shared/config-loader.ts';
+import { isConfigured, loadConfig } from '../shared/config-loader.ts';
 import { callableWithoutContext, lambdaContext } from '../shared/lambda.ts';
 import { logger, MetricUnit, metrics } from '../shared/observability.ts';
 import { type ReconcileResult, reconcile, reconcileOptionsFrom } from '../shared/sync/reconcile.ts';
@@ -23,14 +23,21 @@ export const handler: (event?: unknown, context?: Context) => Promise<ReconcileR
       .use(logMetrics(metrics))
       .use(captureLambdaHandlerLazily())
       .handler(async (_event, context) => {
+        // Before the bridge is set up (the placeholder secret, or no webhook secrets yet) there is nothing to
+        // reconcile and nothing to fix but setup itself: said once, no error, so a first deploy raises no alarm.
+        if (!(await isConfigured())) return recordResult({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
         const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
         const remaining = lambdaContext(context)?.getRemainingTimeInMillis();
         const result = await reconcile(rt, {
           ...reconcileOptionsFrom(env),
           ...(remaining !== undefined ? { deadline: Date.now() + remaining - SAFETY_MS } : {}),
         });
-        metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
-        metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
-        return result;
+        return recordResult(result);
       }),
   );
+
+function recordResult(result: ReconcileResult): ReconcileResult {
+  metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
+  metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
+  return result;
+}

@@ -7,11 +7,12 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { MAX_RECEIVE_COUNT } from '../shared/queue/backoff.ts';
 import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
-import { BridgeFunction } from './functions.ts';
+import { BridgeFunction, PROJECT_ROOT } from './functions.ts';
 import { HistoryImport } from './import.ts';
 import { Observability } from './observability.ts';
 import { SyncQueues } from './queue.ts';
 import { BridgeSecret } from './secret.ts';
+import { type DeploySettings, type LogLevel, projectContext, readSettings } from './settings.ts';
 import { BridgeTables } from './tables.ts';
 
 export const STACK_NAME = 'ZendeskChatwootBridge';
@@ -36,9 +37,11 @@ export const SIZING = {
 
 export interface BridgeStackProps extends StackProps {
   /** Powertools and Lambda application log level. */
-  readonly logLevel?: ApplicationLogLevel;
+  readonly logLevel?: LogLevel;
   /** When set, alarms notify this address through an SNS topic. */
   readonly alarmEmail?: string;
+  /** Web address of RUNBOOK.md; alarm descriptions link its sections (lib/settings.ts). */
+  readonly runbookUrl?: string;
 }
 
 export class BridgeStack extends Stack {
@@ -214,6 +217,7 @@ export class BridgeStack extends Stack {
       queues: this.queues,
       tables: this.tables,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      ...(props.runbookUrl ? { runbookUrl: props.runbookUrl } : {}),
     });
 
     // Identifiers only: the secret's ARN tells ops where to put the credentials, never what they are.
@@ -246,30 +250,17 @@ export class BridgeStack extends Stack {
   }
 }
 
-const LOG_LEVELS = new Set<string>(Object.values(ApplicationLogLevel));
-
-function contextLogLevel(app: App): ApplicationLogLevel {
-  const raw: unknown = app.node.tryGetContext('logLevel');
-  if (raw === undefined) return ApplicationLogLevel.INFO;
-  const level = String(raw).toUpperCase();
-  if (!LOG_LEVELS.has(level)) {
-    throw new Error(`context logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
-  }
-  return level as ApplicationLogLevel;
-}
-
-/** Creates the stack in an app, reading optional settings from context (`logLevel`, `alarmEmail`). */
+/** Creates the stack in an app, with the deployment settings from its context (cdk.json; lib/settings.ts). */
 export function createStack(app: App, props: BridgeStackProps = {}): BridgeStack {
-  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
-  return new BridgeStack(app, STACK_NAME, {
-    logLevel: contextLogLevel(app),
-    ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
-    ...props,
-  });
+  const settings: DeploySettings = readSettings(app.node);
+  return new BridgeStack(app, STACK_NAME, { ...settings, ...props });
 }
 
-/** A new App holding the bridge stack (environment-agnostic: no account or region lookups). */
+/**
+ * A new App holding the bridge stack, built from the repository's cdk.json context (as `cdk synth` builds it, feature
+ * flags included) with `context` on top, like `-c` on the command line. Environment-agnostic: no lookups.
+ */
 export function buildApp(context: Record<string, unknown> = {}): { app: App; stack: BridgeStack } {
-  const app = new App({ context });
+  const app = new App({ context: { ...projectContext(PROJECT_ROOT), ...context } });
   return { app, stack: createStack(app) };
 }

@@ -127,6 +127,27 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A ConfigError for a bridge that is not set up yet: not one platform key is set (the deployed secret still holds the
+ * placeholder the stack created it with), or the credentials are in but `setup` has not yet registered the webhooks
+ * and stored their signing secrets (`webhooksPending`). A first deploy passes through both states: reconcile says so
+ * once and raises no alarm (README → Deploy), since there is nothing to fix but finishing the setup. Its problems
+ * are those of a ConfigError for the same input.
+ */
+export class NotConfiguredError extends ConfigError {
+  constructor(
+    problems: string[],
+    /** True when only the webhook signing secrets are missing (they are what `setup` stores). */
+    readonly webhooksPending: boolean,
+  ) {
+    super(problems);
+    this.name = 'NotConfiguredError';
+  }
+}
+
+/** The keys `setup` fills in after registering the webhooks. */
+const WEBHOOK_SECRET_KEYS = new Set(['ZENDESK_WEBHOOK_SECRET', 'CHATWOOT_WEBHOOK_SECRET']);
+
 const Schema = z.extend(PlatformSchema, RuntimeSchema.shape).check(
   z.superRefine((c, ctx) => {
     if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
@@ -150,11 +171,16 @@ export function parseConfig(source: Record<string, string | undefined>): BridgeC
   const result = Schema.safeParse(cleaned);
   if (!result.success) {
     // Issue messages are built from the schema, never from the input: no value can leak through them.
-    const problems = result.error.issues.map((i) => {
-      const name = i.path.map(String).join('.') || '(root)';
+    const names = result.error.issues.map((i) => i.path.map(String).join('.') || '(root)');
+    const problems = result.error.issues.map((i, n) => {
+      const name = names[n]!;
       const missing = i.code === 'invalid_type' && cleaned[name] === undefined;
       return missing ? `${name} is not set` : `${name} ${i.message}`;
     });
+    if (PLATFORM_KEYS.every((k) => cleaned[k] === undefined)) throw new NotConfiguredError(problems, false);
+    if (names.every((name) => WEBHOOK_SECRET_KEYS.has(name) && cleaned[name] === undefined)) {
+      throw new NotConfiguredError(problems, true);
+    }
     throw new ConfigError(problems);
   }
   return result.data;

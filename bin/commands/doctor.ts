@@ -17,6 +17,7 @@ import {
   endpoints,
   inboxProblem,
   readCredentials,
+  SETTINGS_OPTIONS,
   sameEndpoint,
   settingsStore,
   withoutQuery,
@@ -237,8 +238,9 @@ export async function diagnose(ctx: CommandContext): Promise<number> {
   const url = typeof ctx.options.url === 'string' && ctx.options.url !== '' ? ctx.options.url : undefined;
   const store = settingsStore(ctx);
   const r = report(ctx.print);
-  ctx.print(`Configuration: ${store.where}`);
+  // Read first: when AWS refuses or cannot be reached, the one line saying so (and how to fix it) is all there is.
   const source = await store.read();
+  ctx.print(`Configuration: ${store.where}`);
   try {
     parseConfig(source);
     r.ok('configuration: every required key is set and valid');
@@ -269,6 +271,7 @@ export const doctor: Command = {
   summary:
     'check credentials, inbox, webhook registrations and secrets; say what to fix (exit 1 on problems)',
   usage: 'doctor (--secret-arn <SecretArn> | --local [--env-file .env]) [--url <ApiUrl>]',
+  options: SETTINGS_OPTIONS,
   async run(ctx) {
     const problems = await diagnose(ctx);
     if (problems > 0)

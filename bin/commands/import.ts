@@ -15,7 +15,7 @@ import { callLocal } from './queue-target.ts';
 import { CliError, type Command, type CommandContext } from './types.ts';
 
 const HELP = `import [start|status|stop] [--status new,open,pending,hold] [--since YYYY-MM-DD] [--ticket <id>]
-       [--dry-run] [--no-wait] [--local [url]]
+       [--dry-run] [--no-wait] [--local | --local-url <url>]
 
 Without a subcommand: starts the import (or resumes a stopped or failed one with the same filter) and shows its
 progress until it is done. By default every unsolved ticket (new, open, pending, hold); --status, --since (updated
@@ -26,7 +26,7 @@ Deployed: set IMPORT_QUEUE_URL and LEDGER_TABLE_NAME (stack outputs ImportQueueU
 credentials; QUEUE_URL (SyncQueueUrl) adds the sync backlog to the progress. --dry-run also needs the bridge's
 configuration (SECRET_ARN) and LINKS_TABLE_NAME. The import runs on AWS: interrupting this command does not stop
 it (\`import stop\` does).
-Local: the running \`npm run dev\` bridge; --local <url> (default http://127.0.0.1:$PORT, PORT 3000).`;
+Local: --local, the running \`npm run dev\` bridge on http://127.0.0.1:$PORT (PORT 3000), or --local-url <url>.`;
 
 interface Target {
   /** Deployed, the import runs on AWS whatever happens to this process; locally, in the dev server. */
@@ -41,6 +41,17 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'Import existing Zendesk tickets with their history (start, status, stop)',
   usage: HELP,
+  options: {
+    local: { type: 'boolean' },
+    'local-url': { type: 'string' },
+    status: { type: 'string' },
+    since: { type: 'string' },
+    ticket: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    // `--no-wait` sets it to false (the CLI parses with allowNegative).
+    wait: { type: 'boolean' },
+  },
+  positionals: true,
   async run(ctx) {
     const sub = ctx.args[0] ?? 'start';
     if (!['start', 'status', 'stop'].includes(sub)) throw new CliError(`unknown import subcommand: ${sub}`);
@@ -141,13 +152,14 @@ async function follow(target: Target, ctx: CommandContext): Promise<void> {
 
 function targetOf(ctx: CommandContext): Target {
   const { IMPORT_QUEUE_URL: importQueueUrl, LEDGER_TABLE_NAME: ledgerTable, QUEUE_URL: queueUrl } = ctx.env;
-  if (ctx.options.local === undefined && importQueueUrl) {
+  const local = ctx.options['local-url'] ?? ctx.options.local;
+  if (local === undefined && importQueueUrl) {
     if (!ledgerTable) throw new CliError('LEDGER_TABLE_NAME is not set (the stack output LedgerTableName)');
     return deployed(importQueueUrl, ledgerTable, queueUrl, ctx.env);
   }
-  const local = ctx.options.local;
   const url = typeof local === 'string' ? local : `http://127.0.0.1:${ctx.env.PORT ?? '3000'}`;
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new CliError('--local must be a URL like http://127.0.0.1:3000');
+  if (!/^https?:\/\/[^/]+/.test(url))
+    throw new CliError('--local-url must be a URL like http://127.0.0.1:3000');
   return localTarget(url.replace(/\/+$/, ''));
 }
 

@@ -6,20 +6,33 @@ import {
   reconcile as runReconcile,
 } from '../../shared/sync/reconcile.ts';
 import { getWorkerDeps } from '../../shared/worker-deps.ts';
-import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
+import { explainAws, OPERATOR_PERMISSIONS } from './aws.ts';
+import {
+  callLocal,
+  describeTarget,
+  prepareDeployed,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  targetOf,
+} from './queue-target.ts';
 import type { Command } from './types.ts';
 
 export const reconcile: Command = {
   name: 'reconcile',
   summary: 'Run reconciliation now: enqueue comments and messages no webhook delivered',
-  usage: `reconcile [--local [url]]\n\n${TARGET_HELP}\nDeployed, it also needs the bridge's configuration (SECRET_ARN or the variables) and table names.`,
+  usage: `reconcile [--local | --local-url <url>]\n\n${TARGET_HELP}\nDeployed, it also needs SECRET_ARN, LINKS_TABLE_NAME and LEDGER_TABLE_NAME (stack outputs SecretArn, LinksTableName, LedgerTableName).`,
+  options: TARGET_OPTIONS,
   async run(ctx) {
     const target = targetOf(ctx);
+    ctx.print(describeTarget(target));
     let result: ReconcileResult;
     if (target.kind === 'local') {
       result = await callLocal<ReconcileResult>(target.url, 'POST', '/_local/reconcile');
     } else {
-      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
+      await prepareDeployed(ctx, target);
+      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]).catch((err: unknown) => {
+        throw explainAws(err, 'reading the bridge configuration', OPERATOR_PERMISSIONS.reconcile);
+      });
       let last = 0;
       result = await runReconcile(rt, {
         ...reconcileOptionsFrom(env),
@@ -29,6 +42,8 @@ export const reconcile: Command = {
             ctx.print(`  ${done}/${total} links`);
           }
         },
+      }).catch((err: unknown) => {
+        throw explainAws(err, 'reconciling', OPERATOR_PERMISSIONS.reconcile);
       });
     }
     ctx.print(

@@ -3,11 +3,11 @@
 // error and leaves no trace downstream; a 5xx means our bug or our outage.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
-import { type BridgeConfig, ConfigError } from '../config.ts';
+import { type BridgeConfig, ConfigError, NotConfiguredError } from '../config.ts';
 import { screen } from '../events/loop-guard.ts';
 import type { ParseResult } from '../events/parse-result.ts';
 import { eventIds, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
-import { count, countWithReason, logger } from '../observability.ts';
+import { count, countWithReason, logger, sayNotConfigured } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
 import { describeIssues } from '../schema.ts';
 import { parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
@@ -120,12 +120,19 @@ export async function handleWebhook(
   } catch (err) {
     // ConfigError problems name variables, never values; other errors are logged by name only.
     const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
-    count('ServerMisconfigured');
-    logger.error('configuration invalid', {
-      platform,
-      problems,
-      error: err instanceof Error ? err.name : 'unknown',
-    });
+    // Before the first configuration no webhook is registered yet (setup needs the credentials): whatever calls
+    // now is not a platform's delivery, and there is nothing to alarm on.
+    // Only the empty secret: once credentials are in, a missing webhook secret is a misconfiguration here (setup
+    // stores both secrets with the registrations, so a delivery without one means a secret was lost), and alarms.
+    if (err instanceof NotConfiguredError && !err.webhooksPending) sayNotConfigured(false);
+    else {
+      count('ServerMisconfigured');
+      logger.error('configuration invalid', {
+        platform,
+        problems,
+        error: err instanceof Error ? err.name : 'unknown',
+      });
+    }
     return json(500, {
       error: 'server_misconfigured',
       message: 'the bridge is not configured; see its logs',

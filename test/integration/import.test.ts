@@ -411,7 +411,7 @@ describe('bridge import (CLI)', { timeout: 240_000 }, () => {
   it('exits non-zero with one line when no bridge answers', async () => {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bin/bridge.ts', 'import', '--local', 'http://127.0.0.1:9'],
+      ['--import', 'tsx', 'bin/bridge.ts', 'import', '--local-url', 'http://127.0.0.1:9'],
       {
         encoding: 'utf8',
         timeout: 60_000,
