@@ -18,7 +18,6 @@ import { authorshipOf } from './authorship.ts';
 import type { SyncDeps } from './deps.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
-import { zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
@@ -34,6 +33,8 @@ export async function syncChatwootMessage(e: ChatwootMessageEvent, deps: SyncDep
   const header = author.header ? `${author.header} (Chatwoot):` : undefined;
   // Zendesk wants some text on a comment; a reply of files alone is described by their names.
   if (!header && text === '') text = (e.attachments ?? []).map((a) => a.fileName).join(', ');
+  // The converters (marked, turndown) load with the first message, not at cold start.
+  const { zendeskCommentText } = await import('./richtext.ts');
   const comment: NonNullable<TicketUpdate['comment']> = {
     ...zendeskCommentText(text, header),
     public: !e.private,

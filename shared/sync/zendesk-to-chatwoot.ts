@@ -23,10 +23,10 @@ import {
 import { cleanComment } from './clean.ts';
 import type { SyncDeps } from './deps.ts';
 import { runOnce } from './exactly-once.ts';
+import { escapeMarkdown } from './markdown-escape.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
 import { apiCommentEvent } from './recent-comments.ts';
-import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
 // Longer than one worker attempt can run (30 s), so a slow holder cannot lose the lease while still working.
@@ -131,7 +131,8 @@ const comparable = (text: string) =>
 
 export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody
-    ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
+    ? // The converters (turndown with its HTML parser, marked) load with the first rich comment, not at cold start.
+      (await import('./richtext.ts')).htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
     : { markdown: cleanComment(e.body, { literalNewlines: e.via === 'trigger' }), images: [] };
   const known = new Set((e.attachments ?? []).map((a) => a.url));
   const files: FileRef[] = [
