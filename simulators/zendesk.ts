@@ -6,13 +6,13 @@ import {
   fail,
   isRecord,
   json,
-  nowIso,
   Router,
   type SimRequest,
   type SimResponse,
   SimulatorServer,
 } from './http.ts';
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
+import { type ExportedUpdate, ZendeskExport } from './zendesk-export.ts';
 import {
   attachmentLinkedEvent,
   commentAddedEvent,
@@ -108,7 +108,13 @@ export class ZendeskSimulator extends SimulatorServer {
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
+  /** The Incremental Exports (ticket events, tickets); `exports.requestsPerMinute` is Zendesk's 10 by default. */
+  readonly exports: ZendeskExport;
 
+  /** Ticket updates in order, as the ticket event export streams them. */
+  private readonly updateLog: ExportedUpdate[] = [];
+  /** How far the simulator's clock runs ahead of the machine's (`advanceClock`). */
+  private clockOffsetMs = 0;
   private readonly users = new Map<number, ZendeskUser>();
   private readonly tickets = new Map<number, ZendeskTicket>();
   private readonly uploads = new Map<string, { expires_at: string; attachments: ZendeskAttachment[] }>();
@@ -126,6 +132,7 @@ export class ZendeskSimulator extends SimulatorServer {
 
   private constructor(private readonly opts: ZendeskSimulatorOptions) {
     super('zendesk', opts.validate !== false, opts.webhookUrl);
+    const sim = this;
     this.expectedAuth = `Basic ${Buffer.from(`${opts.email}/token:${opts.apiToken}`).toString('base64')}`;
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
     this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
@@ -137,6 +144,19 @@ export class ZendeskSimulator extends SimulatorServer {
       role: 'agent',
     });
     this.webhookAdmin = new ZendeskWebhookAdmin(opts.webhookSecret, () => this.bridgeUser.id);
+    this.exports = new ZendeskExport({
+      now: () => this.now(),
+      updates: () => this.updateLog,
+      tickets: () =>
+        [...this.tickets.values()].map((t) => ({
+          id: t.id,
+          generatedMs: Date.parse(t.updated_at),
+          json: ticketJson(t, this.baseUrl),
+        })),
+      get baseUrl() {
+        return sim.baseUrl;
+      },
+    });
     this.routes();
   }
 
@@ -148,8 +168,25 @@ export class ZendeskSimulator extends SimulatorServer {
 
   // ---------------------------------------------------------------- test-side helpers
 
+  /** The simulated account's clock (epoch ms): the machine's, plus what `advanceClock` added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Moves the account's clock forward: what happens from now on is stamped later, and the incremental exports'
+   * last-minute exclusion is measured on this clock, so a test can make an update exportable without waiting.
+   */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
   createUser(input: { name: string; email?: string; role: ZendeskRole }): ZendeskUser {
-    const at = nowIso();
+    const at = this.nowIso();
     const user: ZendeskUser = {
       id: this.nextUserId++,
       name: input.name,
@@ -260,6 +297,8 @@ export class ZendeskSimulator extends SimulatorServer {
     this.uploads.clear();
     this.files.clear();
     this.ticketUpdates.clear();
+    this.updateLog.length = 0;
+    this.exports.reset();
     this.resetLogs();
   }
 
@@ -302,6 +341,13 @@ export class ZendeskSimulator extends SimulatorServer {
     };
     this.webhookAdmin.addRoutes(this.router);
     this.router
+      // Incremental Exports (zendesk-export.ts); `.json` suffixes as Zendesk's own next_page URLs carry them.
+      .add('GET', '/api/v2/incremental/ticket_events', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/ticket_events.json', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor.json', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets', (req) => this.exports.ticketsTime(req))
+      .add('GET', '/api/v2/incremental/tickets.json', (req) => this.exports.ticketsTime(req))
       .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
       .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
       .add('GET', '/api/v2/users/:id', (_req, p) => {
@@ -517,7 +563,7 @@ export class ZendeskSimulator extends SimulatorServer {
     tags: string[];
     via: ZendeskVia;
   }): ZendeskTicket {
-    const at = nowIso();
+    const at = this.nowIso();
     const ticket: ZendeskTicket = {
       id: this.nextTicketId++,
       subject: input.subject,
@@ -561,7 +607,7 @@ export class ZendeskSimulator extends SimulatorServer {
     commentInput: CommentInput | undefined,
     actorId = commentInput?.authorId ?? this.bridgeUser.id,
   ): { audit: ZendeskAudit; comment?: ZendeskComment } {
-    const at = nowIso();
+    const at = this.nowIso();
     const audit: ZendeskAudit = {
       id: this.nextAuditId++,
       ticket_id: ticket.id,
@@ -650,6 +696,13 @@ export class ZendeskSimulator extends SimulatorServer {
     }
     if (ticket.status !== previousStatus)
       emit('ticket.status_changed', statusChangedEvent(previousStatus, ticket.status));
+    this.updateLog.push({
+      audit,
+      at: Date.parse(at),
+      ...(ticket.status !== previousStatus
+        ? { status: { previous: previousStatus, current: ticket.status } }
+        : {}),
+    });
     return comment ? { audit, comment } : { audit };
   }
 
