@@ -1,5 +1,6 @@
-// Lambda on a 5-minute schedule: enqueues comments and messages that no webhook delivered
-// (shared/sync/reconcile.ts), and publishes how many as ReconciledMissed (an alarm watches it).
+// Lambda on a schedule (5 minutes by default): enqueues comments and messages that no webhook delivered
+// (shared/sync/reconcile.ts); publishes how many as ReconciledMissed (an alarm watches it), and what the run read
+// and cost as ReconcileChangesRead and ReconcileApiCalls.
 import type { Context } from 'aws-lambda';
 import { logger, MetricUnit, metrics } from '../shared/observability.ts';
 import { loadConfig } from '../shared/runtime.ts';
@@ -21,6 +22,8 @@ export const handler = async (_event?: unknown, context?: Context): Promise<Reco
       }),
     );
     metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
+    metrics.addMetric('ReconcileChangesRead', MetricUnit.Count, result.changesRead);
+    metrics.addMetric('ReconcileApiCalls', MetricUnit.Count, result.apiCalls);
     metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
     return result;
   } finally {

@@ -7,6 +7,7 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import type { DeadLetterSink, EventQueue } from './queue/types.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
+import { CursorStore } from './store/cursors.ts';
 import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
@@ -22,6 +23,8 @@ export interface Runtime extends SyncDeps {
   redelivery?: RedeliveryControl;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
+  /** Where reconciliation last read each platform's change feed to (in the ledger table). */
+  cursors: CursorStore;
 }
 
 let cached: { runtime: Runtime; fingerprint: string } | undefined;
@@ -80,6 +83,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
+    cursors: new CursorStore(db, config.LEDGER_TABLE_NAME),
     ...getQueues(),
     // Locally the in-process queue holds records back; deployed, SQS does (ChangeMessageVisibility).
     redelivery: local ? local.redelivery : sqsRedelivery(),
