@@ -40,7 +40,8 @@ export const LINKS_TABLE: TableDef = {
 
 /**
  * The ledger: processed-event claims (`evt#…`), ids of what the bridge wrote itself (`own#…`), contacts
- * (`contact#…`) and per-link sync cursors (`cursor#…`). Every item carries `expiresAt`.
+ * (`contact#…`), leases (`lock#…`) and reconciliation's per-platform cursors (`reconcile#…`, the only items
+ * without `expiresAt`: they must never expire).
  */
 export const LEDGER_TABLE: TableDef = {
   id: 'Ledger',

@@ -231,7 +231,11 @@ async function zendeskMissed(
   const me = await rt.zendesk.currentUser();
   const now = rt.now();
   const candidates: Candidate[] = [];
-  const links = new Map<string, Link | undefined>();
+  const links = await rt.links.getManyByTicket(
+    events
+      .filter((e) => e.child_events?.some((c) => c.event_type === 'Comment'))
+      .map((e) => String(e.ticket_id)),
+  );
   for (const update of events) {
     const comments = (update.child_events ?? []).filter(
       (c): c is ExportedComment & { [field: string]: unknown } =>
@@ -241,8 +245,7 @@ async function zendeskMissed(
     // The bridge's own updates (its user is the updater, whoever authors the comment) are echoes.
     if (update.updater_id === me.id) continue;
     const ticketId = String(update.ticket_id);
-    if (!links.has(ticketId)) links.set(ticketId, await rt.links.getByTicket(ticketId));
-    if (!links.get(ticketId)) continue;
+    if (!links.has(ticketId)) continue;
     for (const c of comments) {
       if (c.author_id === me.id) continue;
       const comment = { ...c, created_at: c.created_at ?? update.created_at };
