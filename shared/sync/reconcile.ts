@@ -6,7 +6,7 @@
 // changes again, however long it was quiet.
 import type { ChatwootMessage as ApiMessage, ChatwootConversation } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
-import { msSetting } from '../config.ts';
+import { ConfigError, msSetting, RECONCILE_DEFAULTS } from '../config.ts';
 import { UpstreamError } from '../errors.ts';
 import { toOutbound } from '../queue/types.ts';
 import { CursorConflictError } from '../store/cursors.ts';
@@ -57,10 +57,6 @@ export interface ReconcileResult {
   chatwoot: SideResult;
 }
 
-/** Defaults: a first run reads the last 24 hours; leave a minute for webhooks still in flight; 5 export pages. */
-export const DEFAULT_LOOKBACK_MS = 24 * 3600 * 1000;
-export const DEFAULT_SETTLE_MS = 60_000;
-export const DEFAULT_EXPORT_PAGES = 5;
 /** Chatwoot's page sizes: conversations (Kaminari's 25) and messages before an id (MessageFinder's 20). */
 const CONVERSATIONS_PAGE = 25;
 const MESSAGES_BEFORE_PAGE = 20;
@@ -175,7 +171,7 @@ async function reconcileZendesk(
   let start = Math.floor(clampToRetention(rt, 'zendesk', firstMs, retentionMs) / 1000);
   const users = new Map<string, Promise<ZendeskUser>>();
   const seen = new Set<number>();
-  const pages = o.maxExportPages ?? DEFAULT_EXPORT_PAGES;
+  const pages = o.maxExportPages ?? RECONCILE_DEFAULTS.exportPages;
   for (let page = 0; ; page++) {
     if (page >= pages || (o.deadline !== undefined && rt.now() > o.deadline)) {
       result.deferred = true;
@@ -497,15 +493,21 @@ function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessage |
 }
 
 /**
- * Options from the environment (errors name the variable): RECONCILE_LOOKBACK_MS (where a first run starts;
- * below the ledger retention, checked by `reconcile`), RECONCILE_SETTLE_MS, RECONCILE_EXPORT_PAGES.
+ * Options from the environment or the secret (errors name the variable; defaults in RECONCILE_DEFAULTS):
+ * RECONCILE_LOOKBACK_MS (where a first run starts; below the ledger retention, checked by `reconcile`),
+ * RECONCILE_SETTLE_MS, RECONCILE_EXPORT_PAGES.
  */
 export function reconcileOptionsFrom(env: Record<string, string | undefined>): ReconcileOptions {
-  const pages = msSetting(env, 'RECONCILE_EXPORT_PAGES', { min: 1, max: 9 });
+  const pages = env.RECONCILE_EXPORT_PAGES?.trim();
+  if (pages && !/^[1-9]$/.test(pages)) {
+    throw new ConfigError(['RECONCILE_EXPORT_PAGES must be a whole number from 1 to 9']);
+  }
   return {
     lookbackMs:
-      msSetting(env, 'RECONCILE_LOOKBACK_MS', { min: 2 * 60_000, max: 90 * DAY_MS }) ?? DEFAULT_LOOKBACK_MS,
-    settleMs: msSetting(env, 'RECONCILE_SETTLE_MS', { min: 0, max: 3600 * 1000 }) ?? DEFAULT_SETTLE_MS,
-    maxExportPages: pages ?? DEFAULT_EXPORT_PAGES,
+      msSetting(env, 'RECONCILE_LOOKBACK_MS', { min: 2 * 60_000, max: 90 * DAY_MS }) ??
+      RECONCILE_DEFAULTS.lookbackMs,
+    settleMs:
+      msSetting(env, 'RECONCILE_SETTLE_MS', { min: 0, max: 3600 * 1000 }) ?? RECONCILE_DEFAULTS.settleMs,
+    maxExportPages: pages ? Number(pages) : RECONCILE_DEFAULTS.exportPages,
   };
 }
