@@ -7,6 +7,8 @@ const APP_LINE = /^\{"(level|_aws)":/;
 
 if (!process.env.VERBOSE_LOGS) {
   let held: string[] = [];
+  // The unpatched stderr: printing held lines through the patched one would hold them again, forever.
+  const printHeld = process.stderr.write.bind(process.stderr);
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -24,8 +26,10 @@ if (!process.env.VERBOSE_LOGS) {
   beforeEach(() => {
     held = [];
     onTestFailed(() => {
-      process.stderr.write(`--- application log lines of the failed test (${held.length}) ---\n`);
-      for (const line of held) process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+      const lines = held;
+      held = [];
+      printHeld(`--- application log lines of the failed test (${lines.length}) ---\n`);
+      for (const line of lines) printHeld(line.endsWith('\n') ? line : `${line}\n`);
     });
   });
 }
