@@ -10,7 +10,8 @@ import { round } from './stats.ts';
 
 export interface ReconcileRunCost {
   links: number;
-  run: 'missed' | 'quiet';
+  /** `missed`: planted events; `echoes`: the next run, reading the bridge's own writes of those syncs; `quiet`. */
+  run: 'missed' | 'echoes' | 'quiet';
   missedPlanted: number;
   missedFound: number;
   changesRead: number;
@@ -131,7 +132,7 @@ export async function measureReconcile(
     hooksOn();
 
     const out: ReconcileRunCost[] = [];
-    for (const kind of ['missed', 'quiet'] as const) {
+    for (const kind of ['missed', 'echoes', 'quiet'] as const) {
       const r = await run();
       out.push({
         links,
