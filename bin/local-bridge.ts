@@ -14,11 +14,11 @@ import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
+import { configureLocalRuntime } from '../shared/config-loader.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
-import { configureLocalRuntime } from '../shared/runtime.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
 import { resyncTicket } from '../shared/sync/reconcile.ts';
-import { getRuntime } from '../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { sandboxRoundTrip } from './sandbox-tour.ts';
@@ -276,7 +276,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
         }
         try {
           if (ticket)
-            return send(res, 200, { ticket, enqueued: await resyncTicket(await getRuntime(), ticket) });
+            return send(res, 200, { ticket, enqueued: await resyncTicket(await getWorkerDeps(), ticket) });
           return send(res, 200, await reconcile());
         } catch (err) {
           return send(res, 422, {

@@ -2,7 +2,14 @@
 // ticket (Zendesk's simulator sends the signed webhook), the bridge syncs it to Chatwoot, a simulated agent
 // replies in Chatwoot (signed webhook again), the bridge syncs that back. Returns what happened, step by step.
 import type { LocalFifoQueue } from '../shared/queue/local.ts';
-import type { Sandbox } from './local-bridge.ts';
+import type { ChatwootSimulator } from '../simulators/chatwoot.ts';
+import type { ZendeskSimulator } from '../simulators/zendesk.ts';
+
+/** The simulators the tour drives (the local bridge's sandbox). */
+export interface TourSimulators {
+  zendesk: ZendeskSimulator;
+  chatwoot: ChatwootSimulator;
+}
 
 export interface TourStep {
   step: string;
@@ -11,7 +18,7 @@ export interface TourStep {
   ms: number;
 }
 
-async function quiet(s: Sandbox, queue: LocalFifoQueue): Promise<void> {
+async function quiet(s: TourSimulators, queue: LocalFifoQueue): Promise<void> {
   // Webhooks cause queue work which causes API calls which cause echo webhooks: wait for all of it, twice.
   for (let i = 0; i < 3; i++) {
     await s.zendesk.idle();
@@ -21,7 +28,7 @@ async function quiet(s: Sandbox, queue: LocalFifoQueue): Promise<void> {
 }
 
 export async function sandboxRoundTrip(
-  s: Sandbox,
+  s: TourSimulators,
   queue: LocalFifoQueue,
 ): Promise<{ ok: boolean; steps: TourStep[] }> {
   const started = Date.now();

@@ -4,13 +4,13 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { logger, metrics } from '../shared/observability.ts';
 import { handleBatch } from '../shared/sync/worker.ts';
 import { traced } from '../shared/tracing.ts';
-import { getRuntime } from '../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../shared/worker-deps.ts';
 
 export const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
   if (context) logger.addContext(context);
   try {
     return await traced('## sync batch', { records: event.Records.length }, () =>
-      handleBatch(event, context, getRuntime),
+      handleBatch(event, context, getWorkerDeps),
     );
   } finally {
     metrics.publishStoredMetrics();

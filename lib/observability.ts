@@ -53,7 +53,7 @@ export const CUSTOM_METRICS = [
 export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
 
 /**
- * Correlation ids on the bridge's decision lines: `eventIds()` in shared/sync/events.ts, `sqsMessageId` from the
+ * Correlation ids on the bridge's decision lines: `eventIds()` in shared/events/sync-event.ts, `sqsMessageId` from the
  * worker, `apiRequestId` from the webhook handlers. Lambda adds `function_request_id` and `function_name` through
  * Powertools' context. The saved queries below use exactly these names (test/integration/logs.test.ts checks that
  * a real log stream has every one of them).

@@ -63,7 +63,7 @@ export interface AttachmentInput {
 
 const NOT_FOUND = { error: 'Resource could not be found' };
 /** Conversation lists page by Kaminari's default, 25 (ConversationFinder reads CONVERSATION_RESULTS_PER_PAGE, also 25). */
-export const FILTER_PAGE_SIZE = 25;
+const FILTER_PAGE_SIZE = 25;
 const PREFIX = '/api/v1/accounts/:account_id';
 
 function taken(attribute: string, label: string): never {

@@ -18,10 +18,10 @@ import { json, type SimRequest, type SimResponse } from './http.ts';
 import type { ZendeskAudit } from './zendesk-payloads.ts';
 
 /** Documented limits. */
-export const EXPORT_REQUESTS_PER_MINUTE = 10;
-export const EXPORT_EXCLUDED_MS = 60_000;
-export const TIME_BASED_PAGE_SIZE = 1000;
-export const CURSOR_PAGE_SIZE = 1000;
+const EXPORT_REQUESTS_PER_MINUTE = 10;
+const EXPORT_EXCLUDED_MS = 60_000;
+const TIME_BASED_PAGE_SIZE = 1000;
+const CURSOR_PAGE_SIZE = 1000;
 
 /** One ticket update as the event stream shows it (an audit with its changes as child events). */
 export interface ExportedUpdate {
@@ -33,7 +33,7 @@ export interface ExportedUpdate {
 }
 
 /** A ticket as the ticket export lists it: its JSON and when it last changed (generated_timestamp). */
-export interface ExportedTicket {
+interface ExportedTicket {
   id: number;
   generatedMs: number;
   json: Record<string, unknown>;

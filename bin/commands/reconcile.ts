@@ -1,11 +1,11 @@
 // `bridge reconcile`: one reconciliation run now (what the 5-minute schedule does), with progress on long runs.
-import { loadConfig } from '../../shared/runtime.ts';
+import { loadConfig } from '../../shared/config-loader.ts';
 import {
   type ReconcileResult,
   reconcileOptionsFrom,
   reconcile as runReconcile,
 } from '../../shared/sync/reconcile.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
 import type { Command } from './types.ts';
 
@@ -19,7 +19,7 @@ export const reconcile: Command = {
     if (target.kind === 'local') {
       result = await callLocal<ReconcileResult>(target.url, 'POST', '/_local/reconcile');
     } else {
-      const [rt, { env }] = await Promise.all([getRuntime(), loadConfig()]);
+      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
       let last = 0;
       result = await runReconcile(rt, {
         ...reconcileOptionsFrom(env),

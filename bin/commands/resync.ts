@@ -1,7 +1,7 @@
 // `bridge resync --ticket N`: offers every comment of a ticket and every message of its conversation to the
 // queue again; the worker's ledger claims drop what was already synced, so only what is missing gets posted.
 import { resyncTicket } from '../../shared/sync/reconcile.ts';
-import { getRuntime } from '../../shared/worker-runtime.ts';
+import { getWorkerDeps } from '../../shared/worker-deps.ts';
 import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
 import { CliError, type Command } from './types.ts';
 
@@ -19,7 +19,7 @@ export const resync: Command = {
       target.kind === 'local'
         ? (await callLocal<{ enqueued: number }>(target.url, 'POST', `/_local/reconcile?ticket=${ticket}`))
             .enqueued
-        : await resyncTicket(await getRuntime(), ticket).catch((err: unknown) => {
+        : await resyncTicket(await getWorkerDeps(), ticket).catch((err: unknown) => {
             throw new CliError(err instanceof Error ? err.message : 'resync failed');
           });
     ctx.print(`ticket ${ticket}: ${enqueued} missing comment(s)/message(s) enqueued`);

@@ -87,7 +87,7 @@ function secretStore(arn: string, client: SecretsManagerClient): SettingsStore {
     where: arn,
     read: async () =>
       Object.fromEntries(
-        // Numbers (an account id stored as 1) are read as the functions read them (shared/runtime.ts).
+        // Numbers (an account id stored as 1) are read as the functions read them (shared/config-loader.ts).
         Object.entries(await readJson()).map(([k, v]) => [
           k,
           typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined,

@@ -78,7 +78,7 @@ export interface ChatwootClientConfig {
 }
 
 export class ChatwootClient {
-  readonly http: ApiClient;
+  private readonly http: ApiClient;
   readonly inboxId: number;
   /** Attachment URLs (`data_url`) must start on this origin: the bridge fetches nothing else it is sent. */
   readonly origin: string;
@@ -203,30 +203,23 @@ export class ChatwootClient {
   }
 
   /**
-   * Messages of a conversation, ascending. MessageFinder: with `before`, the 20 before that id; with `after`,
-   * up to 100 after it; with neither, the latest 20.
+   * One page of the conversation's messages: the newest 20 without a cursor, up to 100 newer than `after`, or
+   * 20 older than `before`.
    */
-  async messagePage(
+  async messages(
     conversationId: number | string,
-    o: { before?: number; after?: number } = {},
+    page: { after?: number; before?: number } = {},
   ): Promise<ChatwootMessage[]> {
-    const searchParams: Record<string, string> = {};
-    if (o.before !== undefined) searchParams.before = String(o.before);
-    if (o.after !== undefined) searchParams.after = String(o.after);
+    const searchParams: Record<string, string> = {
+      ...(page.after !== undefined ? { after: String(page.after) } : {}),
+      ...(page.before !== undefined ? { before: String(page.before) } : {}),
+    };
     return (
       await this.http.json<{ payload: ChatwootMessage[] }>(
         'GET',
         `conversations/${conversationId}/messages`,
-        {
-          searchParams,
-        },
+        Object.keys(searchParams).length > 0 ? { searchParams } : {},
       )
-    ).payload;
-  }
-
-  async messages(conversationId: number | string): Promise<ChatwootMessage[]> {
-    return (
-      await this.http.json<{ payload: ChatwootMessage[] }>('GET', `conversations/${conversationId}/messages`)
     ).payload;
   }
 }

@@ -3,9 +3,10 @@
 // Shapes: contracts/chatwoot/webhooks/*.json and SOURCE.md there.
 
 import * as z from 'zod/mini';
+import type { ParseResult } from '../events/parse-result.ts';
+import type { Attachment, ChatwootEvent, ChatwootStatusEvent } from '../events/sync-event.ts';
 import { describeIssues } from '../schema.ts';
-import type { Attachment, ChatwootEvent, ChatwootStatus } from '../sync/events.ts';
-import type { ParseResult } from '../zendesk/webhook.ts';
+import { eventKeys } from '../store/ledger-keys.ts';
 
 const Id = z.number().check(z.int(), z.nonnegative());
 
@@ -118,7 +119,7 @@ export function parseChatwootWebhook(
     event: {
       kind: 'chatwoot.message',
       via: 'webhook',
-      eventKey: `cw:message:${m.id}`,
+      eventKey: eventKeys.chatwootMessage(m.id),
       conversationId: String(m.conversation.id),
       messageId: String(m.id),
       inboxId: m.inbox?.id ?? m.conversation.inbox_id,
@@ -151,7 +152,7 @@ function parseStatusChanged(
   body: object,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ChatwootStatus> {
+): ParseResult<ChatwootStatusEvent> {
   const parsed = StatusChanged.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', message: describeIssues(parsed.error) };
   const c = parsed.data;
@@ -163,8 +164,7 @@ function parseStatusChanged(
     event: {
       kind: 'chatwoot.status',
       via: 'webhook',
-      // The conversation's update time names this change: a repeat of the same delivery has the same key.
-      eventKey: `cw:status:${c.id}:${c.status}:${String(c.updated_at ?? receivedAt)}`,
+      eventKey: eventKeys.chatwootStatus(c.id, c.status, String(c.updated_at ?? receivedAt)),
       conversationId: String(c.id),
       ...(c.inbox_id !== undefined ? { inboxId: c.inbox_id } : {}),
       state: c.status,

@@ -4,12 +4,13 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { type BridgeConfig, ConfigError } from '../config.ts';
+import { screen } from '../events/loop-guard.ts';
+import type { ParseResult } from '../events/parse-result.ts';
+import { eventIds, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { count, countWithReason, logger } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
 import { describeIssues } from '../schema.ts';
-import { eventIds, type SyncEvent, SyncEventSchema } from '../sync/events.ts';
-import { screen } from '../sync/guard.ts';
-import { type ParseResult, parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
+import { parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
 import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
 
 /** Largest webhook body accepted (bytes). Real comment webhooks are a few KB; attachments arrive as URLs. */

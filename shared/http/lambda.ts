@@ -1,8 +1,8 @@
 // Wraps the ingress as a Lambda handler: request-scoped log context, metrics flushed per invocation, and a
 // safety net that turns an unexpected exception (our bug) into a JSON 500 instead of an API Gateway error page.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { getQueues, loadConfig } from '../config-loader.ts';
 import { logger, metrics } from '../observability.ts';
-import { getQueues, loadConfig } from '../runtime.ts';
 import { handleWebhook, type IngressDeps, type Platform } from './ingress.ts';
 
 /** A signature mismatch re-reads the secret when the cached copy is older than this (a rotation). */

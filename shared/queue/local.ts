@@ -4,9 +4,8 @@
 // five-minute deduplication by MessageDeduplicationId. The worker sees the same records it sees on AWS.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { RedeliveryControl } from '../sync/worker.ts';
 import { MAX_RECEIVE_COUNT } from './backoff.ts';
-import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage } from './types.ts';
+import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage, RedeliveryControl } from './types.ts';
 
 export interface LocalQueueOptions {
   /** How long a failed record stays invisible before it is delivered again. */

@@ -1,6 +1,7 @@
 // The queue between ingress and worker, as an interface: SQS FIFO when deployed, an in-process emulation locally.
 import { createHash } from 'node:crypto';
-import { groupIdOf, type SyncEvent } from '../sync/events.ts';
+import type { SQSRecord } from 'aws-lambda';
+import { groupIdOf, type SyncEvent } from '../events/sync-event.ts';
 
 export interface OutboundMessage {
   body: string;
@@ -34,4 +35,12 @@ export function toOutbound(e: SyncEvent): OutboundMessage {
     // SQS limits the id to 128 characters of a restricted set: a digest of the key always fits.
     dedupId: createHash('sha256').update(e.eventKey).digest('hex'),
   };
+}
+
+/**
+ * Holds a group's failed records back for the retry schedule's delay (or the platform's Retry-After) instead of
+ * the queue's visibility timeout: the whole rest of the group, so it comes back together and in order.
+ */
+export interface RedeliveryControl {
+  delay(record: SQSRecord, ms: number): Promise<void>;
 }

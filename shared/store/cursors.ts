@@ -3,6 +3,9 @@
 // or both past the same changes (DynamoDB Local and dynalite have no transactions, and none is needed).
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
+import { ledgerKeys } from './ledger-keys.ts';
+
+export type FeedName = 'zendesk' | 'chatwoot';
 
 export interface Cursor<T> {
   /** Absent before the first run. */
@@ -25,9 +28,13 @@ export class CursorStore {
     private readonly tableName: string,
   ) {}
 
-  async get<T>(name: string): Promise<Cursor<T>> {
+  async get<T>(name: FeedName): Promise<Cursor<T>> {
     const res = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: key(name) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: ledgerKeys.reconcileCursor(name) },
+        ConsistentRead: true,
+      }),
     );
     const item = res.Item;
     if (!item || typeof item.version !== 'number') return { version: 0 };
@@ -38,12 +45,12 @@ export class CursorStore {
    * Saves `value` if the cursor is still at `expected` (the version this run read or last wrote); returns the new
    * version. No `expiresAt`: a cursor outlives every TTL (a quiet account keeps its place).
    */
-  async save<T>(name: string, value: T, expected: number, now: number): Promise<number> {
+  async save<T>(name: FeedName, value: T, expected: number, now: number): Promise<number> {
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: key(name), state: value, version: expected + 1, savedAt: now },
+          Item: { pk: ledgerKeys.reconcileCursor(name), state: value, version: expected + 1, savedAt: now },
           ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
           ...(expected === 0 ? {} : { ExpressionAttributeValues: { ':v': expected } }),
         }),
@@ -55,5 +62,3 @@ export class CursorStore {
     }
   }
 }
-
-const key = (name: string) => `reconcile#${name}`;

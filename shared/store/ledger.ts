@@ -11,6 +11,7 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
+import { type LedgerKey, type LockName, ledgerKeys, type WriteId } from './ledger-keys.ts';
 
 export type ClaimResult =
   | {
@@ -52,19 +53,19 @@ export class Ledger {
    * item has expired (whatever TTL has not deleted yet), or when an earlier worker's lease ran out.
    */
   claim(eventKey: string, leaseMs: number): Promise<ClaimResult> {
-    return this.acquire(`evt#${eventKey}`, leaseMs);
+    return this.acquire(ledgerKeys.event(eventKey), leaseMs);
   }
 
   /** A short lease on a name (e.g. creating one ticket's conversation), released by `unlock`. */
-  lock(name: string, leaseMs: number): Promise<ClaimResult> {
-    return this.acquire(`lock#${name}`, leaseMs);
+  lock(name: LockName, leaseMs: number): Promise<ClaimResult> {
+    return this.acquire(ledgerKeys.lock(name), leaseMs);
   }
 
-  unlock(name: string, token: string): Promise<void> {
-    return this.deleteIfOwned(`lock#${name}`, token);
+  unlock(name: LockName, token: string): Promise<void> {
+    return this.deleteIfOwned(ledgerKeys.lock(name), token);
   }
 
-  private async acquire(pk: string, leaseMs: number): Promise<ClaimResult> {
+  private async acquire(pk: LedgerKey, leaseMs: number): Promise<ClaimResult> {
     const now = this.now();
     const token = randomUUID();
     try {
@@ -110,12 +111,18 @@ export class Ledger {
    * Marks the event done and records the ids the bridge just wrote, in one BatchWriteItem request. No condition
    * is needed: only the claim holder reaches this point.
    */
-  async complete(eventKey: string, ownWrites: string[], outcome: string): Promise<void> {
+  async complete(eventKey: string, ownWrites: readonly WriteId[], outcome: string): Promise<void> {
     const now = this.now();
     const expiresAt = seconds(now + this.o.retentionMs);
     const requests = [
-      { PutRequest: { Item: { pk: `evt#${eventKey}`, status: 'done', outcome, doneAt: now, expiresAt } } },
-      ...ownWrites.map((id) => ({ PutRequest: { Item: { pk: `own#${id}`, writtenAt: now, expiresAt } } })),
+      {
+        PutRequest: {
+          Item: { pk: ledgerKeys.event(eventKey), status: 'done', outcome, doneAt: now, expiresAt },
+        },
+      },
+      ...ownWrites.map((id) => ({
+        PutRequest: { Item: { pk: ledgerKeys.ownWrite(id), writtenAt: now, expiresAt } },
+      })),
     ];
     for (let i = 0; i < requests.length; i += 25) {
       let pending: Record<string, unknown[]> | undefined = { [this.o.tableName]: requests.slice(i, i + 25) };
@@ -134,7 +141,7 @@ export class Ledger {
   markDeadLettered(eventKey: string, token: string, reason: string): Promise<void> {
     const now = this.now();
     return this.replaceIfOwned(token, {
-      pk: `evt#${eventKey}`,
+      pk: ledgerKeys.event(eventKey),
       status: DEAD_LETTERED,
       reason: reason.slice(0, 200),
       at: now,
@@ -144,7 +151,7 @@ export class Ledger {
 
   /** Gives a claim back after a retryable failure so the redelivery can take it at once. */
   release(eventKey: string, token: string): Promise<void> {
-    return this.deleteIfOwned(`evt#${eventKey}`, token);
+    return this.deleteIfOwned(ledgerKeys.event(eventKey), token);
   }
 
   /**
@@ -154,7 +161,7 @@ export class Ledger {
   releaseUncertain(eventKey: string, token: string): Promise<void> {
     const now = this.now();
     return this.replaceIfOwned(token, {
-      pk: `evt#${eventKey}`,
+      pk: ledgerKeys.event(eventKey),
       status: 'pending',
       token: 'released',
       leaseUntil: 0,
@@ -180,7 +187,7 @@ export class Ledger {
     }
   }
 
-  private async deleteIfOwned(pk: string, token: string): Promise<void> {
+  private async deleteIfOwned(pk: LedgerKey, token: string): Promise<void> {
     try {
       await this.db.send(
         new DeleteCommand({
@@ -197,13 +204,13 @@ export class Ledger {
   }
 
   /** Whether the bridge itself wrote this comment/message (id like `zd:comment:123`). */
-  async isOwnWrite(id: string): Promise<boolean> {
-    const item = await this.get(`own#${id}`);
+  async isOwnWrite(id: WriteId): Promise<boolean> {
+    const item = await this.get(ledgerKeys.ownWrite(id));
     return item !== undefined;
   }
 
   /** Reads many items (BatchGetItem, 100 keys a request), unexpired ones only, keyed by pk. */
-  async getMany(pks: string[]): Promise<Map<string, Record<string, unknown>>> {
+  async getMany(pks: LedgerKey[]): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
     const unique = [...new Set(pks)];
     for (let i = 0; i < unique.length; i += 100) {
@@ -226,7 +233,7 @@ export class Ledger {
   }
 
   /** Reads an item, treating one whose expiry has passed as absent. */
-  async get(pk: string): Promise<Record<string, unknown> | undefined> {
+  async get(pk: LedgerKey): Promise<Record<string, unknown> | undefined> {
     const res = await this.db.send(
       new GetCommand({ TableName: this.o.tableName, Key: { pk }, ConsistentRead: true }),
     );
@@ -236,7 +243,7 @@ export class Ledger {
     return item;
   }
 
-  async put(pk: string, attributes: Record<string, unknown>, ttlMs: number): Promise<void> {
+  async put(pk: LedgerKey, attributes: Record<string, unknown>, ttlMs: number): Promise<void> {
     await this.db.send(
       new PutCommand({
         TableName: this.o.tableName,

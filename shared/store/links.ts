@@ -21,7 +21,9 @@ export interface Link {
 const BY_CONVERSATION = LINKS_TABLE.globalIndexes[0]!.indexName;
 
 export class LinkStore {
-  // Links never change once made, so a hit is valid for the life of the container.
+  // A ticket's link never changes once made, so a hit by ticket is valid for the life of the container. A
+  // conversation's link can move to a follow-up ticket (relink), made by another container: a hit by conversation
+  // may be stale, and the ticket writer asks `latestForConversation` when Zendesk rejects a write as closed.
   private readonly byTicket = new Map<string, Link>();
   private readonly byConversation = new Map<string, Link>();
 

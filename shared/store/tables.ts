@@ -1,5 +1,5 @@
-// DynamoDB table definitions shared by the CDK stack (lib/) and the local embedded store (bin/dev.ts),
-// so the tables the bridge runs against locally are the tables it deploys.
+// DynamoDB table definitions shared by the CDK stack (lib/tables.ts) and the local bridge, which creates them in
+// its embedded store (bin/local-bridge.ts), so the tables the bridge runs against locally are the ones it deploys.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export type KeyType = 'S' | 'N';
@@ -39,9 +39,9 @@ export const LINKS_TABLE: TableDef = {
 };
 
 /**
- * The ledger: processed-event claims (`evt#…`), ids of what the bridge wrote itself (`own#…`), contacts
- * (`contact#…`), leases (`lock#…`) and reconciliation's per-platform cursors (`reconcile#…`, the only items
- * without `expiresAt`: they must never expire).
+ * The ledger: one item per key, every kind of key listed in shared/store/ledger-keys.ts (event claims, the ids of
+ * what the bridge wrote itself, leases, lookup caches and reconciliation's cursors). Every item carries
+ * `expiresAt` except the reconciliation cursors (`reconcile#…`), which must never expire.
  */
 export const LEDGER_TABLE: TableDef = {
   id: 'Ledger',

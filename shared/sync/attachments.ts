@@ -1,9 +1,9 @@
 // Attachments between the platforms: fetched one at a time within the size limit, and the files that could not
 // be copied named in a private note in the Chatwoot conversation, where the agents will see it.
 import type { OutgoingFile } from '../chatwoot/client.ts';
+import { MARKER_KEY } from '../events/loop-guard.ts';
 import type { Download } from '../http/download.ts';
 import type { SyncDeps } from './deps.ts';
-import { MARKER_KEY } from './guard.ts';
 
 /** A file to copy, by reference. */
 export interface FileRef {

@@ -1,9 +1,10 @@
 // Who authors a Chatwoot agent's comment in Zendesk: the Zendesk agent with the same email when there is one
 // (`author_id`), else the bridge's API user, optionally with a first line naming the Chatwoot agent.
-import { createHash } from 'node:crypto';
+
+import type { ChatwootMessageEvent } from '../events/sync-event.ts';
+import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
-import type { ChatwootMessage } from './events.ts';
 
 export interface Authorship {
   /** The Zendesk agent to author the comment; absent: the bridge's API user. */
@@ -20,7 +21,7 @@ type Entry = { userId: number | null; until: number };
 // Per container and per Zendesk account (client): the steady state then costs no lookup and no DynamoDB read.
 const memory = new WeakMap<ZendeskClient, Map<string, Entry>>();
 
-export async function authorshipOf(e: ChatwootMessage, deps: SyncDeps): Promise<Authorship> {
+export async function authorshipOf(e: ChatwootMessageEvent, deps: SyncDeps): Promise<Authorship> {
   const mode = deps.config.ZENDESK_AUTHORSHIP;
   const name = e.sender.name?.trim();
   const header = name && (mode === 'header' || mode === 'agent-or-header') ? { header: name } : {};
@@ -41,8 +42,7 @@ async function zendeskAgentId(email: string, deps: SyncDeps): Promise<number | u
   const hit = cache.get(email);
   if (hit && hit.until > now) return hit.userId ?? undefined;
 
-  // The ledger key is a digest: no email address is stored in it.
-  const key = `agent#zd:${createHash('sha256').update(email).digest('hex').slice(0, 32)}`;
+  const key = ledgerKeys.agent(email);
   const stored = await deps.ledger.get(key);
   let userId: number | null;
   let ttl: number;

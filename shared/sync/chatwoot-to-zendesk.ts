@@ -3,6 +3,8 @@
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
 import { ticketHintOf } from '../chatwoot/webhook.ts';
+import type { Attachment, ChatwootMessageEvent } from '../events/sync-event.ts';
+import { ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate } from '../zendesk/client.ts';
 import {
@@ -14,16 +16,16 @@ import {
   postBridgeNote,
 } from './attachments.ts';
 import { authorshipOf } from './authorship.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
-import type { Attachment, ChatwootMessage } from './events.ts';
+import type { SyncDeps } from './deps.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
 import { zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
 const NO_LINK_TTL_MS = 60 * 60 * 1000;
 
-export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncChatwootMessage(e: ChatwootMessageEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const link = await resolveLink(e, deps);
   if (!link) return skipped('no-link');
   const author = await authorshipOf(e, deps);
@@ -55,7 +57,7 @@ export async function syncChatwootMessage(e: ChatwootMessage, deps: SyncDeps): P
   return {
     status: 'synced',
     action: e.private ? 'zendesk-internal-note-created' : 'zendesk-comment-created',
-    ownWrites: commentId !== undefined ? [`zd:comment:${commentId}`] : [],
+    ownWrites: commentId !== undefined ? [writeIds.zendeskComment(commentId)] : [],
     ids: {
       ticketId,
       ...(commentId !== undefined ? { commentId: String(commentId) } : {}),
@@ -98,7 +100,7 @@ export async function resolveLink(
     ? await deps.links.latestForConversation(e.conversationId)
     : await deps.links.getByConversation(e.conversationId);
   if (known) return known;
-  const negativeKey = `nolink#cw:${e.conversationId}`;
+  const negativeKey = ledgerKeys.noLink(e.conversationId);
   if (await deps.ledger.get(negativeKey)) return undefined;
   const conversation = await deps.chatwoot.conversation(e.conversationId);
   const ticketId = ticketHintOf(conversation);

@@ -5,7 +5,6 @@ import type { BridgeConfig } from '../config.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { LinkStore } from '../store/links.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
-import type { SkipReason } from './guard.ts';
 
 export interface SyncDeps {
   config: BridgeConfig;
@@ -16,9 +15,3 @@ export interface SyncDeps {
   logger: Logger;
   now: () => number;
 }
-
-export type SyncOutcome =
-  | { status: 'synced'; action: string; ownWrites: string[]; ids: Record<string, string> }
-  | { status: 'skipped'; reason: SkipReason };
-
-export const skipped = (reason: SkipReason): SyncOutcome => ({ status: 'skipped', reason });

@@ -1,8 +1,10 @@
 // Which checks and which flow each kind of SyncEvent goes through in the worker, after the I/O-free guard.
+
+import type { SkipReason } from '../events/loop-guard.ts';
+import type { SyncEvent } from '../events/sync-event.ts';
 import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import type { SyncEvent } from './events.ts';
-import type { SkipReason } from './guard.ts';
+import type { SyncDeps } from './deps.ts';
+import type { SyncOutcome } from './outcome.ts';
 import { screenStatus, syncStatus } from './status.ts';
 import {
   resolveTriggerComment,
@@ -11,7 +13,11 @@ import {
   syncZendeskComment,
 } from './zendesk-to-chatwoot.ts';
 
-/** Checks that need I/O but write nothing, run before the claim so that an echo costs no write. */
+/**
+ * Checks that need I/O, run before the claim so that an echo costs no claim. They write nothing to either
+ * platform; the status check may write what a lookup found (a recovered link, a "no link" cache entry), which
+ * any later delivery would write the same.
+ */
 export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<SkipReason | undefined> {
   switch (e.kind) {
     case 'zendesk.comment':

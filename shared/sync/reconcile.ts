@@ -8,15 +8,16 @@ import type { ChatwootMessage as ApiMessage, ChatwootConversation } from '../cha
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { ConfigError, msSetting, RECONCILE_DEFAULTS } from '../config.ts';
 import { UpstreamError } from '../errors.ts';
+import { screen } from '../events/loop-guard.ts';
+import { type ChatwootMessageEvent, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { toOutbound } from '../queue/types.ts';
 import { CursorConflictError } from '../store/cursors.ts';
 import { DEAD_LETTERED } from '../store/ledger.ts';
+import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import type { ExportedComment, ZendeskTicketEvent, ZendeskUser } from '../zendesk/client.ts';
-import { type ChatwootMessage, type SyncEvent, SyncEventSchema } from './events.ts';
-import { screen } from './guard.ts';
-import { apiCommentEvent, createdMs, recentComments, recentMessages } from './history.ts';
+import { apiCommentEvent, createdMs, recentComments, recentMessages } from './recent-comments.ts';
 
 export interface ReconcileOptions {
   /** Where the first run starts reading (no cursor yet). Must stay below the ledger's retention. */
@@ -34,7 +35,7 @@ export interface ReconcileOptions {
   onProgress?: (message: string) => void;
 }
 
-export interface SideResult {
+interface SideResult {
   /** Ticket updates (Zendesk) or conversations (Chatwoot) read from the change feed. */
   changesRead: number;
   apiCalls: number;
@@ -79,13 +80,13 @@ interface ChatwootCursor {
 }
 
 interface Candidate {
-  doneKey: string;
-  ownKey: string;
+  doneKey: LedgerKey;
+  ownKey: LedgerKey;
   /** Built lazily: a Zendesk comment's event needs its author, looked up only when the ledger does not know it. */
   event: () => Promise<SyncEvent | undefined>;
 }
 
-export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcile(rt: WorkerDeps, o: ReconcileOptions): Promise<ReconcileResult> {
   const retentionMs = rt.config.LEDGER_RETENTION_DAYS * DAY_MS;
   if (o.lookbackMs >= retentionMs) {
     // Otherwise a comment synced before the ledger forgot it would look missed and be posted again.
@@ -115,7 +116,7 @@ export async function reconcile(rt: Runtime, o: ReconcileOptions): Promise<Recon
 /** Runs one platform's side; a failure is logged and leaves its cursor where the last finished page put it. */
 async function side(
   name: 'zendesk' | 'chatwoot',
-  rt: Runtime,
+  rt: WorkerDeps,
   run: (r: SideResult) => Promise<void>,
 ): Promise<SideResult> {
   const r: SideResult = { changesRead: 0, apiCalls: 0, missed: 0, deferred: false, failed: false };
@@ -139,7 +140,7 @@ async function side(
 }
 
 /** Never start before the ledger's memory: older events would look missed. Logged loudly, never silent. */
-function clampToRetention(rt: Runtime, platform: string, fromMs: number, retentionMs: number): number {
+function clampToRetention(rt: WorkerDeps, platform: string, fromMs: number, retentionMs: number): number {
   const oldest = rt.now() - retentionMs + DAY_MS;
   if (fromMs >= oldest) return fromMs;
   rt.logger.error('reconcile cursor older than the ledger retention: skipping ahead', {
@@ -159,7 +160,7 @@ function clampToRetention(rt: Runtime, platform: string, fromMs: number, retenti
  * The cursor is saved after every page, so an interrupted run resumes from the last page it finished.
  */
 async function reconcileZendesk(
-  rt: Runtime,
+  rt: WorkerDeps,
   o: ReconcileOptions,
   retentionMs: number,
   r?: SideResult,
@@ -177,7 +178,7 @@ async function reconcileZendesk(
       result.deferred = true;
       return;
     }
-    let res: Awaited<ReturnType<Runtime['zendesk']['ticketEvents']>>;
+    let res: Awaited<ReturnType<WorkerDeps['zendesk']['ticketEvents']>>;
     try {
       result.apiCalls++;
       res = await rt.zendesk.ticketEvents(start);
@@ -219,7 +220,7 @@ async function reconcileZendesk(
 
 /** Comments on linked tickets in these updates that the ledger does not know, enqueued; returns how many. */
 async function zendeskMissed(
-  rt: Runtime,
+  rt: WorkerDeps,
   events: ZendeskTicketEvent[],
   users: Map<string, Promise<ZendeskUser>>,
   result: SideResult,
@@ -246,8 +247,8 @@ async function zendeskMissed(
       if (c.author_id === me.id) continue;
       const comment = { ...c, created_at: c.created_at ?? update.created_at };
       candidates.push({
-        doneKey: `evt#zd:comment:${c.id}`,
-        ownKey: `own#zd:comment:${c.id}`,
+        doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+        ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
         event: async () => {
           result.apiCalls += users.has(String(c.author_id)) ? 0 : 1;
           const author = await authorOf(rt, c.author_id, users);
@@ -277,7 +278,7 @@ function newSide(): SideResult {
  * already read; a last pass over the conversations active since the run started catches those.
  */
 async function reconcileChatwoot(
-  rt: Runtime,
+  rt: WorkerDeps,
   o: ReconcileOptions,
   retentionMs: number,
   r?: SideResult,
@@ -360,7 +361,7 @@ async function reconcileChatwoot(
 
 /** One conversation's messages in the window that the ledger does not know, enqueued; returns how many. */
 async function conversationMissed(
-  rt: Runtime,
+  rt: WorkerDeps,
   c: ChatwootConversation,
   window: { afterS: number; uptoS: number },
   result: SideResult,
@@ -372,7 +373,7 @@ async function conversationMissed(
   let before: number | undefined;
   for (;;) {
     result.apiCalls++;
-    const page = await rt.chatwoot.messagePage(c.id, before === undefined ? {} : { before });
+    const page = await rt.chatwoot.messages(c.id, before === undefined ? {} : { before });
     for (const m of page) {
       const s = Math.floor(createdMs(m) / 1000);
       if (s > window.afterS && s <= window.uptoS) inWindow.push(m);
@@ -385,8 +386,8 @@ async function conversationMissed(
   const now = rt.now();
   const candidates = inWindow.map(
     (m): Candidate => ({
-      doneKey: `evt#cw:message:${m.id}`,
-      ownKey: `own#cw:message:${m.id}`,
+      doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+      ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
       event: async () => messageEvent(m, link, now),
     }),
   );
@@ -399,7 +400,7 @@ async function conversationMissed(
  * Enqueues, oldest first, the candidates that are ours to sync and that the ledger has neither done, dead-lettered
  * (the DLQ and its alarm own those), seen as the bridge's own write, nor sees a worker holding right now.
  */
-async function enqueueMissed(rt: Runtime, candidates: Candidate[]): Promise<number> {
+async function enqueueMissed(rt: WorkerDeps, candidates: Candidate[]): Promise<number> {
   if (candidates.length === 0) return 0;
   const known = await rt.ledger.getMany(candidates.flatMap((c) => [c.doneKey, c.ownKey]));
   const now = rt.now();
@@ -428,7 +429,7 @@ async function enqueueMissed(rt: Runtime, candidates: Candidate[]): Promise<numb
  * Re-syncs one ticket on request (ops CLI): every comment (Zendesk's 100 newest) and every message still listed
  * is offered to the queue again; what was already synced is dropped by the ledger.
  */
-export async function resyncTicket(rt: Runtime, ticketId: string): Promise<number> {
+export async function resyncTicket(rt: WorkerDeps, ticketId: string): Promise<number> {
   const link = await rt.links.getByTicket(ticketId);
   if (!link) throw new Error(`ticket ${ticketId} is not linked`);
   const users = new Map<string, Promise<ZendeskUser>>();
@@ -436,8 +437,8 @@ export async function resyncTicket(rt: Runtime, ticketId: string): Promise<numbe
   const now = rt.now();
   const comments = (await recentComments(rt.zendesk, ticketId)).filter((c) => c.author_id !== me.id);
   const candidates: Candidate[] = comments.map((c) => ({
-    doneKey: `evt#zd:comment:${c.id}`,
-    ownKey: `own#zd:comment:${c.id}`,
+    doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+    ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
     event: async () =>
       apiCommentEvent(c, ticketId, await authorOf(rt, c.author_id, users), { receivedAt: now }),
   }));
@@ -446,8 +447,8 @@ export async function resyncTicket(rt: Runtime, ticketId: string): Promise<numbe
   if (!current || current.ticketId === ticketId) {
     for (const m of await recentMessages(rt.chatwoot, link.conversationId, {})) {
       candidates.push({
-        doneKey: `evt#cw:message:${m.id}`,
-        ownKey: `own#cw:message:${m.id}`,
+        doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+        ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
         event: async () => messageEvent(m, link, now),
       });
     }
@@ -457,7 +458,7 @@ export async function resyncTicket(rt: Runtime, ticketId: string): Promise<numbe
 
 /** A comment's author (name, and role: end users are customers); one lookup per author per run. */
 function authorOf(
-  rt: Runtime,
+  rt: WorkerDeps,
   authorId: number,
   users: Map<string, Promise<ZendeskUser>>,
 ): Promise<ZendeskUser> {
@@ -476,7 +477,7 @@ const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
  * An API message as the worker's event, through the webhook parser (the API's message is the webhook's
  * `push_event_data` with an integer type), so both paths read messages the same way.
  */
-function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessage | undefined {
+function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessageEvent | undefined {
   const messageType = typeof m.message_type === 'number' ? MESSAGE_TYPES[m.message_type] : m.message_type;
   const parsed = parseChatwootWebhook(
     {

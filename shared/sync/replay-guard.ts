@@ -1,10 +1,12 @@
 // The retry path of a write that may already have been applied: a redelivery after a 5xx, a timeout or a reset
 // following a POST/PUT, or after a crash between the API call and the ledger write. Before repeating the write
 // it looks for it on the platform; the steady state never comes here (one API call per message stays one).
+
 import type { ChatwootClient } from '../chatwoot/client.ts';
+import { writeIds } from '../store/ledger-keys.ts';
 import type { TicketUpdate, ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
-import { recentComments, recentMessages } from './history.ts';
+import { recentComments, recentMessages } from './recent-comments.ts';
 
 /** Clock skew allowed between the event's time and the platform's timestamp of the write it caused. */
 const SKEW_MS = 60_000;
@@ -62,7 +64,7 @@ export async function findComment(
       sameText(c, wanted),
   );
   for (const c of candidates) {
-    if (!(await deps.ledger.isOwnWrite(`zd:comment:${c.id}`))) return c;
+    if (!(await deps.ledger.isOwnWrite(writeIds.zendeskComment(c.id)))) return c;
   }
   return undefined;
 }

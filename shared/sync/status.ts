@@ -1,24 +1,29 @@
 // Status both ways: Zendesk solved/closed ⇄ Chatwoot resolved, any reopening ⇄ open. Status webhooks do not say
 // who made the change, so the last state the bridge synced is kept per link and an event bringing that same
 // state is dropped: that is the echo of the bridge's own write, or no change at all. No ping-pong.
+
+import type { SkipReason } from '../events/loop-guard.ts';
+import type { ChatwootStatusEvent, State, ZendeskStatusEvent } from '../events/sync-event.ts';
+import { ledgerKeys } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import { resolveLink } from './chatwoot-to-zendesk.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
-import type { ChatwootStatus, State, ZendeskStatus } from './events.ts';
-import type { SkipReason } from './guard.ts';
+import type { SyncDeps } from './deps.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** Kept as long as a link is likely to see activity; an expired item reads as "open", the state of a new link. */
 const STATE_TTL_MS = 365 * 24 * 3600 * 1000;
-const stateKey = (ticketId: string) => `state#${ticketId}`;
 
 async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
-  const item = await deps.ledger.get(stateKey(ticketId));
+  const item = await deps.ledger.get(ledgerKeys.ticketState(ticketId));
   return item?.state === 'resolved' ? 'resolved' : 'open';
 }
 
-async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<Link | undefined> {
+async function linkOf(
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
+  deps: SyncDeps,
+): Promise<Link | undefined> {
   // Status events are rare: a fresh read of the conversation's newest link (a relink to a follow-up made in
   // another container) is worth it, since the state compared is kept per ticket.
   return e.kind === 'zendesk.status'
@@ -28,7 +33,7 @@ async function linkOf(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promis
 
 /** Checks before the claim, so an echo costs one read and no write. */
 export async function screenStatus(
-  e: ZendeskStatus | ChatwootStatus,
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
   deps: SyncDeps,
 ): Promise<SkipReason | undefined> {
   // Zendesk does say who made the update: the bridge's own status write is an echo without any lookup.
@@ -39,7 +44,10 @@ export async function screenStatus(
   return (await lastState(link.ticketId, deps)) === e.state ? 'status-unchanged' : undefined;
 }
 
-export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncStatus(
+  e: ZendeskStatusEvent | ChatwootStatusEvent,
+  deps: SyncDeps,
+): Promise<SyncOutcome> {
   const link = await linkOf(e, deps);
   if (!link) return skipped('no-link');
   let action: string;
@@ -53,7 +61,7 @@ export async function syncStatus(e: ZendeskStatus | ChatwootStatus, deps: SyncDe
     action = e.state === 'resolved' ? 'zendesk-solved' : 'zendesk-reopened';
   }
   // Recorded after the write: were it recorded first and the write failed, the retry would look like an echo.
-  await deps.ledger.put(stateKey(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
+  await deps.ledger.put(ledgerKeys.ticketState(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
   return {
     status: 'synced',
     action,

@@ -4,7 +4,9 @@
 //   conversation's later messages wait behind it in their FIFO group and order holds);
 // - a closed ticket rejects updates (422): the write goes to a follow-up ticket (`via_followup_source_id`, same
 //   requester), which becomes the conversation's ticket through a newer link item.
+
 import { PermanentError, RetryableError, UpstreamError } from '../errors.ts';
+import { lockNames } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { TicketUpdate, ZendeskTicket } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
@@ -24,12 +26,6 @@ const FOLLOWUP_LOCK_MS = 60_000;
 const MAX_HOPS = 3;
 
 type Successor = { kind: 'link'; link: Link } | { kind: 'written'; write: TicketWrite } | { kind: 'skip' };
-
-interface TicketDetail extends ZendeskTicket {
-  followup_ids?: number[];
-  submitter_id?: number;
-  via_followup_source_id?: number | null;
-}
 
 export async function writeToTicket(link: Link, update: TicketUpdate, deps: SyncDeps): Promise<TicketWrite> {
   let target = link;
@@ -76,7 +72,7 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     deps.logger.info('closed ticket: status change dropped', { ticketId: link.ticketId });
     return { kind: 'skip' };
   }
-  const lock = await deps.ledger.lock(`followup:${link.ticketId}`, FOLLOWUP_LOCK_MS);
+  const lock = await deps.ledger.lock(lockNames.followUp(link.ticketId), FOLLOWUP_LOCK_MS);
   if (lock.state !== 'claimed') {
     throw new RetryableError(`follow-up of ticket ${link.ticketId} is being created`, 'followup-in-progress');
   }
@@ -85,9 +81,9 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
     if (raced) return { kind: 'link', link: raced };
     const earlier = await bridgeFollowUp(ticket, deps);
     if (earlier) return { kind: 'link', link: await relink(link, String(earlier.id), deps) };
-    return { kind: 'written', write: await createFollowUp(link, ticket, update, deps) };
+    return { kind: 'written', write: await createFollowUp(link, ticket, update.comment, deps) };
   } finally {
-    await deps.ledger.unlock(`followup:${link.ticketId}`, lock.token).catch(() => undefined);
+    await deps.ledger.unlock(lockNames.followUp(link.ticketId), lock.token).catch(() => undefined);
   }
 }
 
@@ -96,15 +92,15 @@ async function newerLink(link: Link, deps: SyncDeps): Promise<Link | undefined> 
   return latest && latest.ticketId !== link.ticketId && latest.linkedAt > link.linkedAt ? latest : undefined;
 }
 
-async function ticketDetail(ticketId: string, deps: SyncDeps): Promise<TicketDetail> {
-  return (await deps.zendesk.http.json<{ ticket: TicketDetail }>('GET', `tickets/${ticketId}`)).ticket;
+function ticketDetail(ticketId: string, deps: SyncDeps): Promise<ZendeskTicket> {
+  return deps.zendesk.ticket(ticketId);
 }
 
 /**
  * A follow-up of this ticket that the bridge itself created (an attempt that died before writing the link):
  * reused rather than made twice. Follow-ups that customers or agents created are not the bridge's to take over.
  */
-async function bridgeFollowUp(ticket: TicketDetail, deps: SyncDeps): Promise<TicketDetail | undefined> {
+async function bridgeFollowUp(ticket: ZendeskTicket, deps: SyncDeps): Promise<ZendeskTicket | undefined> {
   const ids = ticket.followup_ids ?? [];
   if (ids.length === 0) return undefined;
   const me = await deps.zendesk.currentUser();
@@ -117,29 +113,22 @@ async function bridgeFollowUp(ticket: TicketDetail, deps: SyncDeps): Promise<Tic
 
 async function createFollowUp(
   link: Link,
-  closed: TicketDetail,
-  update: TicketUpdate,
+  closed: ZendeskTicket,
+  comment: NonNullable<TicketUpdate['comment']>,
   deps: SyncDeps,
 ): Promise<TicketWrite> {
-  const res = await deps.zendesk.http.json<{
-    ticket: ZendeskTicket;
-    audit?: { events?: Array<{ id: number; type: string }> };
-  }>('POST', 'tickets', {
-    json: {
-      ticket: {
-        via_followup_source_id: closed.id,
-        requester_id: closed.requester_id,
-        // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
-        // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
-        submitter_id: (await deps.zendesk.currentUser()).id,
-        ...(closed.subject ? { subject: closed.subject } : {}),
-        comment: update.comment,
-      },
-    },
+  const res = await deps.zendesk.createFollowUp({
+    via_followup_source_id: closed.id,
+    requester_id: closed.requester_id,
+    // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
+    // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
+    submitter_id: (await deps.zendesk.currentUser()).id,
+    ...(closed.subject ? { subject: closed.subject } : {}),
+    comment,
   });
   const followUp = String(res.ticket.id);
   await relink(link, followUp, deps);
-  const commentId = res.audit?.events?.find((e) => e.type === 'Comment')?.id;
+  const commentId = res.commentId;
   deps.logger.info('follow-up ticket created', {
     ticketId: followUp,
     closedTicketId: link.ticketId,

@@ -5,14 +5,13 @@
 // holds them back on an increasing schedule (shared/queue/backoff.ts) so an outage of hours does not exhaust
 // maxReceiveCount; permanent failures are dead-lettered at once with their reason.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { callAws, SQS } from '../aws/json-api.ts';
 import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
-import type { Runtime } from '../worker-runtime.ts';
+import type { WorkerDeps } from '../worker-deps.ts';
 import { processEvent } from './engine.ts';
-import { eventIds, SyncEventSchema } from './events.ts';
 
 /**
  * A record is started only while at least this much of the invocation is left: one platform call with its
@@ -25,9 +24,9 @@ export const START_MARGIN_MS = DEFAULT_TOTAL_TIMEOUT_MS + 2_000;
 export async function handleBatch(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
-  getRuntime: () => Promise<Runtime>,
+  getWorkerDeps: () => Promise<WorkerDeps>,
 ): Promise<SQSBatchResponse> {
-  const rt = await getRuntime();
+  const rt = await getWorkerDeps();
   const groups = new Map<string, SQSRecord[]>();
   for (const record of event.Records) {
     const group = record.attributes?.MessageGroupId ?? record.messageId;
@@ -82,39 +81,7 @@ function retryAfterOf(err: unknown): number | undefined {
   return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
 }
 
-/**
- * Holds a group's failed records back for the retry schedule's delay (or the platform's Retry-After) instead of
- * the queue's visibility timeout: the whole rest of the group, so it comes back together and in order.
- */
-export interface RedeliveryControl {
-  delay(record: SQSRecord, ms: number): Promise<void>;
-}
-
-/**
- * ChangeMessageVisibility on the record's own queue (the event source mapping's role may do so), through the
- * small SigV4 client: the SDK's SQS client would add ~45 ms to every worker cold start for this one call.
- */
-export function sqsRedelivery(env: Record<string, string | undefined> = process.env): RedeliveryControl {
-  return {
-    async delay(record, ms) {
-      // arn:aws:sqs:<region>:<account>:<name> → https://sqs.<region>.amazonaws.com/<account>/<name>
-      const [, , , region, account, name] = record.eventSourceARN.split(':');
-      await callAws(
-        SQS,
-        'ChangeMessageVisibility',
-        {
-          QueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
-          ReceiptHandle: record.receiptHandle,
-          // SQS's maximum is 12 hours; the schedule's longest wait is 15 minutes, Zendesk's the 10-minute window.
-          VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(ms / 1000))),
-        },
-        { ...(region ? { region } : {}), env },
-      );
-    },
-  };
-}
-
-async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<void> {
+async function holdBack(records: SQSRecord[], ms: number, rt: WorkerDeps): Promise<void> {
   if (!rt.redelivery) return;
   for (const record of records) {
     // Best effort: if this fails, the queue's 180 s visibility timeout applies instead.
@@ -127,7 +94,7 @@ async function holdBack(records: SQSRecord[], ms: number, rt: Runtime): Promise<
   }
 }
 
-async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
+async function processRecord(record: SQSRecord, rt: WorkerDeps): Promise<void> {
   const base = { sqsMessageId: record.messageId, receiveCount: receiveCount(record) };
   let parsed: ReturnType<typeof SyncEventSchema.safeParse>;
   try {
@@ -165,7 +132,7 @@ async function processRecord(record: SQSRecord, rt: Runtime): Promise<void> {
   }
 }
 
-async function deadLetter(record: SQSRecord, rt: Runtime, reason: string, ids: Record<string, unknown>) {
+async function deadLetter(record: SQSRecord, rt: WorkerDeps, reason: string, ids: Record<string, unknown>) {
   await rt.deadLetters.deadLetter(
     {
       messageId: record.messageId,

@@ -4,10 +4,12 @@
 // author. HTML comes across as Markdown, files as attachments of the same message when they are known with the
 // comment, else as a follow-up message per file (`ticket.attachment_linked_to_comment`).
 
-import { createHash } from 'node:crypto';
 import type { OutgoingFile } from '../chatwoot/client.ts';
 import { ticketHintOf } from '../chatwoot/webhook.ts';
-import { mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
+import { RetryableError, UpstreamError } from '../errors.ts';
+import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from '../events/loop-guard.ts';
+import type { ZendeskAttachmentEvent, ZendeskCommentEvent } from '../events/sync-event.ts';
+import { eventKeys, ledgerKeys, lockNames, type WriteId, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import {
   afterMainWrite,
@@ -20,13 +22,11 @@ import {
   postBridgeNote,
 } from './attachments.ts';
 import { cleanComment } from './clean.ts';
-import type { SyncDeps, SyncOutcome } from './deps.ts';
-import { skipped } from './deps.ts';
-import { CLAIM_LEASE_MS } from './engine.ts';
-import type { ZendeskAttachment, ZendeskComment } from './events.ts';
-import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from './guard.ts';
-import { apiCommentEvent } from './history.ts';
-import { guardReplays } from './replay-guard.ts';
+import type { SyncDeps } from './deps.ts';
+import { runOnce } from './exactly-once.ts';
+import type { SyncOutcome } from './outcome.ts';
+import { skipped } from './outcome.ts';
+import { apiCommentEvent } from './recent-comments.ts';
 import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
@@ -47,14 +47,14 @@ const KINDS = {
 } as const;
 type Kind = keyof typeof KINDS;
 
-function kindOf(e: ZendeskComment): Kind {
+function kindOf(e: ZendeskCommentEvent): Kind {
   if (!e.public) return 'note';
   return e.author.isStaff === true ? 'agent' : 'customer';
 }
 
 /** Checks that need I/O but write nothing: is this the bridge's own comment (or its file) coming back? */
 export async function screenZendeskEcho(
-  e: ZendeskComment | ZendeskAttachment,
+  e: ZendeskCommentEvent | ZendeskAttachmentEvent,
   deps: SyncDeps,
 ): Promise<SkipReason | undefined> {
   const comment = e.kind === 'zendesk.comment' ? e : undefined;
@@ -67,7 +67,7 @@ export async function screenZendeskEcho(
   // is checked before the author's role, and any other actor proves the write is not the bridge's: no ledger read.
   if (e.actorId === me || comment?.author.id === me) return 'echo';
   if (e.actorId !== undefined) return undefined;
-  if (e.commentId && (await deps.ledger.isOwnWrite(`zd:comment:${e.commentId}`))) return 'echo';
+  if (e.commentId && (await deps.ledger.isOwnWrite(writeIds.zendeskComment(e.commentId)))) return 'echo';
   return undefined;
 }
 
@@ -77,7 +77,10 @@ export async function screenZendeskEcho(
  * the newest public one by the event's author with the same cleaned text. Re-keyed by its id, the comment is
  * claimed once whichever way it arrives. No match (not visible yet, text rendered differently): the trigger key.
  */
-export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): Promise<ZendeskComment> {
+export async function resolveTriggerComment(
+  e: ZendeskCommentEvent,
+  deps: SyncDeps,
+): Promise<ZendeskCommentEvent> {
   if (e.via !== 'trigger' || e.commentId) return e;
   const text = comparable(e.body);
   const match = (await deps.zendesk.comments(e.ticketId)).find(
@@ -88,13 +91,13 @@ export async function resolveTriggerComment(e: ZendeskComment, deps: SyncDeps): 
   );
   if (!match) return e;
   deps.logger.debug('trigger comment resolved', { ticketId: e.ticketId, commentId: String(match.id) });
-  return { ...e, eventKey: `zd:comment:${match.id}`, commentId: String(match.id) };
+  return { ...e, eventKey: eventKeys.zendeskComment(match.id), commentId: String(match.id) };
 }
 
 /** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
 const comparable = (text: string) => cleanComment(text).replace(/\s+/g, ' ').trim();
 
-export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody
     ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
     : { markdown: cleanComment(e.body), images: [] };
@@ -112,7 +115,9 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
   const content = [label, markdown].filter(Boolean).join('\n\n');
   const { fetched, missing } = await fetchAll(files, deps);
   const marker = e.commentId ? `zendesk:comment:${e.commentId}` : `zendesk:${e.eventKey.slice('zd:'.length)}`;
-  const ownWrites: string[] = [];
+  const ownWrites: WriteId[] = [];
+  // The Chatwoot message the comment became: its own, else the note about its missing files.
+  let messageId: string | undefined;
   if (content !== '' || fetched.length > 0) {
     const message = await deps.chatwoot.createMessage(
       link.conversationId,
@@ -125,27 +130,31 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
       },
       fetched,
     );
-    ownWrites.push(`cw:message:${message.id}`);
+    messageId = String(message.id);
+    ownWrites.push(writeIds.chatwootMessage(message.id));
   }
   if (missing.length > 0) {
     const noteId = await afterMainWrite(() => noteMissing(missing, link, marker, deps), deps, {
       ticketId: link.ticketId,
       conversationId: link.conversationId,
     });
-    if (noteId) ownWrites.push(noteId);
+    if (noteId) {
+      messageId ??= noteId;
+      ownWrites.push(writeIds.chatwootMessage(noteId));
+    }
   }
   // Inline images have no id here; their file's own event, if Zendesk sends one, finds them by URL.
-  for (const f of files) if (!('id' in f)) ownWrites.push(inlineKey(f.url));
+  for (const f of files) if (!('id' in f)) ownWrites.push(writeIds.inlineImage(f.url));
   // The files went with the comment: their own events, when they come, are duplicates.
   for (const a of e.attachments ?? [])
-    await deps.ledger.complete(`zd:attachment:${a.id}`, [], 'included-in-comment');
+    await deps.ledger.complete(eventKeys.zendeskAttachment(a.id), [], 'included-in-comment');
   return {
     status: 'synced',
     action: kind.action,
     ownWrites,
     ids: {
       conversationId: link.conversationId,
-      ...(ownWrites[0] ? { messageId: ownWrites[0].slice('cw:message:'.length) } : {}),
+      ...(messageId ? { messageId } : {}),
       ...(files.length > 0 ? { files: String(fetched.length) } : {}),
     },
   };
@@ -156,53 +165,56 @@ export async function syncZendeskComment(e: ZendeskComment, deps: SyncDeps): Pro
  * when it is not (this event came first), the comment is read from the API and posted now with all its files,
  * under the comment's own idempotency key, so the comment's event becomes a duplicate.
  */
-export async function syncZendeskAttachment(e: ZendeskAttachment, deps: SyncDeps): Promise<SyncOutcome> {
-  const commentKey = `zd:comment:${e.commentId}`;
+export async function syncZendeskAttachment(e: ZendeskAttachmentEvent, deps: SyncDeps): Promise<SyncOutcome> {
+  const commentKey = eventKeys.zendeskComment(e.commentId);
   // The ledger's record of the comment's event says whether and how it was synced.
-  const prior = await deps.ledger.get(`evt#${commentKey}`);
+  const prior = await deps.ledger.get(ledgerKeys.event(commentKey));
   if (prior?.status === 'done') return followUp(e, String(prior.outcome ?? ''), deps);
-  const claim = await deps.ledger.claim(commentKey, CLAIM_LEASE_MS);
-  if (claim.state === 'busy')
+  const run = await runOnce(
+    commentKey,
+    deps,
+    { ticketId: e.ticketId, commentId: e.commentId, eventKey: commentKey },
+    async (attempt) => {
+      const comment = await commentFromApi(e, deps);
+      const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
+      if (reason) return skipped(reason);
+      // An earlier attempt at this comment may have posted it already: look before posting again.
+      return syncZendeskComment(comment, attempt.depsSince(comment.occurredAt ?? comment.receivedAt));
+    },
+  );
+  if (run.state === 'busy')
     throw new RetryableError(`comment ${e.commentId} is being synced elsewhere`, 'comment-in-progress');
-  if (claim.state === 'done') {
-    const done = await deps.ledger.get(`evt#${commentKey}`);
+  if (run.state === 'done') {
+    const done = await deps.ledger.get(ledgerKeys.event(commentKey));
     return followUp(e, String(done?.outcome ?? ''), deps);
   }
-  let outcome: SyncOutcome;
-  try {
-    const comment = await commentFromApi(e, deps);
-    const reason = screenZendesk(comment, deps.config) ?? (await screenZendeskEcho(comment, deps));
-    // An earlier attempt at this comment may have posted it already: look before posting again.
-    const flowDeps = claim.resumed ? guardReplays(deps, comment.occurredAt ?? comment.receivedAt) : deps;
-    outcome = reason ? skipped(reason) : await syncZendeskComment(comment, flowDeps);
-  } catch (err) {
-    // As in the engine: after a write that may have landed, keep the claim marked for the replay guard.
-    const giveBack = mayHaveBeenApplied(err)
-      ? deps.ledger.releaseUncertain(commentKey, claim.token)
-      : deps.ledger.release(commentKey, claim.token);
-    await giveBack.catch(() => undefined);
-    throw err;
-  }
-  if (outcome.status === 'skipped') {
-    await deps.ledger.complete(commentKey, [], `skipped:${outcome.reason}`);
-    return skipped(outcome.reason === 'echo' ? 'echo' : 'comment-not-synced');
-  }
-  await deps.ledger.complete(commentKey, outcome.ownWrites, outcome.action);
+  const outcome = run.outcome;
+  if (outcome.status === 'skipped') return skipped(outcome.reason === 'echo' ? 'echo' : 'comment-not-synced');
+  // The comment's own writes are recorded under its key; the file's event records none of its own.
   return { ...outcome, action: `${outcome.action}-with-files`, ownWrites: [] };
 }
 
 /** The file as a message of its own, of the same kind as its comment's. */
-async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: SyncDeps): Promise<SyncOutcome> {
+async function followUp(
+  e: ZendeskAttachmentEvent,
+  commentOutcome: string,
+  deps: SyncDeps,
+): Promise<SyncOutcome> {
   const entry = Object.values(KINDS).find((k) => k.action === commentOutcome);
   if (!entry) return skipped(commentOutcome === 'skipped:echo' ? 'echo' : 'comment-not-synced');
   const link = await deps.links.getByTicket(e.ticketId);
   if (!link) return skipped('no-link');
-  if (await deps.ledger.isOwnWrite(inlineKey(e.attachment.url))) return skipped('duplicate');
+  if (await deps.ledger.isOwnWrite(writeIds.inlineImage(e.attachment.url))) return skipped('duplicate');
   const marker = `zendesk:attachment:${e.attachment.id}`;
   const { fetched, missing } = await fetchAll([e.attachment], deps);
   if (missing.length > 0) {
     const noteId = await noteMissing(missing, link, marker, deps);
-    return { status: 'synced', action: 'chatwoot-note-created', ownWrites: [noteId], ids: {} };
+    return {
+      status: 'synced',
+      action: 'chatwoot-note-created',
+      ownWrites: [writeIds.chatwootMessage(noteId)],
+      ids: {},
+    };
   }
   const message = await deps.chatwoot.createMessage(
     link.conversationId,
@@ -220,13 +232,13 @@ async function followUp(e: ZendeskAttachment, commentOutcome: string, deps: Sync
   return {
     status: 'synced',
     action: 'chatwoot-attachment-created',
-    ownWrites: [`cw:message:${message.id}`],
+    ownWrites: [writeIds.chatwootMessage(message.id)],
     ids: { conversationId: link.conversationId, messageId: String(message.id) },
   };
 }
 
 /** The comment as the API shows it: HTML, every file (inline images included) and whether its author is staff. */
-async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<ZendeskComment> {
+async function commentFromApi(e: ZendeskAttachmentEvent, deps: SyncDeps): Promise<ZendeskCommentEvent> {
   const c = (await deps.zendesk.comments(e.ticketId)).find((x) => String(x.id) === e.commentId);
   // Zendesk's API may not show a comment for a moment after its webhook: retry through the queue.
   if (!c) throw new RetryableError(`comment ${e.commentId} not visible yet`, 'comment-not-found');
@@ -236,9 +248,6 @@ async function commentFromApi(e: ZendeskAttachment, deps: SyncDeps): Promise<Zen
     ...(e.actorId ? { actorId: e.actorId } : {}),
   });
 }
-
-/** Names an inline image already copied with its comment (a digest: URLs carry access tokens). */
-const inlineKey = (url: string) => `zd:inline:${createHash('sha256').update(url).digest('hex').slice(0, 32)}`;
 
 /** Downloads files one after another, each within the limit. */
 async function fetchAll(
@@ -257,21 +266,22 @@ async function fetchAll(
   return { fetched, missing };
 }
 
+/** Posts a note naming the files that could not be copied; returns its Chatwoot message id. */
 async function noteMissing(missing: Missing[], link: Link, marker: string, deps: SyncDeps): Promise<string> {
   const text = missingFilesNote(
     missing,
     deps.config.ATTACHMENT_MAX_BYTES,
     `from Zendesk ticket #${link.ticketId}`,
   );
-  return `cw:message:${await postBridgeNote(link.conversationId, text, marker, deps)}`;
+  return postBridgeNote(link.conversationId, text, marker, deps);
 }
 
 /**
  * Finds or creates the ticket's conversation. A lease in the ledger serialises creators of one ticket, so two
  * concurrent first comments make one conversation; the link itself is then written with a conditional put.
  */
-async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Link> {
-  const lock = await deps.ledger.lock(`link:${e.ticketId}`, LINK_LOCK_MS);
+async function ensureConversation(e: ZendeskCommentEvent, deps: SyncDeps): Promise<Link> {
+  const lock = await deps.ledger.lock(lockNames.link(e.ticketId), LINK_LOCK_MS);
   if (lock.state !== 'claimed') return waitForLink(e.ticketId, deps);
   try {
     const raced = await deps.links.getByTicket(e.ticketId);
@@ -304,7 +314,7 @@ async function ensureConversation(e: ZendeskComment, deps: SyncDeps): Promise<Li
     });
     return link;
   } finally {
-    await deps.ledger.unlock(`link:${e.ticketId}`, lock.token).catch(() => undefined);
+    await deps.ledger.unlock(lockNames.link(e.ticketId), lock.token).catch(() => undefined);
   }
 }
 
@@ -335,10 +345,13 @@ async function findConversation(
 }
 
 /** One Chatwoot contact per Zendesk requester, identified by `zendesk:user:<id>`; reused when it exists. */
-async function ensureContact(e: ZendeskComment, deps: SyncDeps): Promise<{ id: string; isNew: boolean }> {
+async function ensureContact(
+  e: ZendeskCommentEvent,
+  deps: SyncDeps,
+): Promise<{ id: string; isNew: boolean }> {
   let requesterId = e.requester?.id;
   if (!requesterId) requesterId = String((await deps.zendesk.ticket(e.ticketId)).requester_id);
-  const cacheKey = `contact#zd:${requesterId}`;
+  const cacheKey = ledgerKeys.contact(requesterId);
   const cached = await deps.ledger.get(cacheKey);
   if (typeof cached?.contactId === 'string') return { id: cached.contactId, isNew: false };
 

@@ -1,6 +1,7 @@
 // Zendesk Support API client: the few endpoints the bridge uses, typed by the fields it reads.
-// Contract: contracts/zendesk/support-api.yaml (UpdateTicket, ShowUser, ListTicketComments, CurrentUser,
-// SearchUsers, UploadFiles, IncrementalTicketEvents, IncrementalTicketExportCursor).
+// Contract: contracts/zendesk/support-api.yaml (ShowTicket, UpdateTicket, CreateTicket, ShowUser,
+// ListTicketComments, CurrentUser, SearchUsers, UploadFiles, IncrementalTicketEvents,
+// IncrementalTicketExportCursor). Every call the sync flows and reconciliation make to Zendesk is here.
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
 
@@ -36,6 +37,19 @@ export interface ZendeskTicket {
   subject?: string | null;
   tags?: string[];
   updated_at?: string;
+  /** Follow-up tickets made of this one once it was closed. */
+  followup_ids?: number[];
+  submitter_id?: number;
+  via_followup_source_id?: number | null;
+}
+/** A follow-up of a closed ticket (`via_followup_source_id`), with its first comment. */
+export interface NewFollowUp {
+  via_followup_source_id: number;
+  requester_id: number;
+  /** Authors the first comment. */
+  submitter_id: number;
+  subject?: string;
+  comment: NonNullable<TicketUpdate['comment']>;
 }
 /** A comment as the ticket event export carries it (a child event with `include=comment_events`). */
 export interface ExportedComment extends ZendeskComment {
@@ -88,7 +102,7 @@ export interface ZendeskClientConfig {
 }
 
 export class ZendeskClient {
-  readonly http: ApiClient;
+  private readonly http: ApiClient;
   /** Scheme, host and port of the account: the only place its credentials are ever sent. */
   readonly origin: string;
   private me?: Promise<ZendeskUser>;
@@ -133,6 +147,16 @@ export class ZendeskClient {
       ticket: ZendeskTicket;
       audit?: { events?: Array<{ id: number; type: string }> };
     }>('PUT', `tickets/${id}`, { json: { ticket: update } });
+    const comment = res.audit?.events?.find((e) => e.type === 'Comment');
+    return { ticket: res.ticket, commentId: comment?.id };
+  }
+
+  /** One POST: creates a follow-up of a closed ticket (which Zendesk no longer lets anyone update). */
+  async createFollowUp(ticket: NewFollowUp): Promise<UpdateResult> {
+    const res = await this.http.json<{
+      ticket: ZendeskTicket;
+      audit?: { events?: Array<{ id: number; type: string }> };
+    }>('POST', 'tickets', { json: { ticket } });
     const comment = res.audit?.events?.find((e) => e.type === 'Comment');
     return { ticket: res.ticket, commentId: comment?.id };
   }

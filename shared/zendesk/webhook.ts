@@ -1,10 +1,11 @@
 // Zendesk webhook bodies → SyncEvent. Event webhooks (`zen:event-type:*`, ids as strings) and, for teams
 // migrating from the old service, trigger webhooks whose custom body has unescaped placeholders.
 // Shapes: contracts/zendesk/webhooks/*.json and SOURCE.md there.
-import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import type { ParseResult } from '../events/parse-result.ts';
+import type { ZendeskCommentEvent, ZendeskEvent } from '../events/sync-event.ts';
 import { describeIssues } from '../schema.ts';
-import type { ZendeskComment, ZendeskEvent } from '../sync/events.ts';
+import { eventKeys } from '../store/ledger-keys.ts';
 
 /** Ids arrive as strings in event webhooks and as numbers elsewhere; both normalise to a digit string. */
 const Id = z.pipe(
@@ -54,11 +55,6 @@ const StatusChanged = z.object({
 
 /** Zendesk statuses that mean "done" for the customer; every other status is open on the Chatwoot side. */
 const RESOLVED = new Set(['solved', 'closed']);
-
-export type ParseResult<T> =
-  | { kind: 'event'; event: T }
-  | { kind: 'ignore'; reason: string }
-  | { kind: 'invalid'; message: string };
 
 export const EVENT_TYPES = {
   commentAdded: 'zen:event-type:ticket.comment_added',
@@ -122,7 +118,7 @@ function parseEventWebhook(
       event: {
         kind: 'zendesk.attachment',
         via: 'event',
-        eventKey: `zd:attachment:${a.id}`,
+        eventKey: eventKeys.zendeskAttachment(a.id),
         commentId,
         // The event carries the attachment's visibility, which is its comment's.
         public: a.is_public !== false,
@@ -146,7 +142,7 @@ function parseEventWebhook(
         kind: 'zendesk.status',
         via: 'event',
         // The envelope id names this one change; a redelivery of it carries the same id.
-        eventKey: `zd:status:${d.id}:${env.data.id}`,
+        eventKey: eventKeys.zendeskStatus(d.id, env.data.id),
         status,
         state: RESOLVED.has(status) ? 'resolved' : 'open',
         ...common,
@@ -162,7 +158,7 @@ function parseEventWebhook(
     event: {
       kind: 'zendesk.comment',
       via: 'event',
-      eventKey: `zd:comment:${c.id}`,
+      eventKey: eventKeys.zendeskComment(c.id),
       commentId: c.id,
       body: c.body,
       ...(c.html_body ? { htmlBody: c.html_body } : {}),
@@ -194,7 +190,7 @@ export function parseTriggerBody(
   b: Record<string, unknown>,
   receivedAt: number,
   deliveryId?: string,
-): ParseResult<ZendeskComment> {
+): ParseResult<ZendeskCommentEvent> {
   const detail = obj(b.detail);
   const event = obj(b.event);
   const eventComment = obj(event?.comment);
@@ -229,14 +225,13 @@ export function parseTriggerBody(
   // Who wrote the latest comment: the trigger's current user when the template carries it.
   const authorId = numericId(author?.id) ?? numericId(b.current_user_id) ?? requesterId;
   const updatedAt = str(b.updated_at) ?? str(detail?.updated_at) ?? '';
-  // Trigger bodies carry no comment id: the key is the ticket, the text and the update time together.
-  const digest = createHash('sha256').update(`${ticketId}\n${updatedAt}\n${body}`).digest('hex').slice(0, 32);
   return {
     kind: 'event',
     event: {
       kind: 'zendesk.comment',
       via: 'trigger',
-      eventKey: `zd:trigger:${ticketId}:${digest}`,
+      // Trigger bodies carry no comment id: the key is the ticket, the text and the update time together.
+      eventKey: eventKeys.zendeskTrigger(ticketId, updatedAt, body),
       ticketId,
       body,
       public: true,

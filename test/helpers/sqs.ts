@@ -1,7 +1,7 @@
 // SQS-shaped records for handing a SyncEvent straight to the worker (past the queue), as Lambda would.
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SyncEvent } from '../../shared/events/sync-event.ts';
 import { toOutbound } from '../../shared/queue/types.ts';
-import type { SyncEvent } from '../../shared/sync/events.ts';
 
 export function sqsRecordFor(e: SyncEvent, messageId: string, receiveCount = 1): SQSRecord {
   const m = toOutbound(e);

@@ -15,7 +15,7 @@ import { dlq, PEEK_VISIBILITY_SECONDS } from '../../bin/commands/dlq.ts';
 import { redrive } from '../../bin/commands/redrive.ts';
 import { resync } from '../../bin/commands/resync.ts';
 import { CliError, type Command } from '../../bin/commands/types.ts';
-import { sqsRedelivery } from '../../shared/sync/worker.ts';
+import { sqsRedelivery } from '../../shared/queue/sqs.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { startFakeAws } from '../helpers/fake-aws.ts';
 import { scenario } from '../helpers/scenario.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../../functions/zendesk-webhook.ts';
 import { QUERY_FIELDS } from '../../lib/observability.ts';
-import type { ChatwootMessage } from '../../shared/sync/events.ts';
+import type { ChatwootMessageEvent } from '../../shared/events/sync-event.ts';
 import { type Harness, INBOX_ID, startHarness } from '../helpers/bridge.ts';
 import { sqsEventFor } from '../helpers/sqs.ts';
 
@@ -235,7 +235,7 @@ describe('deployed handlers', () => {
     }) as unknown as Context;
 
   it('put the Lambda request id on every line of an invocation', async () => {
-    const echo: ChatwootMessage = {
+    const echo: ChatwootMessageEvent = {
       kind: 'chatwoot.message',
       via: 'webhook',
       eventKey: `cw:message:${Date.now()}`,

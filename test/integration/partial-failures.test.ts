@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
+import { signedHeaders } from '../helpers/webhooks.ts';
 
 const LIMIT = 200_000;
 let h: Harness;
@@ -76,4 +77,60 @@ describe('dead letters', () => {
     await reconcileNow();
     expect(s.fromChatwoot(ticket.id)).toEqual(['meets a 422 once']);
   });
+
+  it('a comment that its file event failed to post for good stays dead, like any other event, until redriven', async () => {
+    const { ticket, conversation } = await s.openTicket('first');
+    const held = await heldZendeskDeliveries(() =>
+      h.zendesk.customerComment(ticket.id, 'signed form', {
+        attachments: [{ filename: 'form.pdf', contentType: 'application/pdf', data: randomBytes(1000) }],
+      }),
+    );
+    const linked = held.find((d) => d.type === 'zen:event-type:ticket.attachment_linked_to_comment');
+    // Only the file event arrives; it posts the comment with its file, which Chatwoot refuses for good.
+    h.chatwoot.injectFaults({
+      method: 'POST',
+      path: new RegExp(`/conversations/${conversation.id}/messages$`),
+      times: 1,
+      status: 422,
+    });
+    expect(await postSigned(linked!.body)).toBe(202);
+    await h.settle();
+    expect(h.bridge.queue.deadLetters).toHaveLength(1);
+    // The comment's claim is remembered as dead-lettered: reconciliation does not bring the comment back.
+    const runs = [await reconcileNow(), await reconcileNow()];
+    expect(runs.map((r) => r.enqueued)).toEqual([0, 0]);
+    expect(h.chatwoot.messages(conversation.id).map((m) => m.content)).toEqual(['first']);
+
+    expect((await fetch(`${h.bridge.url}/_local/redrive`, { method: 'POST' })).status).toBe(200);
+    await h.settle();
+    expect(h.bridge.queue.deadLetters).toHaveLength(0);
+    const messages = h.chatwoot.messages(conversation.id);
+    expect(messages.map((m) => m.content)).toEqual(['first', 'signed form']);
+    expect(messages[1]!.attachments).toHaveLength(1);
+  });
 });
+
+/** Runs `act` with Zendesk's webhooks held back and returns what it would have delivered, in order. */
+async function heldZendeskDeliveries(act: () => void): Promise<Array<{ type: string; body: unknown }>> {
+  await h.settle();
+  h.zendesk.setWebhookUrl(undefined);
+  const before = h.zendesk.deliveries.length;
+  act();
+  await h.zendesk.idle();
+  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+  return h.zendesk.deliveries.slice(before).map((d) => ({ type: d.type, body: d.body }));
+}
+
+async function postSigned(body: unknown): Promise<number> {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${h.bridge.url}/webhooks/zendesk`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...signedHeaders('zendesk', h.secrets.zendeskWebhook, raw, Date.now()),
+    },
+    body: raw,
+  });
+  await res.body?.cancel();
+  return res.status;
+}

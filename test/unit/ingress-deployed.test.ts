@@ -4,9 +4,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
 import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
+import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/config-loader.ts';
 import type { Platform } from '../../shared/http/ingress.ts';
 import { RELOAD_AFTER_MISMATCH_MS } from '../../shared/http/lambda.ts';
-import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/runtime.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { apiEvent, captureOutput, type LogCapture, signedHeaders } from '../helpers/webhooks.ts';

@@ -2,7 +2,7 @@
 // update's actor, attachments on a Chatwoot reply, and what the guard lets through under each sync switch.
 import { describe, expect, it } from 'vitest';
 import { parseChatwootWebhook } from '../../shared/chatwoot/webhook.ts';
-import { screen } from '../../shared/sync/guard.ts';
+import { screen } from '../../shared/events/loop-guard.ts';
 import { parseZendeskWebhook } from '../../shared/zendesk/webhook.ts';
 import { fixture } from '../helpers/fixtures.ts';
 

@@ -1,7 +1,7 @@
 // Every webhook fixture in contracts parses, and normalises to the SyncEvent the flows expect.
 import { describe, expect, it } from 'vitest';
 import { parseChatwootWebhook } from '../../shared/chatwoot/webhook.ts';
-import { screen } from '../../shared/sync/guard.ts';
+import { screen } from '../../shared/events/loop-guard.ts';
 import { parseLenientTriggerJson, parseZendeskWebhook } from '../../shared/zendesk/webhook.ts';
 import { fixture, fixtureNames } from '../helpers/fixtures.ts';
 

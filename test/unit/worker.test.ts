@@ -4,8 +4,8 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { RetryableError, UpstreamError } from '../../shared/errors.ts';
-import type { SyncEvent } from '../../shared/sync/events.ts';
-import type { Runtime } from '../../shared/worker-runtime.ts';
+import type { SyncEvent } from '../../shared/events/sync-event.ts';
+import type { WorkerDeps } from '../../shared/worker-deps.ts';
 import { sqsRecordFor } from '../helpers/sqs.ts';
 
 const calls: string[] = [];
@@ -55,7 +55,7 @@ function record(ticket: string, comment: string, receiveCount = 1): SQSRecord {
   return sqsRecordFor(body, `m-${comment}`, receiveCount);
 }
 
-const runtime = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as Runtime;
+const runtime = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as WorkerDeps;
 
 /** A runtime whose redelivery control records each hold-back as `<sqs message id> <ms>`. */
 function holdingRuntime(retryBaseMs?: number) {
@@ -66,7 +66,7 @@ function holdingRuntime(retryBaseMs?: number) {
       logger: { createChild: () => ({}) },
       redelivery: { delay: async (r: SQSRecord, ms: number) => void holds.push(`${r.messageId} ${ms}`) },
       ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
-    }) as unknown as Runtime;
+    }) as unknown as WorkerDeps;
   return { holds, get };
 }
 

@@ -3,20 +3,20 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
+import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
-import type { DeadLetterSink, EventQueue } from './queue/types.ts';
-import { getQueues, loadConfig, localOptions, onRuntimeReset } from './runtime.ts';
+import { sqsRedelivery } from './queue/sqs.ts';
+import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 import { CursorStore } from './store/cursors.ts';
 import { createDynamo } from './store/dynamo.ts';
 import { Ledger } from './store/ledger.ts';
 import { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
-import { type RedeliveryControl, sqsRedelivery } from './sync/worker.ts';
 import { tracer } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
-export interface Runtime extends SyncDeps {
+export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds a failed record back for the retry schedule or the platform's Retry-After (absent: the queue's timeout). */
@@ -27,7 +27,7 @@ export interface Runtime extends SyncDeps {
   cursors: CursorStore;
 }
 
-let cached: { runtime: Runtime; fingerprint: string } | undefined;
+let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
 let db: DynamoDBDocumentClient | undefined;
 let links: LinkStore | undefined;
 
@@ -42,14 +42,14 @@ export function forgetCachedLinks(): void {
   links?.clearCache();
 }
 
-export async function getRuntime(): Promise<Runtime> {
+export async function getWorkerDeps(): Promise<WorkerDeps> {
   const loaded = await loadConfig();
-  if (cached?.fingerprint === loaded.fingerprint) return cached.runtime;
-  cached = { runtime: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
-  return cached.runtime;
+  if (cached?.fingerprint === loaded.fingerprint) return cached.deps;
+  cached = { deps: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
+  return cached.deps;
 }
 
-function build(config: BridgeConfig, env: Record<string, string | undefined>): Runtime {
+function build(config: BridgeConfig, env: Record<string, string | undefined>): WorkerDeps {
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -59,7 +59,8 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): R
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
   db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
-  // The link cache survives a configuration change: links never change once made.
+  // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
+  // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   return {
     config,

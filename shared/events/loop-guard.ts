@@ -1,7 +1,12 @@
 // Loop guard: decides from the event alone (no I/O) whether it is ours to sync. Used by the ingress to drop
 // early and by the worker again, since reconciliation and redrives enqueue without passing the ingress.
 import type { BridgeConfig } from '../config.ts';
-import type { ChatwootMessage, ChatwootStatus, SyncEvent, ZendeskComment } from './events.ts';
+import type {
+  ChatwootMessageEvent,
+  ChatwootStatusEvent,
+  SyncEvent,
+  ZendeskCommentEvent,
+} from './sync-event.ts';
 
 /** Prefix of the `source_id` the bridge puts on every Chatwoot message and conversation it creates. */
 export const SOURCE_ID_PREFIX = 'zendesk:';
@@ -24,7 +29,10 @@ export type SkipReason =
 /** The sync switches the guard reads; absent ones take the configuration's defaults. */
 export type SyncSwitches = Partial<Pick<BridgeConfig, 'SYNC_INTERNAL_NOTES' | 'SYNC_AGENT_COMMENTS'>>;
 
-export function screenChatwoot(e: ChatwootMessage | ChatwootStatus, inboxId: number): SkipReason | undefined {
+export function screenChatwoot(
+  e: ChatwootMessageEvent | ChatwootStatusEvent,
+  inboxId: number,
+): SkipReason | undefined {
   if (e.inboxId !== undefined && e.inboxId !== inboxId) return 'other-inbox';
   if (e.kind === 'chatwoot.status') return undefined;
   if (
@@ -40,7 +48,7 @@ export function screenChatwoot(e: ChatwootMessage | ChatwootStatus, inboxId: num
   return undefined;
 }
 
-export function screenZendesk(e: ZendeskComment, sync: SyncSwitches = {}): SkipReason | undefined {
+export function screenZendesk(e: ZendeskCommentEvent, sync: SyncSwitches = {}): SkipReason | undefined {
   if (!e.public) {
     // Only an agent's internal note is mirrored (as a Chatwoot private note), and only when switched on.
     if (sync.SYNC_INTERNAL_NOTES === false || e.author.isStaff !== true) return 'internal-note';

@@ -37,7 +37,7 @@ const Base = {
   deliveryId: z.optional(z.string()),
 };
 
-export const ZendeskCommentEvent = z.object({
+export const ZendeskCommentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.comment'),
   /** How it reached us: an event webhook, a legacy trigger body, or the reconciler. */
@@ -58,7 +58,7 @@ export const ZendeskCommentEvent = z.object({
 });
 
 /** One file linked to a Zendesk comment (`ticket.attachment_linked_to_comment`): one event per file. */
-export const ZendeskAttachmentEvent = z.object({
+export const ZendeskAttachmentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.attachment'),
   via: z.enum(['event', 'reconcile']),
@@ -69,7 +69,7 @@ export const ZendeskAttachmentEvent = z.object({
   actorId: z.optional(Digits),
 });
 
-export const ZendeskStatusEvent = z.object({
+export const ZendeskStatusEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.status'),
   via: z.enum(['event', 'reconcile']),
@@ -80,7 +80,7 @@ export const ZendeskStatusEvent = z.object({
   actorId: z.optional(Digits),
 });
 
-export const ChatwootMessageEvent = z.object({
+export const ChatwootMessageEventSchema = z.object({
   ...Base,
   kind: z.literal('chatwoot.message'),
   via: z.enum(['webhook', 'reconcile']),
@@ -98,7 +98,7 @@ export const ChatwootMessageEvent = z.object({
   attachments: z.optional(z.array(AttachmentRef)),
 });
 
-export const ChatwootStatusEvent = z.object({
+export const ChatwootStatusEventSchema = z.object({
   ...Base,
   kind: z.literal('chatwoot.status'),
   via: z.enum(['webhook', 'reconcile']),
@@ -109,20 +109,20 @@ export const ChatwootStatusEvent = z.object({
 });
 
 export const SyncEventSchema = z.discriminatedUnion('kind', [
-  ZendeskCommentEvent,
-  ZendeskAttachmentEvent,
-  ZendeskStatusEvent,
-  ChatwootMessageEvent,
-  ChatwootStatusEvent,
+  ZendeskCommentEventSchema,
+  ZendeskAttachmentEventSchema,
+  ZendeskStatusEventSchema,
+  ChatwootMessageEventSchema,
+  ChatwootStatusEventSchema,
 ]);
 
-export type ZendeskComment = z.infer<typeof ZendeskCommentEvent>;
-export type ZendeskAttachment = z.infer<typeof ZendeskAttachmentEvent>;
-export type ZendeskStatus = z.infer<typeof ZendeskStatusEvent>;
-export type ChatwootMessage = z.infer<typeof ChatwootMessageEvent>;
-export type ChatwootStatus = z.infer<typeof ChatwootStatusEvent>;
-export type ZendeskEvent = ZendeskComment | ZendeskAttachment | ZendeskStatus;
-export type ChatwootEvent = ChatwootMessage | ChatwootStatus;
+export type ZendeskCommentEvent = z.infer<typeof ZendeskCommentEventSchema>;
+export type ZendeskAttachmentEvent = z.infer<typeof ZendeskAttachmentEventSchema>;
+export type ZendeskStatusEvent = z.infer<typeof ZendeskStatusEventSchema>;
+export type ChatwootMessageEvent = z.infer<typeof ChatwootMessageEventSchema>;
+export type ChatwootStatusEvent = z.infer<typeof ChatwootStatusEventSchema>;
+export type ZendeskEvent = ZendeskCommentEvent | ZendeskAttachmentEvent | ZendeskStatusEvent;
+export type ChatwootEvent = ChatwootMessageEvent | ChatwootStatusEvent;
 export type SyncEvent = z.infer<typeof SyncEventSchema>;
 export type Attachment = z.infer<typeof AttachmentRef>;
 export type State = z.infer<typeof LinkState>;

@@ -7,8 +7,7 @@ import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
 import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
 import { count, logger } from './observability.ts';
 import { SqsQueue } from './queue/sqs.ts';
-import type { DeadLetterSink, EventQueue } from './queue/types.ts';
-import type { RedeliveryControl } from './sync/worker.ts';
+import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 
 /** Secrets are re-read after this long. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;

@@ -2,8 +2,9 @@
 // and reconciliation compare with what the bridge has recorded. Only these paths read history; the steady state
 // never does.
 import type { ChatwootClient, ChatwootMessage } from '../chatwoot/client.ts';
+import type { ZendeskCommentEvent } from '../events/sync-event.ts';
+import { eventKeys } from '../store/ledger-keys.ts';
 import type { ZendeskClient, ZendeskComment, ZendeskUser } from '../zendesk/client.ts';
-import type { ZendeskComment as CommentEvent } from './events.ts';
 
 /** Chatwoot pages: `after` gives up to 100 newer messages, `before` 20 older; bounded so a run cannot spin. */
 const MAX_PAGES = 10;
@@ -36,12 +37,12 @@ export function apiCommentEvent(
   ticketId: string,
   author: ZendeskUser,
   o: { receivedAt: number; actorId?: string },
-): CommentEvent {
+): ZendeskCommentEvent {
   const occurredAt = commentMs(c);
   return {
     kind: 'zendesk.comment',
     via: 'reconcile',
-    eventKey: `zd:comment:${c.id}`,
+    eventKey: eventKeys.zendeskComment(c.id),
     ticketId,
     commentId: String(c.id),
     body: c.plain_body ?? c.body,
@@ -70,32 +71,24 @@ export async function recentMessages(
   conversationId: string,
   o: { afterId?: number; sinceMs?: number },
 ): Promise<ChatwootMessage[]> {
-  const page = async (searchParams: Record<string, string>) =>
-    (
-      await chatwoot.http.json<{ payload: ChatwootMessage[] }>(
-        'GET',
-        `conversations/${conversationId}/messages`,
-        { searchParams },
-      )
-    ).payload;
   const all = new Map<number, ChatwootMessage>();
   if (o.afterId !== undefined) {
     let after = o.afterId;
     for (let i = 0; i < MAX_PAGES; i++) {
-      const batch = await page({ after: String(after) });
+      const batch = await chatwoot.messages(conversationId, { after });
       for (const m of batch) all.set(m.id, m);
       if (batch.length < 100) break;
       after = Math.max(...batch.map((m) => m.id));
     }
   } else {
-    let params: Record<string, string> = {};
+    let before: number | undefined;
     for (let i = 0; i < MAX_PAGES; i++) {
-      const batch = await page(params);
+      const batch = await chatwoot.messages(conversationId, before !== undefined ? { before } : {});
       for (const m of batch) all.set(m.id, m);
       if (batch.length === 0) break;
       const oldest = batch.reduce((a, b) => (a.id < b.id ? a : b));
       if (o.sinceMs === undefined || createdMs(oldest) < o.sinceMs) break;
-      params = { before: String(oldest.id) };
+      before = oldest.id;
     }
   }
   return [...all.values()].sort((a, b) => a.id - b.id);
