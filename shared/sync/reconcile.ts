@@ -92,8 +92,12 @@ export async function reconcile(rt: WorkerDeps, o: ReconcileOptions): Promise<Re
     // Otherwise a comment synced before the ledger forgot it would look missed and be posted again.
     throw new Error('the reconciliation look-back must be shorter than LEDGER_RETENTION_DAYS');
   }
-  const zendesk = await side('zendesk', rt, (r) => reconcileZendesk(rt, o, retentionMs, r));
-  const chatwoot = await side('chatwoot', rt, (r) => reconcileChatwoot(rt, o, retentionMs, r));
+  // The two feeds are independent (own cursors, own platforms): read side by side, so a Zendesk backlog that
+  // fills a run's time cannot starve Chatwoot's side, or the other way round.
+  const [zendesk, chatwoot] = await Promise.all([
+    side('zendesk', rt, (r) => reconcileZendesk(rt, o, retentionMs, r)),
+    side('chatwoot', rt, (r) => reconcileChatwoot(rt, o, retentionMs, r)),
+  ]);
   const result: ReconcileResult = {
     changesRead: zendesk.changesRead + chatwoot.changesRead,
     apiCalls: zendesk.apiCalls + chatwoot.apiCalls,
