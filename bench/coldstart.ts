@@ -1,9 +1,13 @@
-// Cold start: bundles each function the way the stack does (esbuild, ESM, minified, source maps, AWS SDK left
-// to the runtime) and measures, in fresh Node 24 processes, how long loading the module takes, beside an
-// empty handler bundled the same way as the floor.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Cold start as deployed: bundles each function with the stack's esbuild settings (lib/bundling.ts: ESM, minified,
+// source maps, the same externals) and loads it in fresh Node 24 processes started with the functions'
+// NODE_OPTIONS (source maps enabled) and Lambda's environment markers, beside an empty handler bundled and started
+// the same way as the floor. Rounds interleave the floor and the functions, so load on a shared machine drifts
+// into every row alike.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import { BUNDLING, FUNCTION_NODE_OPTIONS } from '../lib/bundling.ts';
 import { median, round } from './stats.ts';
 
 export const FUNCTIONS = ['zendesk-webhook', 'chatwoot-webhook', 'sync-worker', 'reconcile'] as const;
@@ -11,83 +15,159 @@ export const FUNCTIONS = ['zendesk-webhook', 'chatwoot-webhook', 'sync-worker', 
 export interface ColdStartRow {
   name: string;
   bundleBytes: number;
+  sourceMapBytes: number;
   /** Median time to import the bundle in a fresh process (module init), ms. */
   initMs: number;
   /** Median wall time of a fresh `node` process that imports the bundle and exits, ms. */
   processMs: number;
+  /**
+   * Median CPU time (user + system) of that process from its start until the bundle is loaded, ms. Unlike wall
+   * time it barely moves when other processes share the cores, so its ratio is the one to compare across runs.
+   */
+  cpuMs: number;
   initRatio: number;
   processRatio: number;
+  cpuRatio: number;
 }
 
-/** Bundles one entry like lib/functions.ts does; returns the output path. */
+/** Bundles one entry as NodejsFunction does with BUNDLING (see its esbuild arguments in aws-lambda-nodejs). */
 function bundle(entry: string, outfile: string): void {
-  execFileSync(
-    'npx',
-    [
-      'esbuild',
-      entry,
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      '--target=node24',
-      '--minify',
-      '--sourcemap',
-      '--main-fields=module,main',
-      '--external:@aws-sdk/*',
-      `--outfile=${outfile}`,
-      "--banner:js=import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-      '--log-level=error',
-    ],
-    { stdio: 'inherit' },
-  );
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    mainFields: BUNDLING.mainFields,
+    // NodejsFunction leaves the SDK to the runtime (@aws-sdk/*) unless bundleAwsSDK is set.
+    external: BUNDLING.bundleAwsSDK ? [] : ['@aws-sdk/*'],
+    banner: { js: BUNDLING.banner },
+    outfile,
+    logLevel: 'error',
+  });
 }
 
-function measure(file: string, runs: number): { initMs: number; processMs: number } {
-  const init: number[] = [];
-  const proc: number[] = [];
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
+/** What Lambda sets that the code reads at import (Powertools decides on tracing and log format from these). */
+const LAMBDA_ENV = {
+  NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+  AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+  AWS_LAMBDA_FUNCTION_NAME: 'coldstart-bench',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+  AWS_REGION: 'eu-west-1',
+  POWERTOOLS_SERVICE_NAME: 'zendesk-chatwoot-bridge',
+  POWERTOOLS_METRICS_NAMESPACE: 'ZendeskChatwootBridge',
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
+
+function once(file: string): { initMs: number; processMs: number; cpuMs: number } {
+  const script = `const t=performance.now();await import(${JSON.stringify(file)});const i=performance.now()-t;const c=process.cpuUsage();console.log(JSON.stringify([i,(c.user+c.system)/1000]))`;
+  const started = performance.now();
+  // process.execPath is Node 24 here (npm scripts put node_modules/.bin first on PATH).
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    // Only what Lambda sets: not the benchmark's own settings (bin/bench-env.ts silences metrics, for one).
+    env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV },
+  });
+  const processMs = performance.now() - started;
+  if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr.split('\n')[0]}`);
+  const [initMs, cpuMs] = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as [number, number];
+  return { initMs, processMs, cpuMs };
+}
+
+/**
+ * A configuration the worker accepts, pointing nowhere: an empty batch builds its dependencies (clients, stores)
+ * and calls nothing. Tracing is on with a sampled trace id, as on Lambda, so the first batch loads the X-Ray SDK;
+ * its segments go by UDP to 127.0.0.1:2000, where nothing listens.
+ */
+const FIRST_BATCH_ENV = {
+  SECRET_ARN: '',
+  ZENDESK_BASE_URL: 'https://bench.zendesk.invalid',
+  ZENDESK_EMAIL: 'bench@example.invalid',
+  ZENDESK_API_TOKEN: 'bench-zendesk-api-token',
+  ZENDESK_WEBHOOK_SECRET: 'bench-zendesk-webhook-secret',
+  CHATWOOT_BASE_URL: 'https://bench.chatwoot.invalid',
+  CHATWOOT_ACCOUNT_ID: '1',
+  CHATWOOT_INBOX_ID: '1',
+  CHATWOOT_API_TOKEN: 'bench-chatwoot-api-token',
+  CHATWOOT_WEBHOOK_SECRET: 'bench-chatwoot-webhook-secret',
+  LINKS_TABLE_NAME: 'links',
+  LEDGER_TABLE_NAME: 'ledger',
+  QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/bench.fifo',
+  DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/bench-dlq.fifo',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+  LAMBDA_TASK_ROOT: '/var/task',
+  _HANDLER: 'index.handler',
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+};
+
+/**
+ * CPU time (ms, median) of a fresh process that loads the worker and handles one empty batch: what deferring
+ * modules to the first batch leaves of the cold start, so a lazy import cannot hide cost from the table.
+ */
+export function workerFirstBatchCpuMs(file: string, runs: number): number {
+  const script = `const m=await import(${JSON.stringify(file)});const r=await m.handler({Records:[]},{getRemainingTimeInMillis:()=>30000,awsRequestId:'bench',functionName:'coldstart-bench'});if(r.batchItemFailures.length)throw new Error('batch failed');const c=process.cpuUsage();console.log((c.user+c.system)/1000)`;
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    // process.execPath is Node 24 here (npm scripts put node_modules/.bin first on PATH).
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    proc.push(performance.now() - started);
-    if (r.status !== 0) throw new Error(`loading ${file} failed: ${r.stderr.split('\n')[0]}`);
-    init.push(Number(r.stdout.trim()));
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...FIRST_BATCH_ENV },
+    });
+    if (r.status !== 0) throw new Error(`first batch of ${file} failed: ${r.stderr.split('\n')[0]}`);
+    cpu.push(Number(r.stdout.trim().split('\n').pop()));
   }
-  return { initMs: round(median(init), 2), processMs: round(median(proc), 1) };
+  return round(median(cpu), 1);
 }
 
 export function runColdStart(outDir: string, runs: number, progress: (l: string) => void): ColdStartRow[] {
-  // Inside the project, so `@aws-sdk/*` resolves from node_modules as the Lambda runtime provides it.
+  // Inside the project, so a left-out `@aws-sdk/*` would resolve from node_modules as the runtime provides it.
   const dir = resolve(outDir, 'bundles');
   mkdirSync(dir, { recursive: true });
   const emptyEntry = join(dir, 'empty-handler.ts');
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
-  const emptyOut = join(dir, 'empty.mjs');
-  bundle(emptyEntry, emptyOut);
-  progress(`measuring the empty-handler floor (${runs} fresh processes)…`);
-  const floor = measure(emptyOut, runs);
-  const rows: ColdStartRow[] = [
-    {
-      name: '(empty handler)',
-      bundleBytes: statSync(emptyOut).size,
-      ...floor,
-      initRatio: 1,
-      processRatio: 1,
-    },
+  const entries: Array<{ name: string; out: string }> = [
+    { name: '(empty handler)', out: join(dir, 'empty.mjs') },
   ];
+  bundle(emptyEntry, entries[0]!.out);
   for (const name of FUNCTIONS) {
     const out = join(dir, `${name}.mjs`);
     bundle(`functions/${name}.ts`, out);
-    progress(`measuring ${name} (${runs} fresh processes)…`);
-    const m = measure(out, runs);
-    rows.push({
-      name,
-      bundleBytes: statSync(out).size,
-      ...m,
-      initRatio: round(m.initMs / floor.initMs, 1),
-      processRatio: round(m.processMs / floor.processMs, 2),
-    });
+    entries.push({ name, out });
   }
-  return rows;
+  progress(`measuring ${entries.length} bundles, ${runs} fresh processes each (interleaved)…`);
+  const samples = entries.map(() => ({ init: [] as number[], proc: [] as number[], cpu: [] as number[] }));
+  for (let i = 0; i < runs; i++) {
+    for (const [k, e] of entries.entries()) {
+      const m = once(e.out);
+      samples[k]!.init.push(m.initMs);
+      samples[k]!.proc.push(m.processMs);
+      samples[k]!.cpu.push(m.cpuMs);
+    }
+  }
+  const floorInit = median(samples[0]!.init);
+  const floorProc = median(samples[0]!.proc);
+  const floorCpu = median(samples[0]!.cpu);
+  return entries.map((e, k) => {
+    const initMs = median(samples[k]!.init);
+    const processMs = median(samples[k]!.proc);
+    const cpuMs = median(samples[k]!.cpu);
+    return {
+      name: e.name,
+      bundleBytes: statSync(e.out).size,
+      sourceMapBytes: statSync(`${e.out}.map`).size,
+      initMs: round(initMs, 2),
+      processMs: round(processMs, 1),
+      cpuMs: round(cpuMs, 1),
+      initRatio: round(initMs / floorInit, 1),
+      processRatio: round(processMs / floorProc, 2),
+      cpuRatio: round(cpuMs / floorCpu, 2),
+    };
+  });
 }

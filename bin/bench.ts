@@ -6,8 +6,8 @@
 import './bench-env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { runColdStart } from '../bench/coldstart.ts';
+import { join, resolve } from 'node:path';
+import { runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
 import { runLoad } from '../bench/load.ts';
 import { round, table } from '../bench/stats.ts';
 
@@ -74,14 +74,28 @@ if (!args.includes('--skip-load')) {
 
 if (!args.includes('--skip-coldstart')) {
   const rows = runColdStart(outDir, opt('runs', 15), progress);
+  progress('measuring the worker up to the end of its first (empty) batch…');
+  const firstBatchCpuMs = workerFirstBatchCpuMs(
+    resolve(outDir, 'bundles', 'sync-worker.mjs'),
+    opt('runs', 15),
+  );
   report.coldStart = rows;
-  console.log('\nCold start (fresh Node process per run; median)');
-  console.log('  function          bundle KB   import ms   × floor   process ms   × floor');
+  report.workerFirstBatchCpuMs = firstBatchCpuMs;
+  console.log(
+    '\nCold start as deployed (stack bundling, NODE_OPTIONS with source maps; fresh process per run; median)',
+  );
+  console.log(
+    '  function          bundle KB   map KB   import ms   × floor   process ms   × floor   process CPU ms   × floor',
+  );
   for (const r of rows) {
     console.log(
-      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}`,
+      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(round(r.sourceMapBytes / 1024, 0)).padStart(6)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}   ${String(r.cpuMs).padStart(14)}   ${String(r.cpuRatio).padStart(7)}`,
     );
   }
+  const floorCpu = rows[0]?.cpuMs ?? Number.NaN;
+  console.log(
+    `  sync-worker, loaded and through its first (empty) batch, X-Ray on: ${firstBatchCpuMs} ms CPU (${round(firstBatchCpuMs / floorCpu, 2)} × floor)`,
+  );
 }
 
 mkdirSync(outDir, { recursive: true });

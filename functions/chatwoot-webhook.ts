@@ -1,4 +1,20 @@
-// Lambda for POST /webhooks/chatwoot: verify the signature, validate, normalise, enqueue.
-import { webhookHandler } from '../shared/http/lambda.ts';
+// Lambda for POST /webhooks/chatwoot: verify the signature on the raw body, validate, normalise, enqueue
+// (shared/http/ingress.ts). No X-Ray SDK here: it would double the cold start (see shared/tracing.ts).
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handleWebhook } from '../shared/http/ingress.ts';
+import { ingressDeps, internalErrorAsJson, webhookLogKeys } from '../shared/http/lambda.ts';
+import { callableWithoutContext } from '../shared/lambda.ts';
+import { logger, metrics } from '../shared/observability.ts';
 
-export const handler = webhookHandler('chatwoot');
+export const handler = callableWithoutContext(
+  middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(webhookLogKeys('chatwoot'))
+    // Innermost, so its 500 is set before the logger and metrics middlewares finish the request.
+    .use(internalErrorAsJson())
+    .handler((event) => handleWebhook('chatwoot', event, () => ingressDeps())),
+);

@@ -15,6 +15,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUNDLING, FUNCTION_NODE_OPTIONS } from './bundling.ts';
 
 /** Repository root (lib/..), where functions/ and package-lock.json live. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,16 +89,12 @@ export class BridgeFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
       bundling: {
+        // The benchmark bundles with the same settings (lib/bundling.ts).
+        ...BUNDLING,
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // ESM bundles still contain CommonJS dependencies that call require().
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
         // Always the local esbuild devDependency: builds must work offline and without a Docker engine.
         forceDockerBundling: false,
       },

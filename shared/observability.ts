@@ -5,7 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const SERVICE_NAME = 'zendesk-chatwoot-bridge';
-export const METRICS_NAMESPACE = 'ZendeskChatwootBridge';
+const METRICS_NAMESPACE = 'ZendeskChatwootBridge';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -8,12 +8,10 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
-import { CursorStore } from './store/cursors.ts';
-import { createDynamo } from './store/dynamo.ts';
-import { Ledger } from './store/ledger.ts';
-import { LinkStore } from './store/links.ts';
+import type { CursorStore } from './store/cursors.ts';
+import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
-import { tracer } from './tracing.ts';
+import { captureAwsClient } from './tracing.ts';
 import { ZendeskClient } from './zendesk/client.ts';
 
 export interface WorkerDeps extends SyncDeps {
@@ -42,14 +40,28 @@ export function forgetCachedLinks(): void {
   links?.clearCache();
 }
 
+/** Holds failed records back: locally the in-process queue; deployed, SQS (ChangeMessageVisibility). */
+export function redeliveryControl(): RedeliveryControl | undefined {
+  const local = localOptions();
+  return local ? local.redelivery : sqsRedelivery();
+}
+
 export async function getWorkerDeps(): Promise<WorkerDeps> {
   const loaded = await loadConfig();
   if (cached?.fingerprint === loaded.fingerprint) return cached.deps;
-  cached = { deps: build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
+  cached = { deps: await build(loaded.config, loaded.env), fingerprint: loaded.fingerprint };
   return cached.deps;
 }
 
-function build(config: BridgeConfig, env: Record<string, string | undefined>): WorkerDeps {
+async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
+  // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
+  // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
+  const [{ createDynamo }, { Ledger }, { LinkStore }, { CursorStore }] = await Promise.all([
+    import('./store/dynamo.ts'),
+    import('./store/ledger.ts'),
+    import('./store/links.ts'),
+    import('./store/cursors.ts'),
+  ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -58,7 +70,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): W
   const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', { min: 1, max: 25_000 });
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
-  db ??= tracer.captureAWSv3Client(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
+  db ??= captureAwsClient(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
   // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
   // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
@@ -86,8 +98,7 @@ function build(config: BridgeConfig, env: Record<string, string | undefined>): W
     }),
     cursors: new CursorStore(db, config.LEDGER_TABLE_NAME),
     ...getQueues(),
-    // Locally the in-process queue holds records back; deployed, SQS does (ChangeMessageVisibility).
-    redelivery: local ? local.redelivery : sqsRedelivery(),
+    redelivery: redeliveryControl(),
     ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
     logger,
     now: Date.now,

@@ -1,45 +1,77 @@
-// Wraps the ingress as a Lambda handler: request-scoped log context, metrics flushed per invocation, and a
-// safety net that turns an unexpected exception (our bug) into a JSON 500 instead of an API Gateway error page.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+// What the webhook Lambdas wire into middy besides Powertools' middlewares: the ingress's dependencies (the
+// configuration, re-read sooner after a signature mismatch, and the queue), the per-request log keys, and the
+// safety net that answers an unexpected exception (our bug) with a JSON 500 instead of API Gateway's error page.
+//
+// Why the body is not parsed by @middy/http-json-body-parser: the ingress (./ingress.ts) must bound the size and
+// verify the signature on the raw bytes first, then decode them as strict UTF-8 (invalid bytes are a 400, where the
+// parser's decoding would silently replace bytes the signature covered) and read Zendesk trigger bodies, whose
+// placeholders are not JSON-escaped, leniently; the parser (7.x) would instead answer 415 to an authentic delivery
+// with an unexpected Content-Type and a plain-text 422 to a trigger body, and keeps no raw body since v5.
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { getQueues, loadConfig } from '../config-loader.ts';
-import { logger, metrics } from '../observability.ts';
-import { handleWebhook, type IngressDeps, type Platform } from './ingress.ts';
+import { count, logger } from '../observability.ts';
+import type { IngressDeps, Platform } from './ingress.ts';
 
 /** A signature mismatch re-reads the secret when the cached copy is older than this (a rotation). */
 export const RELOAD_AFTER_MISMATCH_MS = 30_000;
 
-export function webhookHandler(platform: Platform) {
-  return async (
-    event: APIGatewayProxyEventV2,
-    context?: Context,
-  ): Promise<APIGatewayProxyStructuredResultV2> => {
-    if (context) logger.addContext(context);
-    logger.appendKeys({ platform, apiRequestId: event.requestContext?.requestId });
-    try {
-      const deps = async (maxAgeMs?: number): Promise<IngressDeps> => {
-        const loaded = await loadConfig(maxAgeMs === undefined ? {} : { maxAgeMs });
-        return {
-          config: loaded.config,
-          queue: getQueues().queue,
-          now: Date.now,
-          reload: async () => {
-            const fresher = await loadConfig({ maxAgeMs: RELOAD_AFTER_MISMATCH_MS });
-            return fresher.fingerprint === loaded.fingerprint ? undefined : deps();
-          },
-        };
-      };
-      return await handleWebhook(platform, event, () => deps());
-    } catch (err) {
-      logger.error('unhandled error', { error: err instanceof Error ? err.name : 'unknown' });
-      return {
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** The ingress's dependencies from the cached configuration; `reload` re-reads it after a signature mismatch. */
+export async function ingressDeps(maxAgeMs?: number): Promise<IngressDeps> {
+  const loaded = await loadConfig(maxAgeMs === undefined ? {} : { maxAgeMs });
+  return {
+    config: loaded.config,
+    queue: getQueues().queue,
+    now: Date.now,
+    reload: async () => {
+      const fresher = await loadConfig({ maxAgeMs: RELOAD_AFTER_MISMATCH_MS });
+      return fresher.fingerprint === loaded.fingerprint ? undefined : ingressDeps();
+    },
+  };
+}
+
+/**
+ * Adds the platform and API Gateway's request id to every log line of the request (Powertools'
+ * `injectLambdaContext` with `resetKeys` removes them afterwards).
+ */
+export function webhookLogKeys(platform: Platform): MiddlewareObj<APIGatewayProxyEventV2, Result> {
+  return {
+    before: (request) => {
+      logger.appendKeys({ platform, apiRequestId: request.event.requestContext?.requestId });
+    },
+  };
+}
+
+/**
+ * Turns an exception nothing else handled into a JSON 500 that says nothing about it, and logs the error's name and
+ * where it was thrown (stack frames, not its message, which may quote the body). It sets the response instead of
+ * returning it, so the middlewares around it (logger, metrics) still finish the request.
+ */
+export function internalErrorAsJson(): MiddlewareObj<APIGatewayProxyEventV2, Result> {
+  return {
+    onError: (request) => {
+      const err = request.error;
+      count('UnhandledErrors');
+      logger.error('unhandled error', {
+        error: err instanceof Error ? err.name : typeof err,
+        at: err instanceof Error ? stackFrames(err) : undefined,
+      });
+      request.response = {
         statusCode: 500,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ error: 'internal_error', message: 'unexpected error; it has been logged' }),
       };
-    } finally {
-      logger.removeKeys(['platform', 'apiRequestId']);
-      // Publishing nothing would print a plain-text warning into an otherwise all-JSON log stream.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
+    },
   };
+}
+
+/** The first frames of an error's stack ("at …" lines), without the message line above them. */
+function stackFrames(err: Error): string[] {
+  return (err.stack ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('at '))
+    .slice(0, 5);
 }

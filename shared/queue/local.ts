@@ -1,7 +1,8 @@
 // In-process emulation of an SQS FIFO queue feeding a Lambda event source, for the local bridge and tests:
 // per-group order (a group is blocked while it has a message in flight or waiting to be retried), batches of
 // up to 10 SQS-shaped records, redelivery after a visibility delay, dead-lettering after maxReceiveCount, and
-// five-minute deduplication by MessageDeduplicationId. The worker sees the same records it sees on AWS.
+// five-minute deduplication by MessageDeduplicationId within a message group (the deployed queue's scope, see
+// dedupKey). The worker sees the same records it sees on AWS.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_RECEIVE_COUNT } from './backoff.ts';
@@ -39,7 +40,14 @@ export interface LocalDeadLetter extends DeadLetter {
 }
 
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
-export const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local:000000000000:bridge-events.fifo';
+
+/**
+ * The deployed queue is high-throughput FIFO with `deduplicationScope: MESSAGE_GROUP` (lib/queue.ts), under which
+ * SQS checks a MessageDeduplicationId only within its message group (AWS: SQS CreateQueue `DeduplicationScope`,
+ * "messageGroup — deduplication occurs at the message group level"): the same id in another group is a new message.
+ */
+const dedupKey = (m: OutboundMessage): string => `${m.groupId}\u0000${m.dedupId}`;
+const LOCAL_QUEUE_ARN = 'arn:aws:sqs:local:000000000000:bridge-events.fifo';
 
 export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryControl {
   readonly deadLetters: LocalDeadLetter[] = [];
@@ -81,9 +89,10 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
 
   async send(m: OutboundMessage): Promise<void> {
     const now = this.o.now();
-    const seen = this.dedup.get(m.dedupId);
+    const key = dedupKey(m);
+    const seen = this.dedup.get(key);
     if (seen !== undefined && now - seen < DEDUP_WINDOW_MS) return;
-    this.dedup.set(m.dedupId, now);
+    this.dedup.set(key, now);
     const group = this.groups.get(m.groupId) ?? [];
     group.push({ ...m, messageId: randomUUID(), sentAt: now, receiveCount: 0, visibleAt: now });
     this.groups.set(m.groupId, group);

@@ -10,6 +10,7 @@ import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
 import { retryDelayMs } from '../queue/backoff.ts';
+import type { RedeliveryControl } from '../queue/types.ts';
 import type { WorkerDeps } from '../worker-deps.ts';
 import { processEvent } from './engine.ts';
 
@@ -25,12 +26,32 @@ export async function handleBatch(
   event: SQSEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'> | undefined,
   getWorkerDeps: () => Promise<WorkerDeps>,
+  /** Holds records back when the dependencies themselves cannot be built (the control they would carry). */
+  redeliveryWithoutDeps?: () => RedeliveryControl | undefined,
 ): Promise<SQSBatchResponse> {
-  const rt = await getWorkerDeps();
   const groups = new Map<string, SQSRecord[]>();
   for (const record of event.Records) {
     const group = record.attributes?.MessageGroupId ?? record.messageId;
     groups.set(group, [...(groups.get(group) ?? []), record]);
+  }
+  let rt: WorkerDeps;
+  try {
+    rt = await getWorkerDeps();
+  } catch (err) {
+    // The configuration could not be read (Secrets Manager unreachable, a mis-edited secret with no earlier good
+    // one): nothing was started, so nothing was claimed. The whole batch goes back, held on the retry schedule
+    // like any retryable failure — otherwise every receive would come back after the 180 s visibility timeout and
+    // 100 receives would dead-letter the backlog after 5 hours instead of the documented ~23¾.
+    count('WorkerDepsUnavailable');
+    logger.error('could not build the worker dependencies; the whole batch will be retried', {
+      records: event.Records.length,
+      error: err instanceof Error ? err.name : 'unknown',
+    });
+    const redelivery = redeliveryWithoutDeps?.();
+    for (const records of groups.values()) {
+      await holdBack(records, retryDelayMs(receiveCount(records[0]!)), redelivery);
+    }
+    return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
   }
   const failed: string[] = [];
   await Promise.all(
@@ -47,7 +68,7 @@ export async function handleBatch(
             notStarted: rest.length,
             remainingMs,
           });
-          await holdBack(rest, 0, rt);
+          await holdBack(rest, 0, rt.redelivery);
           return;
         }
         try {
@@ -61,7 +82,7 @@ export async function handleBatch(
             retryAfterMs: retryAfterOf(err),
             uncertain: mayHaveBeenApplied(err),
           });
-          await holdBack(rest, delay, rt);
+          await holdBack(rest, delay, rt.redelivery);
           return;
         }
       }
@@ -81,11 +102,15 @@ function retryAfterOf(err: unknown): number | undefined {
   return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
 }
 
-async function holdBack(records: SQSRecord[], ms: number, rt: WorkerDeps): Promise<void> {
-  if (!rt.redelivery) return;
+async function holdBack(
+  records: SQSRecord[],
+  ms: number,
+  redelivery: RedeliveryControl | undefined,
+): Promise<void> {
+  if (!redelivery) return;
   for (const record of records) {
     // Best effort: if this fails, the queue's 180 s visibility timeout applies instead.
-    await rt.redelivery.delay(record, ms).catch((err: unknown) => {
+    await redelivery.delay(record, ms).catch((err: unknown) => {
       logger.warn('could not delay redelivery', {
         sqsMessageId: record.messageId,
         error: err instanceof Error ? err.name : 'unknown',

@@ -15,6 +15,8 @@ interface Subsegment {
 }
 
 const received: Subsegment[] = [];
+/** The worker's handler subsegment, under which every downstream call of the batch is recorded. */
+const BATCH = '## index.handler';
 let daemon: Socket;
 let harness: Awaited<ReturnType<typeof import('../helpers/bridge.ts').startHarness>>;
 
@@ -29,6 +31,8 @@ beforeAll(async () => {
   const { port } = daemon.address() as AddressInfo;
   vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs24.x');
   vi.stubEnv('LAMBDA_TASK_ROOT', '/var/task');
+  // Lambda names the handler (file.export); Powertools' captureLambdaHandler names the handler's subsegment after it.
+  vi.stubEnv('_HANDLER', 'index.handler');
   vi.stubEnv(
     '_X_AMZN_TRACE_ID',
     'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
@@ -59,15 +63,12 @@ describe('X-Ray', () => {
           s.namespace === 'remote' &&
           /\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/.test(s.http?.request?.url ?? ''),
       );
-    for (
-      let waited = 0;
-      waited < 5000 && !(post() && received.some((s) => s.name === '## sync batch'));
-      waited += 50
-    ) {
+    for (let waited = 0; waited < 5000 && !(post() && received.some((s) => s.name === BATCH)); waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    const batch = received.find((s) => s.name === '## sync batch');
+    const batch = received.find((s) => s.name === BATCH);
     expect(batch).toBeDefined();
+    expect(batch?.annotations).toMatchObject({ records: expect.any(Number), ColdStart: expect.any(Boolean) });
     // The message post that synced the comment, as a remote HTTP subsegment of the batch.
     expect(post()?.parent_id).toBe(batch?.id);
     const dynamo = received.filter((s) => s.name === 'DynamoDB' && s.namespace === 'aws');

@@ -1,15 +1,29 @@
 // The deployed webhook Lambdas against a fake Secrets Manager and SQS (real signed HTTP on 127.0.0.1): a secret that lets unsigned Chatwoot calls in
 // makes both functions refuse (500, the variable named in the log); a rotated secret reaches warm containers
-// within the cache TTL.
+// within the cache TTL; an unexpected exception (our bug) is answered with a JSON 500 that says nothing about it.
+import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
 import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
 import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/config-loader.ts';
-import type { Platform } from '../../shared/http/ingress.ts';
+import type { handleWebhook, Platform } from '../../shared/http/ingress.ts';
 import { RELOAD_AFTER_MISMATCH_MS } from '../../shared/http/lambda.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { apiEvent, captureOutput, type LogCapture, signedHeaders } from '../helpers/webhooks.ts';
+
+/** When set, the ingress throws it: a bug the handler's safety net must catch (the only mock in this file). */
+const bug = vi.hoisted(() => ({ error: undefined as Error | undefined }));
+vi.mock('../../shared/http/ingress.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../shared/http/ingress.ts')>();
+  return {
+    ...real,
+    handleWebhook: (...args: Parameters<typeof handleWebhook>) => {
+      if (bug.error) throw bug.error;
+      return real.handleWebhook(...args);
+    },
+  };
+});
 
 const GET_SECRET = 'secretsmanager.GetSecretValue';
 const SEND = 'AmazonSQS.SendMessage';
@@ -202,3 +216,77 @@ describe('a failed refresh', () => {
     expect(logs.lines().slice(start).join('\n')).toMatch(/configuration refresh failed/);
   });
 });
+
+describe('the safety net', () => {
+  afterEach(() => {
+    bug.error = undefined;
+  });
+
+  it.each(['zendesk', 'chatwoot'] as const)(
+    '%s: an unexpected exception is a JSON 500 that leaks nothing, logged with its name and where it was thrown',
+    async (platform) => {
+      useSecret(complete);
+      // A message that quotes what it should not: the body and a secret.
+      bug.error = new TypeError(
+        `cannot read 'x' of ${bodies[platform].slice(0, 40)} ${complete.ZENDESK_API_TOKEN}`,
+      );
+      const start = logs.lines().length;
+      const res = await handlers[platform](
+        apiEvent(platform, { body: bodies[platform], headers: signedBy(platform, 'irrelevant') }),
+        lambdaContext('req-safety-net'),
+      );
+      expect(res).toEqual({
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'internal_error', message: 'unexpected error; it has been logged' }),
+      });
+      expect(sent()).toBe(0);
+      const lines = logs.lines().slice(start);
+      const logged = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === 'unhandled error');
+      expect(logged).toMatchObject({
+        level: 'ERROR',
+        error: 'TypeError',
+        platform,
+        function_request_id: 'req-safety-net',
+        at: expect.arrayContaining([expect.stringMatching(/^at /)]),
+      });
+      expect(lines.join('\n')).not.toContain(complete.ZENDESK_API_TOKEN);
+      expect(lines.join('\n')).not.toContain(bodies[platform].slice(0, 40));
+
+      // The next request is served normally, without the failed one's log keys.
+      bug.error = undefined;
+      const next = logs.lines().length;
+      const ok = await handlers[platform](
+        apiEvent(platform, {
+          body: bodies[platform],
+          headers: signedBy(
+            platform,
+            platform === 'zendesk' ? complete.ZENDESK_WEBHOOK_SECRET : complete.CHATWOOT_WEBHOOK_SECRET,
+          ),
+        }),
+      );
+      expect(ok.statusCode).toBe(202);
+      expect(logs.lines().slice(next).join('\n')).not.toContain('req-safety-net');
+    },
+  );
+});
+
+/** The part of Lambda's context that Powertools' logger reads. */
+function lambdaContext(awsRequestId: string): Context {
+  return {
+    awsRequestId,
+    functionName: 'bridge-webhook',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bridge-webhook',
+    memoryLimitInMB: '256',
+    logGroupName: '/aws/lambda/bridge-webhook',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 5_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -96,4 +96,17 @@ describe('LocalFifoQueue', () => {
     await q.stop();
     expect(seen.map((s) => s.body)).toEqual(['once']);
   });
+
+  it('deduplicates within a message group only, as the deployed high-throughput FIFO queue does', async () => {
+    // lib/queue.ts sets deduplicationScope MESSAGE_GROUP: SQS drops a repeated id in the same group, and
+    // delivers the same id sent to another group.
+    const { q, seen } = queueWith(() => 'ok');
+    await send(q, 'ticket-1', 'first', 'same-id');
+    await send(q, 'ticket-2', 'other group', 'same-id');
+    await send(q, 'ticket-1', 'repeat', 'same-id');
+    await q.drained(5_000);
+    await q.stop();
+    expect(seen.map((s) => s.body).sort()).toEqual(['first', 'other group']);
+    expect(q.sent).toBe(2);
+  });
 });

@@ -1,10 +1,11 @@
 // The batch worker's FIFO contract: order within a message group, independence between groups, partial batch
 // failures that never let a later record of a group overtake a failed one, the hold-back schedule of a failed
-// group, and records left unstarted when the invocation is nearly out of time.
+// group, records left unstarted when the invocation is nearly out of time, and a batch whose dependencies cannot be built.
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { RetryableError, UpstreamError } from '../../shared/errors.ts';
 import type { SyncEvent } from '../../shared/events/sync-event.ts';
+import { MAX_RECEIVE_COUNT, retryWindowMs } from '../../shared/queue/backoff.ts';
 import type { WorkerDeps } from '../../shared/worker-deps.ts';
 import { sqsRecordFor } from '../helpers/sqs.ts';
 
@@ -206,5 +207,49 @@ describe('metrics per direction', () => {
     expect(names).toContain('Synced_ZendeskToChatwoot');
     expect(names).not.toContain('Synced_ChatwootToZendesk');
     spy.mockRestore();
+  });
+});
+
+describe('when the worker dependencies cannot be built', () => {
+  const failing = async (): Promise<WorkerDeps> => {
+    throw new Error('Secrets Manager unreachable');
+  };
+
+  it('reports the whole batch failed, starts nothing, and holds each group back on the retry schedule', async () => {
+    reset();
+    const holds: string[] = [];
+    const redelivery = { delay: async (r: SQSRecord, ms: number) => void holds.push(`${r.messageId} ${ms}`) };
+    const res = await handleBatch(
+      { Records: [record('11', '110', 1), record('12', '120', 4), record('11', '111', 1)] },
+      fakeContext,
+      failing,
+      () => redelivery,
+    );
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-110', 'm-120', 'm-111']);
+    expect(calls).toEqual([]);
+    // First receive: 30 s; the 4th: 30 s × 2³ = 4 minutes, as for any retryable failure.
+    expect(holds.sort()).toEqual(['m-110 30000', 'm-111 30000', 'm-120 240000']);
+  });
+
+  it('keeps the documented retry window (retryWindowMs, ≈ 23¾ h) before SQS dead-letters, not 100 × 180 s', async () => {
+    reset();
+    let waited = 0;
+    const redelivery = {
+      delay: async (_r: SQSRecord, ms: number) => {
+        waited += ms;
+      },
+    };
+    // Every receive before the last (the 100th moves the message to the DLQ) fails the same way.
+    for (let n = 1; n < MAX_RECEIVE_COUNT; n++) {
+      await handleBatch({ Records: [record('13', '130', n)] }, fakeContext, failing, () => redelivery);
+    }
+    expect(waited).toBe(retryWindowMs());
+    expect(waited / 3_600_000).toBeGreaterThan(23.5);
+  });
+
+  it('still reports the batch failed (whole-batch retry) where nothing can hold it back', async () => {
+    reset();
+    const res = await handleBatch({ Records: [record('14', '140')] }, undefined, failing);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-140' }]);
   });
 });
