@@ -10,7 +10,13 @@ import { buildSync } from 'esbuild';
 import { BUNDLING, FUNCTION_NODE_OPTIONS } from '../lib/bundling.ts';
 import { median, round } from './stats.ts';
 
-export const FUNCTIONS = ['zendesk-webhook', 'chatwoot-webhook', 'sync-worker', 'reconcile'] as const;
+export const FUNCTIONS = [
+  'zendesk-webhook',
+  'chatwoot-webhook',
+  'sync-worker',
+  'reconcile',
+  'dashboard-app',
+] as const;
 
 export interface ColdStartRow {
   name: string;

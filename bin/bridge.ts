@@ -1,6 +1,7 @@
 // `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands.
 import './local-env.ts';
 import { ConfigError } from '../shared/config.ts';
+import { appUrlCommand } from './commands/app-url.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
 import { reconcile } from './commands/reconcile.ts';
@@ -9,7 +10,7 @@ import { resync } from './commands/resync.ts';
 import { setup } from './commands/setup.ts';
 import { CliError, type Command, type CommandContext } from './commands/types.ts';
 
-const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile];
+const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand];
 
 function parse(argv: string[]): { name?: string; ctx: Omit<CommandContext, 'env' | 'print'> } {
   const [name, ...rest] = argv;

@@ -13,6 +13,8 @@ import { handler as chatwootWebhook } from '../functions/chatwoot-webhook.ts';
 import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
+import { appRuntime } from '../shared/app/deps.ts';
+import { APP_API_PREFIX, APP_PATH, appUrl, handleAppRequest } from '../shared/app/http.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
 import { configureLocalRuntime } from '../shared/config-loader.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
@@ -53,7 +55,8 @@ export interface LocalBridge {
 const SANDBOX = { email: 'bridge@sandbox.example', accountId: 1, inboxId: 7 };
 
 export function isSandbox(env: Record<string, string | undefined>): boolean {
-  return PLATFORM_KEYS.every((k) => !env[k] || env[k]?.trim() === '');
+  // The dashboard app's key alone is not a platform: a fixed one may be kept across sandbox runs.
+  return PLATFORM_KEYS.every((k) => k === 'DASHBOARD_APP_SECRET' || !env[k] || env[k]?.trim() === '');
 }
 
 export async function startSandbox(): Promise<Sandbox> {
@@ -208,7 +211,12 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
   const sandbox = isSandbox(o.env) ? await startSandbox() : undefined;
   const closers: Array<() => Promise<void>> = [];
   try {
-    const base = { ...o.env, ...(sandbox?.env ?? {}) };
+    const base: Record<string, string | undefined> = {
+      ...o.env,
+      ...(sandbox?.env ?? {}),
+      // The dashboard app's key: one per run unless configured (`npm run bridge -- app-url --local` prints it).
+      DASHBOARD_APP_SECRET: o.env.DASHBOARD_APP_SECRET?.trim() || randomBytes(24).toString('base64url'),
+    };
     // Fail before anything listens: the message names variables, never their values.
     const config = parseConfig(base);
     let endpoint = base.DYNAMODB_ENDPOINT;
@@ -230,6 +238,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       queue,
       deadLetters: queue,
       redelivery: queue,
+      releaseHeld: (ids) => queue.releaseNow(ids),
       env,
       onHttpRequest: o.onHttpRequest,
       onDynamoRequest: o.onDynamoRequest,
@@ -243,6 +252,8 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       closers.push(async () => clearInterval(timer));
     }
 
+    let listening = '';
+    const bridgeUrl = () => listening;
     const server: Server = createServer((req, res) => {
       void route(req, res).catch(() =>
         send(res, 500, { error: 'internal_error', message: 'local server error' }),
@@ -291,6 +302,19 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       if (req.method === 'GET' && url.pathname === '/_local/queue') {
         return send(res, 200, { depth: queue.depth(), deadLetters: queue.deadLetters });
       }
+      if (req.method === 'GET' && url.pathname === '/_local/app-url') {
+        return send(res, 200, { url: appUrl(bridgeUrl(), String(base.DASHBOARD_APP_SECRET)) });
+      }
+      if (url.pathname === APP_PATH || url.pathname.startsWith(APP_API_PREFIX)) {
+        // The dashboard app: the same handler as its Lambda.
+        const body = await readBody(req);
+        if (body === 'too-large')
+          return send(res, 413, { error: 'payload_too_large', message: 'body too large' });
+        const result = await handleAppRequest(toApiGatewayEvent(req, url, body), appRuntime);
+        res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+        res.end(result.body ?? '');
+        return;
+      }
       const hook =
         url.pathname === '/webhooks/zendesk'
           ? zendeskWebhook
@@ -321,6 +345,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
     );
     const port = (server.address() as AddressInfo).port;
     const url = `http://${o.host ?? '127.0.0.1'}:${port}`;
+    listening = url;
     if (sandbox) {
       // Close the loop: the simulators deliver their signed webhooks (including echoes) to this bridge.
       sandbox.zendesk.setWebhookUrl(`${url}/webhooks/zendesk`);

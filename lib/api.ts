@@ -9,6 +9,9 @@ import { Construct } from 'constructs';
 
 export const ZENDESK_WEBHOOK_PATH = '/webhooks/zendesk';
 export const CHATWOOT_WEBHOOK_PATH = '/webhooks/chatwoot';
+/** The Chatwoot dashboard app: its page, and its JSON API below it. */
+export const APP_PAGE_PATH = '/app';
+export const APP_API_PATH = '/app/api/{proxy+}';
 
 /**
  * Stage-wide throttling. Real traffic is a few webhooks per second even for a busy help desk; the limits
@@ -21,6 +24,8 @@ export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export interface WebhookApiProps {
   readonly zendeskHandler: IFunction;
   readonly chatwootHandler: IFunction;
+  /** The dashboard app's function (GET /app, GET and POST /app/api/…); no app routes without it. */
+  readonly appHandler?: IFunction;
 }
 
 export class WebhookApi extends Construct {
@@ -77,11 +82,27 @@ export class WebhookApi extends Construct {
         integration: new HttpLambdaIntegration('ChatwootIntegration', props.chatwootHandler),
       }),
     ];
+    if (props.appHandler) this.addAppRoutes(props.appHandler);
     for (const route of routes) {
       Validations.of(route.node.defaultChild ?? route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
           'Zendesk and Chatwoot cannot present IAM, Cognito or JWT credentials; each webhook is authenticated by its HMAC-SHA256 signature over timestamp and raw body, verified in the Lambda before anything is enqueued.',
+      });
+    }
+  }
+
+  private addAppRoutes(handler: IFunction): void {
+    const integration = new HttpLambdaIntegration('AppIntegration', handler);
+    const routes = [
+      ...this.api.addRoutes({ path: APP_PAGE_PATH, methods: [HttpMethod.GET], integration }),
+      ...this.api.addRoutes({ path: APP_API_PATH, methods: [HttpMethod.GET, HttpMethod.POST], integration }),
+    ];
+    for (const route of routes) {
+      Validations.of(route.node.defaultChild ?? route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Chatwoot embeds the dashboard app as a plain iframe and cannot present IAM, Cognito or JWT credentials. The page itself holds nothing; every /app/api request must carry the app key as a bearer token, compared in the Lambda (constant time, rate-limited per source IP) before anything is read.',
       });
     }
   }

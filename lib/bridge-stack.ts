@@ -30,6 +30,9 @@ export const SIZING = {
   // longer budget, under the shortest schedule allowed (3 minutes) so two runs do not overlap; a run that reaches
   // its deadline leaves the rest to the next from its cursors.
   reconcile: { memorySize: 512, timeout: Duration.seconds(120) },
+  // The dashboard app: one Chatwoot read, one Zendesk read and two DynamoDB reads per panel load, or a resync
+  // (lists one ticket's history and enqueues). A person is waiting, so a short ceiling.
+  app: { memorySize: 256, timeout: Duration.seconds(15) },
 } as const;
 
 export interface BridgeStackProps extends StackProps {
@@ -51,6 +54,7 @@ export class BridgeStack extends Stack {
   readonly chatwootWebhook: BridgeFunction;
   readonly worker: BridgeFunction;
   readonly reconcile: BridgeFunction;
+  readonly app: BridgeFunction;
   readonly webhookApi: WebhookApi;
   readonly observability: Observability;
 
@@ -166,6 +170,30 @@ export class BridgeStack extends Stack {
       }
     }
 
+    this.app = new BridgeFunction(this, 'DashboardApp', {
+      name: 'dashboard-app',
+      description: 'Chatwoot dashboard app: the linked Zendesk ticket, held events, retry and resync',
+      ...SIZING.app,
+      logLevel,
+      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+    });
+    // The app reads links and the ledger, clears an attention entry it re-sent, enqueues (resync, a dead letter
+    // sent again) and releases held messages early (ChangeMessageVisibility on their receipt handles).
+    this.tables.links.grantReadData(this.app.fn);
+    this.tables.ledger.grantReadWriteData(this.app.fn);
+    queue.grantSendMessages(this.app.fn);
+    queue.grant(this.app.fn, 'sqs:ChangeMessageVisibility');
+    secret.grantRead(this.app.fn);
+    const appPolicy = this.app.role.node.tryFindChild('DefaultPolicy');
+    if (appPolicy) {
+      const logicalId = this.getLogicalId(this.tables.links.node.defaultChild as CfnElement);
+      Validations.of(appPolicy.node.defaultChild ?? appPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+        reason:
+          'grantReadData adds the links table\'s own "/index/*" so the app can find a conversation\'s ticket through its byConversation index; it is scoped to this one table.',
+      });
+    }
+
     new Rule(this, 'ReconcileSchedule', {
       description: 'Runs reconcile to enqueue events that no webhook delivered',
       // Every 5 minutes by default: Chatwoot never retries a webhook, so this bounds how long a missed message
@@ -185,6 +213,7 @@ export class BridgeStack extends Stack {
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       zendeskHandler: this.zendeskWebhook.fn,
       chatwootHandler: this.chatwootWebhook.fn,
+      appHandler: this.app.fn,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -206,6 +235,11 @@ export class BridgeStack extends Stack {
     new CfnOutput(this, 'ChatwootWebhookUrl', {
       value: `${this.webhookApi.api.apiEndpoint}${CHATWOOT_WEBHOOK_PATH}`,
       description: 'URL to register in Chatwoot (Settings → Integrations → Webhooks)',
+    });
+    new CfnOutput(this, 'DashboardAppPage', {
+      value: `${this.webhookApi.api.apiEndpoint}/app`,
+      description:
+        'The Chatwoot dashboard app (without its key): `npm run bridge -- app-url` prints the URL to paste into Chatwoot',
     });
     new CfnOutput(this, 'SecretArn', {
       value: secret.secretArn,

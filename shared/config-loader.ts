@@ -18,6 +18,8 @@ export interface LocalRuntimeOptions {
   /** Holds failed records back as long as a platform asked (the local queue's twin of ChangeMessageVisibility). */
   redelivery?: RedeliveryControl;
   env: Record<string, string | undefined>;
+  /** Makes held queue messages visible now (the dashboard app's retry); deployed, SQS does it. */
+  releaseHeld?: (messageIds: string[]) => number;
   /** Count outbound calls (benchmarks, tests). */
   onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
   onDynamoRequest?: (operation: string) => void;

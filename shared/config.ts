@@ -61,6 +61,11 @@ export const PlatformSchema = z.object({
    * the webhook URL. Off unless set.
    */
   CHATWOOT_WEBHOOK_URL_TOKEN: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+  /**
+   * Key of the Chatwoot dashboard app: its URL carries it in the fragment, and its requests to the bridge send it.
+   * `setup` generates it; the local bridge makes one per run when unset. Without it the app's API answers 503.
+   */
+  DASHBOARD_APP_SECRET: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
 });
 
 /** Runtime settings that are not secret. */
@@ -85,6 +90,11 @@ export const RuntimeSchema = z.object({
   ZENDESK_AUTHORSHIP: z._default(z.enum(['agent', 'agent-or-header', 'header', 'bridge']), 'agent-or-header'),
   /** How long processed-event keys and own-write ids are kept (days); must outlive the reconciliation look-back. */
   LEDGER_RETENTION_DAYS: z._default(positiveInt, 14),
+  /**
+   * Where agents open Chatwoot (its FRONTEND_URL), when that is not CHATWOOT_BASE_URL: the only origin allowed to
+   * embed the dashboard app (Content-Security-Policy frame-ancestors).
+   */
+  CHATWOOT_DASHBOARD_URL: z.optional(url),
 });
 
 export type PlatformConfig = z.output<typeof PlatformSchema>;

@@ -8,6 +8,7 @@ import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
+import type { AttentionStore } from './store/attention.ts';
 import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
@@ -23,6 +24,8 @@ export interface WorkerDeps extends SyncDeps {
   retryBaseMs?: number;
   /** Where reconciliation last read each platform's change feed to (in the ledger table). */
   cursors: CursorStore;
+  /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
+  attention?: AttentionStore;
 }
 
 let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
@@ -56,12 +59,14 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
   // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  const [{ createDynamo }, { Ledger }, { LinkStore }, { CursorStore }] = await Promise.all([
-    import('./store/dynamo.ts'),
-    import('./store/ledger.ts'),
-    import('./store/links.ts'),
-    import('./store/cursors.ts'),
-  ]);
+  const [{ createDynamo }, { Ledger }, { LinkStore }, { AttentionStore }, { CursorStore }] =
+    await Promise.all([
+      import('./store/dynamo.ts'),
+      import('./store/ledger.ts'),
+      import('./store/links.ts'),
+      import('./store/attention.ts'),
+      import('./store/cursors.ts'),
+    ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -97,6 +102,10 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
     cursors: new CursorStore(db, config.LEDGER_TABLE_NAME),
+    attention: new AttentionStore(db, {
+      tableName: config.LEDGER_TABLE_NAME,
+      retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
+    }),
     ...getQueues(),
     redelivery: redeliveryControl(),
     ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),

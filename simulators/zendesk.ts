@@ -354,9 +354,20 @@ export class ZendeskSimulator extends SimulatorServer {
         const user = this.users.get(id(p.id));
         return user ? json(200, { user: userJson(user, this.baseUrl) }) : json(404, NOT_FOUND);
       })
-      .add('GET', '/api/v2/tickets/:id', (_req, p) => {
+      .add('GET', '/api/v2/tickets/:id', (req, p) => {
         const ticket = this.tickets.get(id(p.id));
-        return ticket ? json(200, { ticket: ticketJson(ticket, this.baseUrl) }) : json(404, NOT_FOUND);
+        if (!ticket) return json(404, NOT_FOUND);
+        const body: Record<string, unknown> = { ticket: ticketJson(ticket, this.baseUrl) };
+        // Side-loading: `include=users` adds the ticket's users as a top-level `users` array
+        // (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/).
+        if ((req.query.get('include') ?? '').split(',').includes('users')) {
+          const ids = new Set([ticket.requester_id, ticket.submitter_id, ticket.assignee_id]);
+          body.users = [...ids]
+            .map((u) => (typeof u === 'number' ? this.users.get(u) : undefined))
+            .filter((u) => u !== undefined)
+            .map((u) => userJson(u, this.baseUrl));
+        }
+        return json(200, body);
       })
       .add('PUT', '/api/v2/tickets/:id', (req, p) => this.putTicket(req, id(p.id)))
       .add('POST', '/api/v2/tickets', (req) => this.postTicket(req))

@@ -1,6 +1,7 @@
 // `bridge setup`: registers the bridge's webhooks on Zendesk and Chatwoot for a deployed URL and stores their
 // signing secrets (in the stack's Secrets Manager secret, or in .env with --local). Idempotent: existing
 // webhooks are found by URL and only corrected where they differ, and the secret is written only when it changes.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import '../../shared/schema.ts';
+import { APP_URL_HINT, appUrl } from '../../shared/app/http.ts';
 import {
   API_CHANNEL,
   CHATWOOT_WEBHOOK_EVENTS,
@@ -315,7 +317,8 @@ export const setup: Command = {
     if (typeof url !== 'string' || url === '')
       throw new CliError('--url <ApiUrl output of the stack> is required');
     const store = settingsStore(ctx);
-    const credentials = readCredentials(await store.read());
+    const stored = await store.read();
+    const credentials = readCredentials(stored);
     const to = endpoints(url, credentials);
     if (!to.zendesk.startsWith('https://') && !isLocal(ctx)) {
       throw new CliError('--url must be https:// (the API Gateway URL); plain http is only for --local');
@@ -327,15 +330,23 @@ export const setup: Command = {
       const chatwootSecret = await registerChatwoot(chatwoot, credentials, to.chatwoot, ctx.print);
       const values: Record<string, string> = { ZENDESK_WEBHOOK_SECRET: zendeskSecret };
       if (chatwootSecret) values.CHATWOOT_WEBHOOK_SECRET = chatwootSecret;
+      // The dashboard app's key: made once, kept afterwards (a new one would break every pasted app URL).
+      const appKey =
+        stored.DASHBOARD_APP_SECRET && stored.DASHBOARD_APP_SECRET.trim().length >= 32
+          ? stored.DASHBOARD_APP_SECRET.trim()
+          : randomBytes(32).toString('base64url');
+      values.DASHBOARD_APP_SECRET = appKey;
       const changed = await store.merge(values);
       ctx.print(
         changed
           ? `Stored ${Object.keys(values).join(' and ')} in ${store.where}; running functions pick them up within 5 minutes`
           : `Secrets in ${store.where} are already current: nothing changed`,
       );
+      ctx.print('Done. Check everything with: npm run bridge -- doctor (same options)');
+      ctx.print(APP_URL_HINT);
+      ctx.print(appUrl(to.zendesk.replace(/webhooks\/zendesk$/, ''), appKey));
     } catch (err) {
       explain(err);
     }
-    ctx.print('Done. Check everything with: npm run bridge -- doctor (same options)');
   },
 };

@@ -112,6 +112,27 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
     if (m) m.holdMs = ms;
   }
 
+  /**
+   * Makes held messages visible now (the twin of ChangeMessageVisibility to 0 on their receipt handles): the
+   * dashboard app's "retry now". Returns how many were waiting; one being delivered or already gone is left alone.
+   */
+  releaseNow(messageIds: string[]): number {
+    const wanted = new Set(messageIds);
+    const now = this.o.now();
+    let released = 0;
+    for (const [groupId, g] of this.groups) {
+      if (this.inFlight.has(groupId)) continue;
+      for (const m of g) {
+        if (wanted.has(m.messageId) && m.visibleAt > now) {
+          m.visibleAt = now;
+          released++;
+        }
+      }
+    }
+    if (released > 0) this.schedule(0);
+    return released;
+  }
+
   /** Messages waiting or in flight. */
   depth(): number {
     let n = 0;

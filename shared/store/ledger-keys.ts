@@ -12,6 +12,9 @@
 // | `nolink#cw:<conversation>`      | a conversation known to belong to no ticket              | short negative cache|
 // | `state#<ticket>`                | the last status the bridge synced for a link             | one year            |
 // | `reconcile#<platform>`          | how far reconciliation has read a platform's change feed | never expires       |
+// | `last#<ticket>#zd` / `#cw`      | when a link last synced Zendesk→Chatwoot / the other way | ledger retention    |
+// | `attn#<queue group>`            | events held for a retry or dead-lettered (dashboard app) | ledger retention    |
+// | `dead#<event key>`              | a dead-lettered event's queued body, to retry it alone   | ledger retention    |
 //
 // Event keys (what `evt#` claims; also the queue's deduplication id) and write ids (what `own#` remembers):
 //
@@ -52,7 +55,13 @@ export type LedgerKey =
   | `agent#zd:${string}`
   | `nolink#cw:${string}`
   | `state#${string}`
-  | `reconcile#${'zendesk' | 'chatwoot'}`;
+  | `reconcile#${'zendesk' | 'chatwoot'}`
+  | `last#${string}#${SyncDirection}`
+  | `attn#${string}`
+  | `dead#${string}`;
+
+/** Zendesk → Chatwoot (`zd`) or Chatwoot → Zendesk (`cw`). */
+export type SyncDirection = 'zd' | 'cw';
 
 /** A short digest: names something without storing it (URLs carry access tokens, emails are personal). */
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -93,4 +102,8 @@ export const ledgerKeys = {
   noLink: (conversationId: Id): LedgerKey => `nolink#cw:${conversationId}`,
   ticketState: (ticketId: Id): LedgerKey => `state#${ticketId}`,
   reconcileCursor: (platform: 'zendesk' | 'chatwoot'): LedgerKey => `reconcile#${platform}`,
+  lastSynced: (ticketId: Id, direction: SyncDirection): LedgerKey => `last#${ticketId}#${direction}`,
+  /** Per FIFO message group (`ticket-<id>`, or `conversation-<id>` before a link is known). */
+  attention: (groupId: string): LedgerKey => `attn#${groupId}`,
+  deadLetterBody: (eventKey: string): LedgerKey => `dead#${eventKey}`,
 };

@@ -11,7 +11,13 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
-import { type LedgerKey, type LockName, ledgerKeys, type WriteId } from './ledger-keys.ts';
+import {
+  type LedgerKey,
+  type LockName,
+  ledgerKeys,
+  type SyncDirection,
+  type WriteId,
+} from './ledger-keys.ts';
 
 export type ClaimResult =
   | {
@@ -111,7 +117,12 @@ export class Ledger {
    * Marks the event done and records the ids the bridge just wrote, in one BatchWriteItem request. No condition
    * is needed: only the claim holder reaches this point.
    */
-  async complete(eventKey: string, ownWrites: readonly WriteId[], outcome: string): Promise<void> {
+  async complete(
+    eventKey: string,
+    ownWrites: readonly WriteId[],
+    outcome: string,
+    synced?: { ticketId: string; direction: SyncDirection },
+  ): Promise<void> {
     const now = this.now();
     const expiresAt = seconds(now + this.o.retentionMs);
     const requests = [
@@ -123,6 +134,17 @@ export class Ledger {
       ...ownWrites.map((id) => ({
         PutRequest: { Item: { pk: ledgerKeys.ownWrite(id), writtenAt: now, expiresAt } },
       })),
+      // When this direction of the link last synced (the dashboard app shows it): one more item in the same
+      // request, so a synced message still costs two DynamoDB requests.
+      ...(synced
+        ? [
+            {
+              PutRequest: {
+                Item: { pk: ledgerKeys.lastSynced(synced.ticketId, synced.direction), at: now, expiresAt },
+              },
+            },
+          ]
+        : []),
     ];
     for (let i = 0; i < requests.length; i += 25) {
       let pending: Record<string, unknown[]> | undefined = { [this.o.tableName]: requests.slice(i, i + 25) };

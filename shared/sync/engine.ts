@@ -2,7 +2,7 @@
 // Every decision is one log line with ids only.
 import { RetryableError } from '../errors.ts';
 import { screen } from '../events/loop-guard.ts';
-import { eventIds, type SyncEvent } from '../events/sync-event.ts';
+import { eventIds, isZendeskEvent, type SyncEvent } from '../events/sync-event.ts';
 import type { SyncDeps } from './deps.ts';
 import { resolveEvent, screenWithLookups, syncEvent } from './dispatch.ts';
 import { runOnce } from './exactly-once.ts';
@@ -20,9 +20,15 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
   const e = await resolveEvent(received, deps);
   const ids = eventIds(e);
 
-  const run = await runOnce(e.eventKey, deps, ids, (attempt) =>
-    // An earlier attempt crashed or failed after a write that may have landed: look before writing again.
-    syncEvent(e, attempt.depsSince(e.occurredAt ?? e.receivedAt)),
+  const run = await runOnce(
+    e.eventKey,
+    deps,
+    ids,
+    (attempt) =>
+      // An earlier attempt crashed or failed after a write that may have landed: look before writing again.
+      syncEvent(e, attempt.depsSince(e.occurredAt ?? e.receivedAt)),
+    // The link's last-synced time for this direction (the dashboard app shows it).
+    isZendeskEvent(e) ? { direction: 'zd', ticketId: e.ticketId } : { direction: 'cw' },
   );
   if (run.state === 'done') {
     deps.logger.info('skipped', { ...ids, reason: 'duplicate' });

@@ -2,6 +2,7 @@
 // guard when an earlier attempt was cut short), then record the outcome, or give the claim back in the way the
 // failure calls for. The engine runs every event through it; the attachment path runs its comment through it.
 import { errorReason, isRetryable, mayHaveBeenApplied } from '../errors.ts';
+import type { SyncDirection } from '../store/ledger-keys.ts';
 import type { SyncDeps } from './deps.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { guardReplays } from './replay-guard.ts';
@@ -41,6 +42,8 @@ export async function runOnce(
   deps: SyncDeps,
   logIds: Record<string, unknown>,
   flow: (attempt: Attempt) => Promise<SyncOutcome>,
+  /** Stamps when this direction of the link last synced (ticket: the outcome's, else this one), in the same write. */
+  stamp?: { direction: SyncDirection; ticketId?: string },
 ): Promise<OnceResult> {
   const claim = await deps.ledger.claim(key, CLAIM_LEASE_MS);
   if (claim.state !== 'claimed') return claim;
@@ -61,10 +64,12 @@ export async function runOnce(
     await giveBack.catch(() => undefined);
     throw err;
   }
+  const stampTicket = outcome.status === 'synced' ? (outcome.ids.ticketId ?? stamp?.ticketId) : undefined;
   await deps.ledger.complete(
     key,
     outcome.status === 'synced' ? outcome.ownWrites : [],
     outcome.status === 'synced' ? outcome.action : `skipped:${outcome.reason}`,
+    stamp && stampTicket ? { ticketId: stampTicket, direction: stamp.direction } : undefined,
   );
   return { state: 'ran', outcome };
 }

@@ -9,8 +9,9 @@ import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamE
 import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
 import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
-import { retryDelayMs } from '../queue/backoff.ts';
+import { MAX_RECEIVE_COUNT, retryDelayMs } from '../queue/backoff.ts';
 import type { RedeliveryControl } from '../queue/types.ts';
+import type { AttentionEntry, AttentionStore } from '../store/attention.ts';
 import type { WorkerDeps } from '../worker-deps.ts';
 import { processEvent } from './engine.ts';
 
@@ -83,6 +84,7 @@ export async function handleBatch(
             uncertain: mayHaveBeenApplied(err),
           });
           await holdBack(rest, delay, rt.redelivery);
+          await noteHeld(rest, errorReason(err), rt);
           return;
         }
       }
@@ -145,16 +147,83 @@ async function processRecord(record: SQSRecord, rt: WorkerDeps): Promise<void> {
       countWithReason('SkippedEvents', 'Skipped', outcome.reason);
     }
     metrics.addMetric('SyncDurationMs', MetricUnit.Milliseconds, rt.now() - started);
+    // Only a record that failed before can be on the attention list: steady state pays nothing for it.
+    if (receiveCount(record) > 1) await attention(rt, 'clear', (a) => a.clear(groupOf(record), [e.eventKey]));
   } catch (err) {
     const reason = errorReason(err);
     if (!isRetryable(err)) {
       await deadLetter(record, rt, reason, ids);
+      await attention(rt, 'note', (a) =>
+        a.note(
+          groupOf(record),
+          [{ ...entryOf(record, e.eventKey, reason), state: 'dead-lettered' }],
+          new Map([[e.eventKey, record.body]]),
+        ),
+      );
       return;
     }
     countWithReason('Retries', 'Retry', reason);
     logger.warn('retrying', { ...ids, reason });
     throw err;
   }
+}
+
+function groupOf(record: SQSRecord): string {
+  return record.attributes?.MessageGroupId ?? record.messageId;
+}
+
+function entryOf(record: SQSRecord, eventKey: string, reason: string): AttentionEntry {
+  return {
+    eventKey,
+    state: 'retrying',
+    reason,
+    at: Date.now(),
+    receiveCount: receiveCount(record),
+    sqsMessageId: record.messageId,
+    receiptHandle: record.receiptHandle,
+    queueArn: record.eventSourceARN,
+  };
+}
+
+/**
+ * Puts a held group on the attention list (the dashboard app shows it): the failed record with its reason, the
+ * ones behind it as waiting for it. A record at its last receive goes to the DLQ next, so it is listed as
+ * dead-lettered, with its body so it can be retried alone.
+ */
+async function noteHeld(records: SQSRecord[], reason: string, rt: WorkerDeps): Promise<void> {
+  const [first] = records;
+  if (!first) return;
+  const firstKey = describeKey(first.body);
+  const entries: AttentionEntry[] = [];
+  const bodies = new Map<string, string>();
+  for (const [i, r] of records.entries()) {
+    const key = describeKey(r.body);
+    if (!key) continue;
+    const last = receiveCount(r) >= MAX_RECEIVE_COUNT;
+    entries.push({
+      ...entryOf(r, key, i === 0 ? reason : `waiting-behind:${firstKey ?? 'an-earlier-event'}`),
+      state: last ? 'dead-lettered' : 'retrying',
+    });
+    if (last) bodies.set(key, r.body);
+  }
+  await attention(rt, 'note', (a) => a.note(groupOf(first), entries, bodies));
+}
+
+function describeKey(body: string): string | undefined {
+  try {
+    const key = (JSON.parse(body) as { eventKey?: unknown }).eventKey;
+    return typeof key === 'string' && key.length > 0 && key.length <= 512 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Attention-list bookkeeping is best effort: it must never fail or delay the sync it describes. */
+async function attention(rt: WorkerDeps, op: string, f: (a: AttentionStore) => Promise<void>): Promise<void> {
+  if (!rt.attention) return;
+  await f(rt.attention).catch((err: unknown) => {
+    logger.warn('attention list update failed', { op, error: err instanceof Error ? err.name : 'unknown' });
+  });
 }
 
 async function deadLetter(record: SQSRecord, rt: WorkerDeps, reason: string, ids: Record<string, unknown>) {

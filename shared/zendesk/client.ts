@@ -37,6 +37,8 @@ export interface ZendeskTicket {
   subject?: string | null;
   tags?: string[];
   updated_at?: string;
+  priority?: string | null;
+  assignee_id?: number | null;
   /** Follow-up tickets made of this one once it was closed. */
   followup_ids?: number[];
   submitter_id?: number;
@@ -139,6 +141,21 @@ export class ZendeskClient {
 
   async ticket(id: number | string): Promise<ZendeskTicket> {
     return (await this.http.json<{ ticket: ZendeskTicket }>('GET', `tickets/${id}`)).ticket;
+  }
+
+  /**
+   * The ticket with its requester and assignee in one request: `include=users` side-loads the ticket's users as a
+   * top-level `users` array (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/).
+   */
+  async ticketWithUsers(id: number | string): Promise<{ ticket: ZendeskTicket; users: ZendeskUser[] }> {
+    const res = await this.http.json<{ ticket: ZendeskTicket; users?: ZendeskUser[] }>(
+      'GET',
+      `tickets/${id}`,
+      {
+        searchParams: { include: 'users' },
+      },
+    );
+    return { ticket: res.ticket, users: res.users ?? [] };
   }
 
   /** One PUT: adds the comment (and/or status). Never sends `tags`, which would replace every tag on the ticket. */

@@ -17,7 +17,7 @@ import {
 let stack: BridgeStack;
 let template: Template;
 let ids: Record<
-  'zendesk' | 'chatwoot' | 'worker' | 'reconcile' | 'queue' | 'dlq' | 'links' | 'ledger' | 'secret',
+  'zendesk' | 'chatwoot' | 'worker' | 'reconcile' | 'app' | 'queue' | 'dlq' | 'links' | 'ledger' | 'secret',
   string
 >;
 
@@ -29,6 +29,7 @@ beforeAll(() => {
     chatwoot: logicalId(stack, stack.chatwootWebhook.fn),
     worker: logicalId(stack, stack.worker.fn),
     reconcile: logicalId(stack, stack.reconcile.fn),
+    app: logicalId(stack, stack.app.fn),
     queue: logicalId(stack, stack.queues.queue),
     dlq: logicalId(stack, stack.queues.deadLetterQueue),
     links: logicalId(stack, stack.tables.links),
@@ -49,6 +50,9 @@ describe('webhook API', () => {
   it.each([
     ['POST /webhooks/zendesk', 'zendesk'],
     ['POST /webhooks/chatwoot', 'chatwoot'],
+    ['GET /app', 'app'],
+    ['GET /app/api/{proxy+}', 'app'],
+    ['POST /app/api/{proxy+}', 'app'],
   ] as const)('routes %s to its own Lambda', (routeKey, fn) => {
     const routes = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } });
     expect(Object.keys(routes)).toHaveLength(1);
@@ -61,9 +65,9 @@ describe('webhook API', () => {
     expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [ids[fn], 'Arn'] });
   });
 
-  it('has exactly the two webhook routes, pointing at distinct functions', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
-    expect(ids.zendesk).not.toBe(ids.chatwoot);
+  it('has exactly the two webhook routes and the dashboard app’s three, on three distinct functions', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 5);
+    expect(new Set([ids.zendesk, ids.chatwoot, ids.app]).size).toBe(3);
   });
 
   it('throttles the $default stage and writes JSON access logs without bodies', () => {
@@ -226,7 +230,7 @@ describe('tables', () => {
 });
 
 describe('IAM (least privilege)', () => {
-  const roleOf = (fn: 'zendesk' | 'chatwoot' | 'worker' | 'reconcile') =>
+  const roleOf = (fn: 'zendesk' | 'chatwoot' | 'worker' | 'reconcile' | 'app') =>
     template.toJSON().Resources[ids[fn]].Properties.Role['Fn::GetAtt'][0] as string;
 
   it('uses no AWS-managed policies', () => {
@@ -278,8 +282,30 @@ describe('IAM (least privilege)', () => {
     expect(actionsOnResource(statements, ids.secret)).toContain('secretsmanager:GetSecretValue');
   });
 
+  it('dashboard app reads links, reads and writes the ledger, enqueues, releases held messages, reads the secret', () => {
+    const statements = statementsOfRole(template, roleOf('app'));
+    expect(actionsOnResource(statements, ids.links)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']),
+    );
+    expect(actionsOnResource(statements, ids.links)).not.toContain('dynamodb:PutItem');
+    expect(actionsOnResource(statements, ids.ledger)).toEqual(
+      expect.arrayContaining(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem']),
+    );
+    expect(actionsOnResource(statements, ids.queue)).toEqual(
+      expect.arrayContaining(['sqs:SendMessage', 'sqs:ChangeMessageVisibility']),
+    );
+    // It never consumes or deletes a message: the worker alone does.
+    expect(actionsOnResource(statements, ids.queue)).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOnResource(statements, ids.queue)).not.toContain('sqs:DeleteMessage');
+    expect(actionsOnResource(statements, ids.dlq)).toEqual([]);
+    expect(actionsOnResource(statements, ids.secret)).toEqual([
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:DescribeSecret',
+    ]);
+  });
+
   it('grants wildcard resources only for X-Ray', () => {
-    for (const fn of ['zendesk', 'chatwoot', 'worker', 'reconcile'] as const) {
+    for (const fn of ['zendesk', 'chatwoot', 'worker', 'reconcile', 'app'] as const) {
       const wildcard = statementsOfRole(template, roleOf(fn)).filter((s) => s.Resource === '*');
       expect(wildcard.flatMap(actionsOf).every((a) => a.startsWith('xray:'))).toBe(true);
     }
@@ -292,10 +318,11 @@ describe('functions', () => {
     chatwoot: { ...SIZING.ingress, queue: true },
     worker: { ...SIZING.worker, queue: false },
     reconcile: { ...SIZING.reconcile, queue: true },
+    app: { ...SIZING.app, queue: true },
   } as const;
 
-  it('deploys exactly the four bridge functions (no hidden helper Lambdas)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+  it('deploys exactly the five bridge functions (no hidden helper Lambdas)', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   it.each(Object.keys(expected) as (keyof typeof expected)[])(

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appUrlCommand } from '../../bin/commands/app-url.ts';
 import { doctor } from '../../bin/commands/doctor.ts';
 import { setup } from '../../bin/commands/setup.ts';
 import { CliError } from '../../bin/commands/types.ts';
@@ -130,6 +131,8 @@ describe('setup', () => {
       ...credentials(),
       ZENDESK_WEBHOOK_SECRET: s.zendeskHook,
       CHATWOOT_WEBHOOK_SECRET: s.chatwootHook,
+      // The dashboard app's key, made by setup (43 base64url characters: 32 random bytes).
+      DASHBOARD_APP_SECRET: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       PLACEHOLDER: 'x1',
     });
     expect(out.join('\n')).toMatch(/Zendesk: created webhook \w+ → https:\/\/abc123/);
@@ -137,6 +140,32 @@ describe('setup', () => {
     for (const line of out) {
       for (const value of Object.values(s)) expect(line).not.toContain(value);
     }
+  });
+
+  it('prints the dashboard app URL last, keeps its key on later runs, and app-url prints the same URL', async () => {
+    const first = await run(setup, viaSecret);
+    const key = (stored as Record<string, string>).DASHBOARD_APP_SECRET ?? '';
+    expect(first.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
+    const second = await run(setup, viaSecret);
+    expect((stored as Record<string, string>).DASHBOARD_APP_SECRET).toBe(key);
+    expect(second.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
+
+    const printed = await run(appUrlCommand, viaSecret);
+    expect(printed.error).toBeUndefined();
+    expect(printed.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
+    // With only SECRET_ARN: the API URL is the one of the Chatwoot webhook setup registered.
+    const bare = await run(appUrlCommand, {}, { SECRET_ARN: ARN });
+    expect(bare.error).toBeUndefined();
+    expect(bare.out.at(-1)).toBe(`${API_URL}app#key=${key}`);
+    // A key someone set in the secret is kept as it is.
+    (stored as Record<string, string>).DASHBOARD_APP_SECRET = 'k'.repeat(40);
+    await run(setup, viaSecret);
+    expect((stored as Record<string, string>).DASHBOARD_APP_SECRET).toBe('k'.repeat(40));
+  });
+
+  it('app-url says to run setup when the secret has no app key yet', async () => {
+    const { error } = await run(appUrlCommand, viaSecret);
+    expect(error).toMatch(/no DASHBOARD_APP_SECRET yet: run `npm run bridge -- setup`/);
   });
 
   it('running it twice changes nothing: no platform write, no secret write, one webhook each', async () => {

@@ -7,8 +7,9 @@ const APP_LINE = /^\{"(level|_aws)":/;
 
 if (!process.env.VERBOSE_LOGS) {
   let held: string[] = [];
-  // The unpatched stderr: printing held lines through the patched one would hold them again, forever.
-  const printHeld = process.stderr.write.bind(process.stderr);
+  // The replay on failure writes past the filter: through it, every replayed line would be held again, and the
+  // loop over `held` would never end.
+  const writeErr = process.stderr.write.bind(process.stderr);
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -26,10 +27,8 @@ if (!process.env.VERBOSE_LOGS) {
   beforeEach(() => {
     held = [];
     onTestFailed(() => {
-      const lines = held;
-      held = [];
-      printHeld(`--- application log lines of the failed test (${lines.length}) ---\n`);
-      for (const line of lines) printHeld(line.endsWith('\n') ? line : `${line}\n`);
+      writeErr(`--- application log lines of the failed test (${held.length}) ---\n`);
+      for (const line of held) writeErr(line.endsWith('\n') ? line : `${line}\n`);
     });
   });
 }
