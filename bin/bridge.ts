@@ -4,13 +4,14 @@ import { ConfigError } from '../shared/config.ts';
 import { appUrlCommand } from './commands/app-url.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
+import { importCommand } from './commands/import.ts';
 import { reconcile } from './commands/reconcile.ts';
 import { redrive } from './commands/redrive.ts';
 import { resync } from './commands/resync.ts';
 import { setup } from './commands/setup.ts';
 import { CliError, type Command, type CommandContext } from './commands/types.ts';
 
-const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand];
+const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand, importCommand];
 
 function parse(argv: string[]): { name?: string; ctx: Omit<CommandContext, 'env' | 'print'> } {
   const [name, ...rest] = argv;

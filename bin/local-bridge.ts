@@ -23,6 +23,7 @@ import { resyncTicket } from '../shared/sync/reconcile.ts';
 import { getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { localImport } from './local-import.ts';
 import { sandboxRoundTrip } from './sandbox-tour.ts';
 
 export interface LocalBridgeOptions {
@@ -254,6 +255,8 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
 
     let listening = '';
     const bridgeUrl = () => listening;
+    const importRoutes = localImport(queue);
+    closers.push(importRoutes.close);
     const server: Server = createServer((req, res) => {
       void route(req, res).catch(() =>
         send(res, 500, { error: 'internal_error', message: 'local server error' }),
@@ -296,6 +299,8 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
           });
         }
       }
+      const imported = await importRoutes.handle(req, url);
+      if (imported) return send(res, imported.status, imported.body);
       if (req.method === 'POST' && url.pathname === '/_local/redrive') {
         return send(res, 200, { redriven: await queue.redrive() });
       }

@@ -9,6 +9,7 @@ import { RECONCILE_DEFAULTS, RECONCILE_INTERVAL_MINUTES } from '../shared/config
 import { MAX_RECEIVE_COUNT } from '../shared/queue/backoff.ts';
 import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
 import { BridgeFunction } from './functions.ts';
+import { HistoryImport } from './import.ts';
 import { Observability } from './observability.ts';
 import { SyncQueues } from './queue.ts';
 import { BridgeSecret } from './secret.ts';
@@ -57,6 +58,7 @@ export class BridgeStack extends Stack {
   readonly app: BridgeFunction;
   readonly webhookApi: WebhookApi;
   readonly observability: Observability;
+  readonly historyImport: HistoryImport;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps = {}) {
     super(scope, id, {
@@ -210,6 +212,15 @@ export class BridgeStack extends Stack {
       ],
     });
 
+    this.historyImport = new HistoryImport(this, 'HistoryImport', {
+      syncQueue: queue,
+      links: this.tables.links,
+      ledger: this.tables.ledger,
+      secret,
+      logLevel,
+      environment: baseEnv,
+    });
+
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       zendeskHandler: this.zendeskWebhook.fn,
       chatwootHandler: this.chatwootWebhook.fn,
@@ -249,6 +260,10 @@ export class BridgeStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
     new CfnOutput(this, 'LinksTableName', { value: this.tables.links.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+    new CfnOutput(this, 'ImportQueueUrl', {
+      value: this.historyImport.queue.queueUrl,
+      description: 'IMPORT_QUEUE_URL for `npm run bridge -- import` (the history import runs on AWS)',
+    });
   }
 }
 

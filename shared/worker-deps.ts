@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
+import { importBackfill } from './import/backfill.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
@@ -79,7 +80,8 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
   // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
-  return {
+  const backfill = importBackfill();
+  const runtime: WorkerDeps = {
     config,
     zendesk: new ZendeskClient({
       baseUrl: config.ZENDESK_BASE_URL,
@@ -111,5 +113,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
     logger,
     now: Date.now,
+    backfill: (e) => backfill(e, runtime),
   };
+  return runtime;
 }

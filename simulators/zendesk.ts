@@ -14,6 +14,13 @@ import {
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
 import { type ExportedUpdate, ZendeskExport } from './zendesk-export.ts';
 import {
+  addListingRoutes,
+  listComments,
+  MinuteWindow,
+  SEARCH_EXPORT_PER_MINUTE,
+  withAccountLimit,
+} from './zendesk-listing.ts';
+import {
   attachmentLinkedEvent,
   commentAddedEvent,
   commentBodies,
@@ -54,6 +61,11 @@ export interface ZendeskSimulatorOptions {
    * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
    */
   apiTicketCommentAuthor?: 'submitter' | 'requester';
+  /**
+   * The account's API requests per minute (plans allow 200–2,500): every answer then carries X-Rate-Limit and
+   * X-Rate-Limit-Remaining, and a request over it gets 429 with Retry-After (simulators/zendesk-listing.ts).
+   */
+  rateLimitPerMinute?: number;
 }
 
 export interface FileInput {
@@ -110,6 +122,10 @@ export class ZendeskSimulator extends SimulatorServer {
   readonly webhookAdmin: ZendeskWebhookAdmin;
   /** The Incremental Exports (ticket events, tickets); `exports.requestsPerMinute` is Zendesk's 10 by default. */
   readonly exports: ZendeskExport;
+  /** The account-wide budget, when `rateLimitPerMinute` is set. */
+  readonly accountLimit: MinuteWindow | undefined;
+  /** Creates tickets and comments without sending their webhooks (seeding a benchmark's backlog). */
+  muteWebhooks = false;
 
   /** Ticket updates in order, as the ticket event export streams them. */
   private readonly updateLog: ExportedUpdate[] = [];
@@ -157,6 +173,7 @@ export class ZendeskSimulator extends SimulatorServer {
         return sim.baseUrl;
       },
     });
+    this.accountLimit = opts.rateLimitPerMinute ? new MinuteWindow(opts.rateLimitPerMinute) : undefined;
     this.routes();
   }
 
@@ -330,7 +347,8 @@ export class ZendeskSimulator extends SimulatorServer {
         return json(401, { error: "Couldn't authenticate you" });
       }
     }
-    return this.router.dispatch(req);
+    if (!req.path.startsWith('/api/v2/')) return this.router.dispatch(req);
+    return withAccountLimit(this.accountLimit, () => this.router.dispatch(req) ?? this.notFound());
   }
 
   private routes(): void {
@@ -340,6 +358,7 @@ export class ZendeskSimulator extends SimulatorServer {
       return Number.isSafeInteger(n) ? n : -1;
     };
     this.webhookAdmin.addRoutes(this.router);
+    addListingRoutes(this.router, this, { exportWindow: new MinuteWindow(SEARCH_EXPORT_PER_MINUTE) });
     this.router
       // Incremental Exports (zendesk-export.ts); `.json` suffixes as Zendesk's own next_page URLs carry them.
       .add('GET', '/api/v2/incremental/ticket_events', (req) => this.exports.ticketEvents(req))
@@ -373,10 +392,7 @@ export class ZendeskSimulator extends SimulatorServer {
       .add('POST', '/api/v2/tickets', (req) => this.postTicket(req))
       .add('GET', '/api/v2/tickets/:id/comments', (req, p) => {
         const ticket = this.tickets.get(id(p.id));
-        if (!ticket) return json(404, NOT_FOUND);
-        const comments = [...ticket.comments];
-        if (req.query.get('sort_order') === 'desc') comments.reverse();
-        return json(200, { comments, next_page: null, previous_page: null, count: comments.length });
+        return ticket ? listComments(req, ticket, this) : json(404, NOT_FOUND);
       })
       .add('POST', '/api/v2/uploads', (req) => this.upload(req))
       .add('GET', '/attachments/token/:token', (_req, p) => {
@@ -718,6 +734,7 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   private emitWebhook(body: ZendeskWebhookBody): void {
+    if (this.muteWebhooks) return;
     const invocation = String(this.invocation++);
     this.enqueueWebhook({
       type: body.type,

@@ -52,7 +52,8 @@ export function screenZendesk(e: ZendeskCommentEvent, sync: SyncSwitches = {}): 
   if (!e.public) {
     // Only an agent's internal note is mirrored (as a Chatwoot private note), and only when switched on.
     if (sync.SYNC_INTERNAL_NOTES === false || e.author.isStaff !== true) return 'internal-note';
-  } else if (e.author.isStaff === true && sync.SYNC_AGENT_COMMENTS !== true) {
+  } else if (e.author.isStaff === true && sync.SYNC_AGENT_COMMENTS !== true && e.via !== 'import') {
+    // Live, Zendesk already mailed an agent's public reply to the customer; imported, it is part of the history.
     return 'not-end-user';
   }
   // Trigger bodies do not say who is staff: a comment by someone other than the requester is not the customer's.

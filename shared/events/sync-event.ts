@@ -40,8 +40,11 @@ const Base = {
 export const ZendeskCommentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.comment'),
-  /** How it reached us: an event webhook, a legacy trigger body, or the reconciler. */
-  via: z.enum(['event', 'trigger', 'reconcile']),
+  /**
+   * How it reached us: an event webhook, a legacy trigger body, the reconciler, or the history import (which
+   * brings agents' public comments too, whatever SYNC_AGENT_COMMENTS says: they are the conversation's history).
+   */
+  via: z.enum(['event', 'trigger', 'reconcile', 'import']),
   ticketId: Digits,
   /** Absent for trigger bodies, which carry only the comment text. */
   commentId: z.optional(Digits),

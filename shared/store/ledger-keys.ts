@@ -15,6 +15,7 @@
 // | `last#<ticket>#zd` / `#cw`      | when a link last synced Zendesk→Chatwoot / the other way | ledger retention    |
 // | `attn#<queue group>`            | events held for a retry or dead-lettered (dashboard app) | ledger retention    |
 // | `dead#<event key>`              | a dead-lettered event's queued body, to retry it alone   | ledger retention    |
+// | `import#job`                    | the history import's state (shared/import/state.ts)      | 90 days             |
 //
 // Event keys (what `evt#` claims; also the queue's deduplication id) and write ids (what `own#` remembers):
 //
@@ -58,7 +59,8 @@ export type LedgerKey =
   | `reconcile#${'zendesk' | 'chatwoot'}`
   | `last#${string}#${SyncDirection}`
   | `attn#${string}`
-  | `dead#${string}`;
+  | `dead#${string}`
+  | 'import#job';
 
 /** Zendesk → Chatwoot (`zd`) or Chatwoot → Zendesk (`cw`). */
 export type SyncDirection = 'zd' | 'cw';
@@ -106,4 +108,6 @@ export const ledgerKeys = {
   /** Per FIFO message group (`ticket-<id>`, or `conversation-<id>` before a link is known). */
   attention: (groupId: string): LedgerKey => `attn#${groupId}`,
   deadLetterBody: (eventKey: string): LedgerKey => `dead#${eventKey}`,
+  /** One history import at a time: its state is one item. */
+  importJob: (): LedgerKey => 'import#job',
 };

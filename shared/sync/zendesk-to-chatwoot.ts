@@ -109,7 +109,14 @@ export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps)
       .map((i) => ({ url: i.url, fileName: fileNameFromUrl(i.url, i.alt || 'image') })),
   ];
   if (markdown === '' && files.length === 0) return skipped('empty');
-  const link = (await deps.links.getByTicket(e.ticketId)) ?? (await ensureConversation(e, deps));
+  let link = await deps.links.getByTicket(e.ticketId);
+  if (!link && e.via !== 'import' && deps.backfill) {
+    // While a history import runs, a live comment may reach a ticket before the import does: its earlier
+    // comments go first (each under its own claim, so the import's copies become duplicates), keeping order.
+    await deps.backfill(e);
+    link = await deps.links.getByTicket(e.ticketId);
+  }
+  link ??= await ensureConversation(e, deps);
   const kind = KINDS[kindOf(e)];
   const label = kind.label ? `**${escapeMarkdown(e.author.name ?? 'Zendesk agent')}** (${kind.label}):` : '';
   const content = [label, markdown].filter(Boolean).join('\n\n');

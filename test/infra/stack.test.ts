@@ -139,7 +139,8 @@ describe('sync queue', () => {
   });
 
   it('feeds the worker with batches of 10 and partial batch responses', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The worker's, and the history import's control queue feeding the import feeder.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
       FunctionName: { Ref: ids.worker },
@@ -321,8 +322,9 @@ describe('functions', () => {
     app: { ...SIZING.app, queue: true },
   } as const;
 
-  it('deploys exactly the five bridge functions (no hidden helper Lambdas)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+  it('deploys exactly the six bridge functions (no hidden helper Lambdas)', () => {
+    // zendesk-webhook, chatwoot-webhook, sync-worker, reconcile, dashboard-app, import-feeder.
+    template.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   it.each(Object.keys(expected) as (keyof typeof expected)[])(
@@ -509,5 +511,33 @@ describe('with context alarmEmail', () => {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
       LoggingConfig: Match.objectLike({ ApplicationLogLevel: 'DEBUG' }),
     });
+  });
+});
+
+describe('history import', () => {
+  it('runs on AWS: a control queue feeding the import feeder one message at a time, with a dead-letter queue', () => {
+    const queues = template.findResources('AWS::SQS::Queue', {
+      Properties: { VisibilityTimeout: 1800, RedrivePolicy: { maxReceiveCount: 5 } },
+    });
+    const [control] = Object.keys(queues);
+    expect(control).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [control, 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    template.hasOutput('ImportQueueUrl', { Value: { Ref: control } });
+  });
+
+  it('the feeder may enqueue on the sync queue and read its depth, never consume it; links are read-only', () => {
+    const role = logicalId(stack, stack.historyImport.feeder.role);
+    const statements = statementsOfRole(template, role);
+    expect(new Set(actionsOnResource(statements, ids.queue))).toEqual(
+      new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
+    );
+    expect(actionsOnResource(statements, ids.links).every((a) => !/Put|Update|Delete|Write/.test(a))).toBe(
+      true,
+    );
+    expect(actionsOnResource(statements, ids.ledger)).toContain('dynamodb:PutItem');
   });
 });
