@@ -1,5 +1,6 @@
-// Lambda on a 5-minute schedule: enqueues comments and messages that no webhook delivered
-// (shared/sync/reconcile.ts), and publishes how many as ReconciledMissed (an alarm watches it).
+// Lambda on a schedule (5 minutes by default): enqueues comments and messages that no webhook delivered
+// (shared/sync/reconcile.ts); publishes how many as ReconciledMissed (an alarm watches it), and what the run read
+// and cost as ReconcileChangesRead and ReconcileApiCalls.
 
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -8,7 +9,12 @@ import type { Context } from 'aws-lambda';
 import { isConfigured, loadConfig } from '../shared/config-loader.ts';
 import { callableWithoutContext, lambdaContext } from '../shared/lambda.ts';
 import { logger, MetricUnit, metrics } from '../shared/observability.ts';
-import { type ReconcileResult, reconcile, reconcileOptionsFrom } from '../shared/sync/reconcile.ts';
+import {
+  emptyReconcileResult,
+  type ReconcileResult,
+  reconcile,
+  reconcileOptionsFrom,
+} from '../shared/sync/reconcile.ts';
 import { captureLambdaHandlerLazily } from '../shared/tracing.ts';
 import { getWorkerDeps } from '../shared/worker-deps.ts';
 
@@ -25,7 +31,7 @@ export const handler: (event?: unknown, context?: Context) => Promise<ReconcileR
       .handler(async (_event, context) => {
         // Before the bridge is set up (the placeholder secret, or no webhook secrets yet) there is nothing to
         // reconcile and nothing to fix but setup itself: said once, no error, so a first deploy raises no alarm.
-        if (!(await isConfigured())) return recordResult({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
+        if (!(await isConfigured())) return recordResult(emptyReconcileResult());
         const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
         const remaining = lambdaContext(context)?.getRemainingTimeInMillis();
         const result = await reconcile(rt, {
@@ -38,6 +44,8 @@ export const handler: (event?: unknown, context?: Context) => Promise<ReconcileR
 
 function recordResult(result: ReconcileResult): ReconcileResult {
   metrics.addMetric('ReconciledMissed', MetricUnit.Count, result.enqueued);
+  metrics.addMetric('ReconcileChangesRead', MetricUnit.Count, result.changesRead);
+  metrics.addMetric('ReconcileApiCalls', MetricUnit.Count, result.apiCalls);
   metrics.addMetric('ReconcileFailedLinks', MetricUnit.Count, result.failed);
   return result;
 }

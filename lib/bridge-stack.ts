@@ -5,6 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { RECONCILE_DEFAULTS, RECONCILE_INTERVAL_MINUTES } from '../shared/config.ts';
 import { MAX_RECEIVE_COUNT } from '../shared/queue/backoff.ts';
 import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
 import { BridgeFunction, PROJECT_ROOT } from './functions.ts';
@@ -27,8 +28,9 @@ export const SIZING = {
   // shared/sync/worker.ts), so a slow batch hands its rest back instead of timing out. The queue's visibility
   // timeout is derived from it.
   worker: { memorySize: 512, timeout: Duration.seconds(30) },
-  // Lists recent comments/messages for every recently active link: more calls, so a longer budget, still
-  // well under the 5-minute schedule so two runs do not overlap.
+  // Reads the change feeds since their cursors (a few export pages, the changed conversations): more calls, so a
+  // longer budget, under the shortest schedule allowed (3 minutes) so two runs do not overlap; a run that reaches
+  // its deadline leaves the rest to the next from its cursors.
   reconcile: { memorySize: 512, timeout: Duration.seconds(120) },
   // The dashboard app: one Chatwoot read, one Zendesk read and two DynamoDB reads per panel load, or a resync
   // (lists one ticket's history and enqueues). A person is waiting, so a short ceiling.
@@ -42,6 +44,10 @@ export interface BridgeStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** Web address of RUNBOOK.md; alarm descriptions link its sections (lib/settings.ts). */
   readonly runbookUrl?: string;
+  /** Minutes between reconciliation runs (RECONCILE_DEFAULTS.intervalMinutes; 3 to 60). */
+  readonly reconcileIntervalMinutes?: number;
+  /** Hours a first reconciliation run (no cursor yet) reads back (RECONCILE_DEFAULTS.lookbackMs; 1 to 312). */
+  readonly reconcileLookbackHours?: number;
 }
 
 export class BridgeStack extends Stack {
@@ -63,6 +69,16 @@ export class BridgeStack extends Stack {
       ...props,
     });
     const logLevel = props.logLevel ?? ApplicationLogLevel.INFO;
+    const interval = props.reconcileIntervalMinutes ?? RECONCILE_DEFAULTS.intervalMinutes;
+    const bounds = RECONCILE_INTERVAL_MINUTES;
+    if (!Number.isInteger(interval) || interval < bounds.min || interval > bounds.max) {
+      throw new Error(`reconcileIntervalMinutes must be a whole number from ${bounds.min} to ${bounds.max}`);
+    }
+    const lookback = props.reconcileLookbackHours;
+    // At most 13 days: below the ledger's default retention of 14 (reconcile also checks the configured one).
+    if (lookback !== undefined && (!Number.isInteger(lookback) || lookback < 1 || lookback > 312)) {
+      throw new Error('reconcileLookbackHours must be a whole number from 1 to 312');
+    }
 
     this.tables = new BridgeTables(this, 'Tables');
     this.queues = new SyncQueues(this, 'Queues', { workerTimeout: SIZING.worker.timeout });
@@ -102,9 +118,13 @@ export class BridgeStack extends Stack {
       description: 'Enqueues comments and messages that no webhook delivered',
       ...SIZING.reconcile,
       logLevel,
-      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+      environment: {
+        ...baseEnv,
+        QUEUE_URL: queue.queueUrl,
+        ...(lookback !== undefined ? { RECONCILE_LOOKBACK_MS: String(lookback * 3600 * 1000) } : {}),
+      },
       asyncDeadLetterQueue: asyncFailureQueue,
-      // No retries of a failed run: the next scheduled run (5 minutes later) covers the same look-back, and a
+      // No retries of a failed run: the next scheduled run resumes from the stored cursors, and a
       // retry (Lambda waits 1 then 2 minutes) would only overlap it. A failed run lands in the async failure
       // queue instead, which is alarmed.
       asyncRetryAttempts: 0,
@@ -181,14 +201,15 @@ export class BridgeStack extends Stack {
 
     new Rule(this, 'ReconcileSchedule', {
       description: 'Runs reconcile to enqueue events that no webhook delivered',
-      // Every 5 minutes: Chatwoot never retries a webhook, so this bounds how long a missed message waits.
-      schedule: Schedule.rate(Duration.minutes(5)),
+      // Every 5 minutes by default: Chatwoot never retries a webhook, so this bounds how long a missed message
+      // waits (README, "Nothing lost"). At least 3 minutes, so a run (timeout 2 minutes) ends before the next.
+      schedule: Schedule.rate(Duration.minutes(interval)),
       targets: [
         new LambdaFunction(this.reconcile.fn, {
           deadLetterQueue: asyncFailureQueue,
           // A run older than the interval is superseded by the next run, so do not keep retrying it. These
           // retries only cover EventBridge failing to hand the event to Lambda (throttling), so no run overlaps.
-          maxEventAge: Duration.minutes(5),
+          maxEventAge: Duration.minutes(interval),
           retryAttempts: 2,
         }),
       ],

@@ -45,6 +45,8 @@ export const CUSTOM_METRICS = [
   'DownstreamFailed_zendesk',
   'DownstreamFailed_chatwoot',
   'ReconciledMissed',
+  'ReconcileChangesRead',
+  'ReconcileApiCalls',
   'ReconcileFailedLinks',
   'ServerMisconfigured',
   'EnqueueFailures',
@@ -202,7 +204,7 @@ export class Observability extends Construct {
       ComparisonOperator.GREATER_THAN_THRESHOLD,
     );
 
-    // One failed run is covered by the next one 5 minutes later (reconcile is not retried); two of the last
+    // One failed run is covered by the next one, which resumes from the cursors (reconcile is not retried); two of the last
     // three failing is systematic: a bug, a permission, an unreadable secret, or a platform down.
     alarm(
       'ReconcileErrors',
@@ -213,7 +215,7 @@ export class Observability extends Construct {
     );
     alarm(
       'ReconcileFailedLinks',
-      'Reconcile could not check some tickets (a platform call failed for them); they are tried again next run.',
+      'Reconcile could not finish a platform side of a run (a platform call failed); the next run resumes from its cursor.',
       customMetric('ReconcileFailedLinks'),
       0,
       ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -404,6 +406,12 @@ export class Observability extends Construct {
           customMetric('DeadLettered'),
           customMetric('ReconciledMissed'),
         ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Reconcile per run: changes read from the feeds, API calls, missed events found',
+        left: [customMetric('ReconcileChangesRead'), customMetric('ReconcileApiCalls')],
+        right: [customMetric('ReconciledMissed')],
         width: 12,
       }),
       new GraphWidget({

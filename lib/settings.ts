@@ -29,10 +29,20 @@ export interface DeploySettings {
    * https://github.com/acme/bridge/blob/main/RUNBOOK.md); alarm descriptions link `<runbookUrl>#<alarm>`.
    */
   readonly runbookUrl?: string;
+  /** Minutes between reconciliation runs (RECONCILE_DEFAULTS.intervalMinutes; 3 to 60). */
+  readonly reconcileIntervalMinutes?: number;
+  /** Hours a first reconciliation run (no cursor yet) reads back (RECONCILE_DEFAULTS.lookbackMs; 1 to 312). */
+  readonly reconcileLookbackHours?: number;
 }
 
 /** The context keys of DeploySettings, as they appear in cdk.json. */
-export const SETTING_KEYS = ['alarmEmail', 'logLevel', 'runbookUrl'] as const;
+export const SETTING_KEYS = [
+  'alarmEmail',
+  'logLevel',
+  'runbookUrl',
+  'reconcileIntervalMinutes',
+  'reconcileLookbackHours',
+] as const;
 
 /**
  * The `context` object of the repository's cdk.json: what the CDK CLI hands the app on every synth and deploy. Tests
@@ -70,8 +80,13 @@ export function readSettings(node: Node): DeploySettings {
       'context runbookUrl must be an https:// address of RUNBOOK.md, or empty (cdk.json → context)',
     );
   }
+  // `-c reconcileIntervalMinutes=10` arrives as a string; the stack checks the range.
+  const interval: unknown = node.tryGetContext('reconcileIntervalMinutes');
+  const lookback: unknown = node.tryGetContext('reconcileLookbackHours');
   return {
     logLevel: level as LogLevel,
+    ...(interval !== undefined && interval !== '' ? { reconcileIntervalMinutes: Number(interval) } : {}),
+    ...(lookback !== undefined && lookback !== '' ? { reconcileLookbackHours: Number(lookback) } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(runbookUrl ? { runbookUrl: runbookUrl.replace(/#.*$/, '') } : {}),
   };

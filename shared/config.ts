@@ -208,3 +208,22 @@ export function msSetting(
   }
   return ms;
 }
+
+/**
+ * Reconciliation settings and their defaults (README, "Configure"). The interval is the schedule's (CDK context
+ * `reconcileIntervalMinutes`, locally RECONCILE_INTERVAL_MS); the others are read from the environment or the
+ * secret's optional keys at every run.
+ */
+export const RECONCILE_DEFAULTS = {
+  /** How often a run starts; also the worst case a missed message waits beyond the settle time. */
+  intervalMinutes: 5,
+  /** Where a first run (no cursor yet) starts reading: RECONCILE_LOOKBACK_MS. */
+  lookbackMs: 24 * 3600 * 1000,
+  /** Chatwoot messages younger than this are left to their webhook: RECONCILE_SETTLE_MS. */
+  settleMs: 60_000,
+  /** Zendesk export pages a run reads at most (the export allows 10 requests a minute): RECONCILE_EXPORT_PAGES. */
+  exportPages: 5,
+} as const;
+
+/** The deployed schedule's bounds: a run (timeout 2 minutes) must end before the next starts; at least hourly. */
+export const RECONCILE_INTERVAL_MINUTES = { min: 3, max: 60 } as const;

@@ -10,6 +10,7 @@ import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 import type { AttentionStore } from './store/attention.ts';
+import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
@@ -22,6 +23,8 @@ export interface WorkerDeps extends SyncDeps {
   redelivery?: RedeliveryControl;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
+  /** Where reconciliation last read each platform's change feed to (in the ledger table). */
+  cursors: CursorStore;
   /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
   attention?: AttentionStore;
 }
@@ -57,12 +60,14 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
   // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  const [{ createDynamo }, { Ledger }, { LinkStore }, { AttentionStore }] = await Promise.all([
-    import('./store/dynamo.ts'),
-    import('./store/ledger.ts'),
-    import('./store/links.ts'),
-    import('./store/attention.ts'),
-  ]);
+  const [{ createDynamo }, { Ledger }, { LinkStore }, { AttentionStore }, { CursorStore }] =
+    await Promise.all([
+      import('./store/dynamo.ts'),
+      import('./store/ledger.ts'),
+      import('./store/links.ts'),
+      import('./store/attention.ts'),
+      import('./store/cursors.ts'),
+    ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -101,6 +106,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
+    cursors: new CursorStore(db, config.LEDGER_TABLE_NAME),
     attention: new AttentionStore(db, {
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,

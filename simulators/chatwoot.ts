@@ -83,6 +83,8 @@ export interface AttachmentInput {
 }
 
 const NOT_FOUND = { error: 'Resource could not be found' };
+/** Conversation lists page by Kaminari's default, 25 (ConversationFinder reads CONVERSATION_RESULTS_PER_PAGE, also 25). */
+const FILTER_PAGE_SIZE = 25;
 const PREFIX = '/api/v1/accounts/:account_id';
 /** `validates :content, length: { maximum: 150_000 }` (app/models/message.rb). */
 export const MESSAGE_MAX_CHARACTERS = 150_000;
@@ -225,6 +227,19 @@ export class ChatwootSimulator extends SimulatorServer {
   /** All messages of a conversation, oldest first, including private notes and activity messages. */
   messages(conversationId: number): ChatwootMessage[] {
     return [...this.messageMap.values()].filter((m) => m.conversation_id === conversationId);
+  }
+
+  /**
+   * Moves everything that has happened so far this far into the past (messages' `created_at`, conversations'
+   * activity and creation times), as if the account had been quiet that long since.
+   */
+  backdate(ms: number): void {
+    for (const m of this.messageMap.values()) m.created_at -= ms;
+    for (const c of this.conversationMap.values()) {
+      c.last_activity_at -= ms;
+      c.created_at -= ms;
+      c.updated_at -= ms;
+    }
   }
 
   /** Forgets contacts, conversations, messages, files, logs and fault rules; agents (and id counters) survive. */
@@ -494,12 +509,66 @@ export class ChatwootSimulator extends SimulatorServer {
     return contact;
   }
 
+  /**
+   * POST conversations/filter, as Conversations::FilterService builds it at the pinned commit: conditions joined
+   * left to right by each one's `query_operator` (none allowed on the last: InvalidQueryOperator); a standard
+   * attribute only takes the operators lib/filters/filter_keys.yml lists for it (InvalidOperator); date attributes
+   * (`created_at`, `last_activity_at`) compare as `(column)::date` with a date value, so `is_greater_than
+   * 2026-11-29` means "on 2026-11-30 or later" (Filters::FilterHelper#date_filter, FilterService#
+   * coerce_lt_gt_value); `days_before N` is `is_less_than today - N` for N in 1..998. Errors are rendered by
+   * render_could_not_create_error: 422 `{error}`. Results are sorted by last_activity_at, newest first, 25 a page
+   * (`sort_on_last_activity_at.page(page)`, Kaminari's default page size); `meta` counts all matches.
+   */
   private filterConversations(req: SimRequest): SimResponse {
     const conditions = Array.isArray(obj(req.body).payload) ? (obj(req.body).payload as unknown[]) : [];
+    const dateKeys = new Set(['created_at', 'last_activity_at']);
+    const operatorsOf: Record<string, string[]> = {
+      status: ['equal_to', 'not_equal_to'],
+      assignee_id: ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'],
+      inbox_id: ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'],
+      created_at: ['is_greater_than', 'is_less_than', 'days_before'],
+      last_activity_at: ['is_greater_than', 'is_less_than', 'days_before'],
+    };
+    conditions.forEach((condition, i) => {
+      const c = obj(condition);
+      const key = String(c.attribute_key ?? '');
+      const operator = String(c.filter_operator ?? '');
+      if (i === conditions.length - 1 && c.query_operator) fail(422, { error: 'Invalid query operator' });
+      const allowed = operatorsOf[key];
+      if (allowed && !allowed.includes(operator)) {
+        fail(422, {
+          error: `Invalid operator. The allowed operators for ${key} are [${allowed.join(',')}].`,
+        });
+      }
+      const values = Array.isArray(c.values) ? c.values : [];
+      if (!['is_present', 'is_not_present'].includes(operator) && values.length === 0) {
+        fail(422, { error: `Invalid value. The values provided for ${key} are invalid` });
+      }
+      if (dateKeys.has(key)) {
+        const raw = String(values[0]);
+        const ok =
+          operator === 'days_before'
+            ? /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 998
+            : /^\d{4}-\d{2}-\d{2}/.test(raw) && !Number.isNaN(Date.parse(raw.slice(0, 10)));
+        if (!ok) fail(422, { error: `Invalid value. The values provided for ${key} are invalid` });
+      }
+    });
+    const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const test = (conversation: ChatwootConversation, condition: unknown): boolean => {
       const c = obj(condition);
       const key = String(c.attribute_key ?? '');
       const values = Array.isArray(c.values) ? c.values.map(String) : [];
+      if (dateKeys.has(key)) {
+        const column = utcDate(
+          key === 'created_at' ? conversation.created_at : conversation.last_activity_at,
+        );
+        if (c.filter_operator === 'days_before') {
+          const cutoff = utcDate(Date.now() - Number(values[0]) * 24 * 3600 * 1000);
+          return column < cutoff;
+        }
+        const value = values[0]!.slice(0, 10);
+        return c.filter_operator === 'is_less_than' ? column < value : column > value;
+      }
       let actual: unknown;
       if (key === 'status') actual = conversation.status;
       else if (key === 'inbox_id') actual = conversation.inbox_id;
@@ -513,19 +582,27 @@ export class ChatwootSimulator extends SimulatorServer {
           return values.some((v) => value.toLowerCase().includes(v.toLowerCase()));
         case 'does_not_contain':
           return !values.some((v) => value.toLowerCase().includes(v.toLowerCase()));
+        case 'is_present':
+          return value !== '';
+        case 'is_not_present':
+          return value === '';
         default:
           return values.includes(value);
       }
     };
-    const matches = this.conversations().filter((conversation) => {
-      // query_operator on a condition joins it to the next one, evaluated left to right as Chatwoot builds SQL.
-      let result = conditions.length === 0 ? true : test(conversation, conditions[0]);
-      for (let i = 1; i < conditions.length; i++) {
-        const next = test(conversation, conditions[i]);
-        result = obj(conditions[i - 1]).query_operator === 'OR' ? result || next : result && next;
-      }
-      return result;
-    });
+    const matches = this.conversations()
+      .filter((conversation) => {
+        // query_operator on a condition joins it to the next one, evaluated left to right as Chatwoot builds SQL.
+        let result = conditions.length === 0 ? true : test(conversation, conditions[0]);
+        for (let i = 1; i < conditions.length; i++) {
+          const next = test(conversation, conditions[i]);
+          result = obj(conditions[i - 1]).query_operator === 'OR' ? result || next : result && next;
+        }
+        return result;
+      })
+      .sort((a, b) => b.last_activity_at - a.last_activity_at);
+    const page = Math.max(1, Math.floor(Number(req.query.get('page') ?? '1')) || 1);
+    const slice = matches.slice((page - 1) * FILTER_PAGE_SIZE, page * FILTER_PAGE_SIZE);
     const assigned = matches.filter((c) => c.assignee_id !== null).length;
     return json(200, {
       meta: {
@@ -534,7 +611,7 @@ export class ChatwootSimulator extends SimulatorServer {
         unassigned_count: matches.length - assigned,
         all_count: matches.length,
       },
-      payload: matches.map((c) => conversationJson(c, this.world)),
+      payload: slice.map((c) => conversationJson(c, this.world)),
     });
   }
 
@@ -568,8 +645,11 @@ export class ChatwootSimulator extends SimulatorServer {
     const after = req.query.get('after');
     const before = req.query.get('before');
     let page: ChatwootMessage[];
-    // Chatwoot: `after` → up to 100 newer ascending; `before` → 20 older; neither → the latest 20.
-    if (after !== null) page = all.filter((m) => m.id > Number(after)).slice(0, 100);
+    // MessageFinder at the pinned commit: `after` → up to 100 newer ascending; `before` → the 20 before it; both
+    // → from `after` (inclusive) up to `before`, at most 1,000; neither → the latest 20.
+    if (after !== null && before !== null)
+      page = all.filter((m) => m.id >= Number(after) && m.id < Number(before)).slice(0, 1000);
+    else if (after !== null) page = all.filter((m) => m.id > Number(after)).slice(0, 100);
     else if (before !== null) page = all.filter((m) => m.id < Number(before)).slice(-20);
     else page = all.slice(-20);
     const contact = this.world.contact(conversation.contact_id);

@@ -6,13 +6,13 @@ import {
   fail,
   isRecord,
   json,
-  nowIso,
   Router,
   type SimRequest,
   type SimResponse,
   SimulatorServer,
 } from './http.ts';
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
+import { type ExportedUpdate, ZendeskExport } from './zendesk-export.ts';
 import {
   addListingRoutes,
   listComments,
@@ -130,11 +130,17 @@ export class ZendeskSimulator extends SimulatorServer {
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
+  /** The Incremental Exports (ticket events, tickets); `exports.requestsPerMinute` is Zendesk's 10 by default. */
+  readonly exports: ZendeskExport;
   /** The account-wide budget, when `rateLimitPerMinute` is set. */
   readonly accountLimit: MinuteWindow | undefined;
   /** Creates tickets and comments without sending their webhooks (seeding a benchmark's backlog). */
   muteWebhooks = false;
 
+  /** Ticket updates in order, as the ticket event export streams them. */
+  private readonly updateLog: ExportedUpdate[] = [];
+  /** How far the simulator's clock runs ahead of the machine's (`advanceClock`). */
+  private clockOffsetMs = 0;
   private readonly users = new Map<number, ZendeskUser>();
   private readonly tickets = new Map<number, ZendeskTicket>();
   private readonly uploads = new Map<string, { expires_at: string; attachments: ZendeskAttachment[] }>();
@@ -154,6 +160,7 @@ export class ZendeskSimulator extends SimulatorServer {
 
   private constructor(private readonly opts: ZendeskSimulatorOptions) {
     super('zendesk', opts.validate !== false, opts.webhookUrl);
+    const sim = this;
     this.expectedAuth = `Basic ${Buffer.from(`${opts.email}/token:${opts.apiToken}`).toString('base64')}`;
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
     this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
@@ -165,6 +172,19 @@ export class ZendeskSimulator extends SimulatorServer {
       role: 'agent',
     });
     this.webhookAdmin = new ZendeskWebhookAdmin(opts.webhookSecret, () => this.bridgeUser.id);
+    this.exports = new ZendeskExport({
+      now: () => this.now(),
+      updates: () => this.updateLog,
+      tickets: () =>
+        [...this.tickets.values()].map((t) => ({
+          id: t.id,
+          generatedMs: Date.parse(t.updated_at),
+          json: ticketJson(t, this.baseUrl),
+        })),
+      get baseUrl() {
+        return sim.baseUrl;
+      },
+    });
     this.accountLimit = opts.rateLimitPerMinute ? new MinuteWindow(opts.rateLimitPerMinute) : undefined;
     this.routes();
   }
@@ -177,8 +197,25 @@ export class ZendeskSimulator extends SimulatorServer {
 
   // ---------------------------------------------------------------- test-side helpers
 
+  /** The simulated account's clock (epoch ms): the machine's, plus what `advanceClock` added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Moves the account's clock forward: what happens from now on is stamped later, and the incremental exports'
+   * last-minute exclusion is measured on this clock, so a test can make an update exportable without waiting.
+   */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
   createUser(input: { name: string; email?: string; role: ZendeskRole }): ZendeskUser {
-    const at = nowIso();
+    const at = this.nowIso();
     const user: ZendeskUser = {
       id: this.nextUserId++,
       name: input.name,
@@ -289,6 +326,8 @@ export class ZendeskSimulator extends SimulatorServer {
     this.uploads.clear();
     this.files.clear();
     this.ticketUpdates.clear();
+    this.updateLog.length = 0;
+    this.exports.reset();
     this.resetLogs();
   }
 
@@ -333,6 +372,13 @@ export class ZendeskSimulator extends SimulatorServer {
     this.webhookAdmin.addRoutes(this.router);
     addListingRoutes(this.router, this, { exportWindow: new MinuteWindow(SEARCH_EXPORT_PER_MINUTE) });
     this.router
+      // Incremental Exports (zendesk-export.ts); `.json` suffixes as Zendesk's own next_page URLs carry them.
+      .add('GET', '/api/v2/incremental/ticket_events', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/ticket_events.json', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor.json', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets', (req) => this.exports.ticketsTime(req))
+      .add('GET', '/api/v2/incremental/tickets.json', (req) => this.exports.ticketsTime(req))
       .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
       .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
       .add('GET', '/api/v2/users/:id', (_req, p) => {
@@ -364,7 +410,7 @@ export class ZendeskSimulator extends SimulatorServer {
         // Count Ticket Comments: `{count: {value, refreshed_at}}`, exact below 100,000.
         const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
         if (!ticket) return json(404, NOT_FOUND);
-        return json(200, { count: { value: ticket.comments.length, refreshed_at: nowIso() } });
+        return json(200, { count: { value: ticket.comments.length, refreshed_at: this.nowIso() } });
       })
       .add('POST', '/api/v2/uploads', (req) => this.upload(req))
       .add('GET', '/attachments/token/:token', (_req, p) => {
@@ -564,7 +610,7 @@ export class ZendeskSimulator extends SimulatorServer {
     tags: string[];
     via: ZendeskVia;
   }): ZendeskTicket {
-    const at = nowIso();
+    const at = this.nowIso();
     const ticket: ZendeskTicket = {
       id: this.nextTicketId++,
       subject: input.subject,
@@ -609,7 +655,7 @@ export class ZendeskSimulator extends SimulatorServer {
     actorId = commentInput?.authorId ?? this.bridgeUser.id,
     o: { silent?: boolean } = {},
   ): { audit: ZendeskAudit; comment?: ZendeskComment } {
-    const at = nowIso();
+    const at = this.nowIso();
     const audit: ZendeskAudit = {
       id: this.nextAuditId++,
       ticket_id: ticket.id,
@@ -703,6 +749,13 @@ export class ZendeskSimulator extends SimulatorServer {
     }
     if (ticket.status !== previousStatus)
       emit('ticket.status_changed', statusChangedEvent(previousStatus, ticket.status));
+    this.updateLog.push({
+      audit,
+      at: Date.parse(at),
+      ...(ticket.status !== previousStatus
+        ? { status: { previous: previousStatus, current: ticket.status } }
+        : {}),
+    });
     return comment ? { audit, comment } : { audit };
   }
 

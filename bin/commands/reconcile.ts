@@ -36,20 +36,23 @@ export const reconcile: Command = {
       let last = 0;
       result = await runReconcile(rt, {
         ...reconcileOptionsFrom(env),
-        onProgress: (done, total) => {
-          if (done === total || rt.now() - last > 2_000) {
+        onProgress: (message) => {
+          if (rt.now() - last > 2_000) {
             last = rt.now();
-            ctx.print(`  ${done}/${total} links`);
+            ctx.print(`  ${message}`);
           }
         },
       }).catch((err: unknown) => {
         throw explainAws(err, 'reconciling', OPERATOR_PERMISSIONS.reconcile);
       });
     }
+    const left = (['zendesk', 'chatwoot'] as const).filter((p) => result[p].deferred);
+    const failed = (['zendesk', 'chatwoot'] as const).filter((p) => result[p].failed);
     ctx.print(
-      `reconciled ${result.links} link(s): ${result.enqueued} missed event(s) enqueued` +
-        (result.failed ? `, ${result.failed} failed (see logs)` : '') +
-        (result.deferred ? `, ${result.deferred} left for the next run` : ''),
+      `reconciled: ${result.changesRead} change(s) read with ${result.apiCalls} API call(s), ` +
+        `${result.enqueued} missed event(s) enqueued` +
+        (failed.length ? `; failed: ${failed.join(', ')} (see logs)` : '') +
+        (left.length ? `; ${left.join(', ')} continues next run` : ''),
     );
   },
 };

@@ -15,6 +15,8 @@ export interface ChatwootContact {
 }
 export interface ChatwootConversation {
   id: number;
+  /** Epoch seconds of the conversation's newest message (any message, activity included). */
+  last_activity_at?: number;
   inbox_id?: number;
   status?: string;
   custom_attributes?: Record<string, unknown>;
@@ -239,6 +241,32 @@ export class ChatwootClient {
       allowedOrigins: this.attachmentOrigins,
       onRequest: this.onRequest,
     });
+  }
+
+  /**
+   * Conversations of the bridge's inbox whose last activity was on `since`'s UTC date or later, newest activity
+   * first, 25 a page (`page` from 1). Chatwoot compares dates only (`last_activity_at::date`), so the caller
+   * filters by the exact `last_activity_at`. Source: Conversations::FilterService and Filters::FilterHelper at the
+   * commit in contracts/chatwoot/SOURCE.md.
+   */
+  async conversationsActiveSince(sinceMs: number, page: number): Promise<ChatwootConversation[]> {
+    // `is_greater_than D` means "the date is after D": ask for the day before since's date.
+    const dayBefore = new Date(sinceMs - 24 * 3600 * 1000).toISOString().slice(0, 10);
+    const res = await this.http.json<{ payload: ChatwootConversation[] }>('POST', 'conversations/filter', {
+      searchParams: { page: String(page) },
+      json: {
+        payload: [
+          {
+            attribute_key: 'inbox_id',
+            filter_operator: 'equal_to',
+            values: [String(this.inboxId)],
+            query_operator: 'AND',
+          },
+          { attribute_key: 'last_activity_at', filter_operator: 'is_greater_than', values: [dayBefore] },
+        ],
+      },
+    });
+    return res.payload;
   }
 
   /**

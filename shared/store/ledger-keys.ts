@@ -7,12 +7,11 @@
 // | `own#<write id>`                | a comment/message/file the bridge wrote itself           | ledger retention    |
 // | `lock#link:<ticket>`            | lease while one ticket's conversation is being created   | until unlocked      |
 // | `lock#followup:<ticket>`        | lease while a closed ticket's follow-up is being created | until unlocked      |
-// | `act#<bucket start ms>`         | tickets with synced traffic in one 10-minute bucket      | longest look-back   |
 // | `contact#zd:<user>`             | the Chatwoot contact of a Zendesk requester              | one year            |
 // | `agent#zd:<sha256(email)/32>`   | the Zendesk agent (or none) matching a Chatwoot email    | per match / no match|
 // | `nolink#cw:<conversation>`      | a conversation known to belong to no ticket              | short negative cache|
 // | `state#<ticket>`                | the last status the bridge synced for a link             | one year            |
-// | `cursor#<ticket>`               | how far reconciliation has walked a link                 | look-back + 1 day   |
+// | `reconcile#<platform>`          | how far reconciliation has read a platform's change feed | never expires       |
 // | `last#<ticket>#zd` / `#cw`      | when a link last synced Zendesk→Chatwoot / the other way | ledger retention    |
 // | `attn#<queue group>`            | events held for a retry or dead-lettered (dashboard app) | ledger retention    |
 // | `dead#<event key>`              | a dead-lettered event's queued body, to retry it alone   | ledger retention    |
@@ -55,12 +54,11 @@ export type LedgerKey =
   | `evt#${string}`
   | `own#${WriteId}`
   | `lock#${LockName}`
-  | `act#${number}`
   | `contact#zd:${string}`
   | `agent#zd:${string}`
   | `nolink#cw:${string}`
   | `state#${string}`
-  | `cursor#${string}`
+  | `reconcile#${'zendesk' | 'chatwoot'}`
   | `last#${string}#${SyncDirection}`
   | `attn#${string}`
   | `dead#${string}`
@@ -107,13 +105,12 @@ export const ledgerKeys = {
   event: (key: string): LedgerKey => `evt#${key}`,
   ownWrite: (id: WriteId): LedgerKey => `own#${id}`,
   lock: (name: LockName): LedgerKey => `lock#${name}`,
-  activity: (bucketStartMs: number): LedgerKey => `act#${bucketStartMs}`,
   contact: (zendeskUserId: Id): LedgerKey => `contact#zd:${zendeskUserId}`,
   /** The key is a digest: no email address is stored in it. */
   agent: (email: string): LedgerKey => `agent#zd:${digest(email)}`,
   noLink: (conversationId: Id): LedgerKey => `nolink#cw:${conversationId}`,
   ticketState: (ticketId: Id): LedgerKey => `state#${ticketId}`,
-  reconcileCursor: (ticketId: Id): LedgerKey => `cursor#${ticketId}`,
+  reconcileCursor: (platform: 'zendesk' | 'chatwoot'): LedgerKey => `reconcile#${platform}`,
   lastSynced: (ticketId: Id, direction: SyncDirection): LedgerKey => `last#${ticketId}#${direction}`,
   /** Per FIFO message group (`ticket-<id>`, or `conversation-<id>` before a link is known). */
   attention: (groupId: string): LedgerKey => `attn#${groupId}`,

@@ -43,7 +43,6 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
   }
   const outcome = run.outcome;
   if (outcome.status === 'synced') {
-    await markActive(e, outcome, deps);
     deps.logger.info('synced', {
       ...ids,
       ...outcome.ids,
@@ -54,18 +53,4 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
     deps.logger.info('skipped', { ...ids, reason: outcome.reason });
   }
   return outcome;
-}
-
-/** Tells reconciliation this link is live (throttled in the ledger); a failure here must not fail the sync. */
-async function markActive(e: SyncEvent, outcome: SyncOutcome, deps: SyncDeps): Promise<void> {
-  const ticketId =
-    (outcome.status === 'synced' ? outcome.ids.ticketId : undefined) ??
-    (e.kind === 'zendesk.comment' ? e.ticketId : undefined);
-  if (!ticketId) return;
-  await deps.ledger.markActive(ticketId).catch((err: unknown) => {
-    deps.logger.warn('activity mark failed', {
-      ticketId,
-      error: err instanceof Error ? err.name : 'unknown',
-    });
-  });
 }

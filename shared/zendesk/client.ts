@@ -1,7 +1,8 @@
 // Zendesk Support API client: the few endpoints the bridge uses, typed by the fields it reads.
 // Contract: contracts/zendesk/support-api.yaml (ShowTicket, UpdateTicket, CreateTicket, ShowUser,
-// ListTicketComments, CurrentUser, SearchUsers, UploadFiles; for the history import ExportSearchResults and
-// CountSearchResults). Every call the sync flows make to Zendesk is here.
+// ListTicketComments, CurrentUser, SearchUsers, UploadFiles, IncrementalTicketEvents,
+// IncrementalTicketExportCursor; for the history import ExportSearchResults and CountSearchResults). Every call
+// the sync flows and reconciliation make to Zendesk is here.
 import { type ApiClient, type ApiClientOptions, createApiClient } from '../http/client.ts';
 import { type Download, download } from '../http/download.ts';
 
@@ -54,6 +55,38 @@ export interface NewFollowUp {
   subject?: string;
   comment: NonNullable<TicketUpdate['comment']>;
 }
+/** A comment as the ticket event export carries it (a child event with `include=comment_events`). */
+export interface ExportedComment extends ZendeskComment {
+  event_type: 'Comment';
+  audit_id?: number;
+}
+/** One ticket update in the Incremental Ticket Event Export: the changes it made are its child events. */
+export interface ZendeskTicketEvent {
+  id: number;
+  ticket_id: number;
+  /** Epoch seconds. */
+  timestamp: number;
+  created_at?: string;
+  /** Who made the update (the bridge's user for its own writes). */
+  updater_id?: number;
+  event_type?: string;
+  child_events?: Array<{ id?: number; event_type?: string; [field: string]: unknown }>;
+}
+/** One page of a time-based export: continue from `end_time` (inclusive) until `end_of_stream`. */
+export interface TicketEventsPage {
+  ticket_events: ZendeskTicketEvent[];
+  /** Epoch seconds of the last item; null on an empty page (keep your own start then). */
+  end_time: number | null;
+  end_of_stream: boolean;
+  count?: number;
+}
+/** One page of the cursor-based ticket export: continue with `after_cursor` until `end_of_stream`. */
+export interface TicketExportPage {
+  tickets: Array<ZendeskTicket & { generated_timestamp?: number }>;
+  after_cursor: string | null;
+  end_of_stream: boolean;
+}
+
 export interface TicketUpdate {
   comment?: { body?: string; html_body?: string; public: boolean; author_id?: number; uploads?: string[] };
   status?: string;
@@ -196,6 +229,28 @@ export class ZendeskClient {
       `tickets/${ticketId}/comments/count`,
     );
     return res.count?.value ?? 0;
+  }
+
+  /**
+   * One page of the Incremental Ticket Event Export from `startTime` (epoch seconds, at least a minute ago), with
+   * each update's comments as child events. Time-based only: the next page starts at `end_time`, so the items
+   * of that second come again (deduplicate by id). Shares the account's 10 requests a minute with every other
+   * incremental export; a 429 says when to come back (UpstreamError.retryAfterMs).
+   */
+  async ticketEvents(startTime: number): Promise<TicketEventsPage> {
+    return this.http.json<TicketEventsPage>('GET', 'incremental/ticket_events', {
+      searchParams: { start_time: String(startTime), include: 'comment_events' },
+    });
+  }
+
+  /**
+   * One page of the Incremental Ticket Export, cursor-based (Zendesk's recommended method): from `startTime`
+   * (epoch seconds) for the first page, then from the page's `after_cursor`. Same 10-a-minute budget.
+   */
+  async exportTickets(from: { startTime: number } | { cursor: string }): Promise<TicketExportPage> {
+    return this.http.json<TicketExportPage>('GET', 'incremental/tickets/cursor', {
+      searchParams: 'cursor' in from ? { cursor: from.cursor } : { start_time: String(from.startTime) },
+    });
   }
 
   /** Agents and admins whose email is exactly this one (search is fuzzy; the filter is not). */

@@ -20,6 +20,12 @@ export interface Harness {
   batches: SQSEvent[];
   /** Waits until simulators and queue are all quiet (webhooks delivered, queue drained), twice in a row. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * Makes everything done so far visible to the next reconciliation run: Zendesk's export leaves out the last
+   * minute (its clock is moved a minute on), and Chatwoot's times are whole seconds (waits for the next second
+   * after its newest message, at most one).
+   */
+  beforeReconcile(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,6 +111,16 @@ export async function startHarness(
     }
   };
 
+  const beforeReconcile = async () => {
+    zendesk.advanceClock(61_000);
+    const newest = Math.max(
+      0,
+      ...chatwoot.conversations().flatMap((c) => chatwoot.messages(c.id).map((m) => m.created_at)),
+    );
+    const wait = (Math.floor(newest / 1000) + 1) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
+  };
+
   return {
     bridge,
     zendesk,
@@ -114,6 +130,7 @@ export async function startHarness(
     dynamo,
     batches,
     settle,
+    beforeReconcile,
     close: async () => {
       await bridge.close();
       await Promise.all([zendesk.close(), chatwoot.close()]);

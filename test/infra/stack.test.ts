@@ -163,7 +163,23 @@ describe('reconcile schedule', () => {
     });
   });
 
-  it('does not retry a failed run (the next scheduled run covers it); the failure is parked and alarmed', () => {
+  it('takes its interval from the context, within 3 to 60 minutes', () => {
+    const ten = assertionStack({ reconcileIntervalMinutes: '10' });
+    Template.fromStack(ten).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Targets: [Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumEventAgeInSeconds: 600 }) })],
+    });
+    expect(() => assertionStack({ reconcileIntervalMinutes: '2' })).toThrow(/from 3 to 60/);
+  });
+
+  it('passes a look-back from the context to the reconcile function', () => {
+    const s = assertionStack({ reconcileLookbackHours: '6' });
+    const fn = Template.fromStack(s).toJSON().Resources[logicalId(s, s.reconcile.fn)];
+    expect(fn.Properties.Environment.Variables.RECONCILE_LOOKBACK_MS).toBe(String(6 * 3600 * 1000));
+    expect(() => assertionStack({ reconcileLookbackHours: '0' })).toThrow(/from 1 to 312/);
+  });
+
+  it('does not retry a failed run (the next run resumes from the cursors); the failure is parked and alarmed', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ids.reconcile },
       MaximumRetryAttempts: 0,

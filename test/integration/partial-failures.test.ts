@@ -18,6 +18,7 @@ beforeAll(async () => {
     env: { ATTACHMENT_MAX_BYTES: String(LIMIT), ZENDESK_AUTHORSHIP: 'bridge', RECONCILE_SETTLE_MS: '0' },
   });
   s = scenario(h);
+  h.zendesk.exports.requestsPerMinute = 1000;
 });
 afterAll(async () => {
   await h?.close();
@@ -25,6 +26,7 @@ afterAll(async () => {
 
 async function reconcileNow(): Promise<{ enqueued: number }> {
   skew += 6 * 60_000;
+  await h.beforeReconcile();
   const res = await fetch(`${h.bridge.url}/_local/reconcile`, { method: 'POST' });
   const body = (await res.json()) as { enqueued: number };
   await h.settle();
