@@ -180,6 +180,10 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
     await aws?.close();
   });
 
+  /** What an unconfigured run returns: nothing read, called, found or failed on either side. */
+  const side = { changesRead: 0, apiCalls: 0, missed: 0, deferred: false, failed: false };
+  const NOTHING_READ = { changesRead: 0, apiCalls: 0, enqueued: 0, failed: 0, zendesk: side, chatwoot: side };
+
   it('reconcile says so once, succeeds, and counts nothing an alarm watches', async () => {
     const { handler } = await import('../../functions/reconcile.ts');
     aws.on('secretsmanager.GetSecretValue', () => ({ SecretString: JSON.stringify(placeholder) }));
@@ -188,7 +192,7 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
     try {
       // Three scheduled runs (15 minutes): ReconcileErrors counts Lambda errors, the async failure queue failed runs.
       for (let run = 0; run < 3; run++) {
-        await expect(handler()).resolves.toEqual({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
+        await expect(handler()).resolves.toEqual(NOTHING_READ);
       }
     } finally {
       logs.stop();
@@ -222,7 +226,7 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
     const added = vi.spyOn(metrics, 'addMetric');
     const logs = captureOutput({ echo: false });
     try {
-      await expect(handler()).resolves.toEqual({ links: 0, enqueued: 0, failed: 0, deferred: 0 });
+      await expect(handler()).resolves.toEqual(NOTHING_READ);
     } finally {
       logs.stop();
       added.mockRestore();
