@@ -45,6 +45,7 @@ export interface ImportBenchResult {
 const secret = () => randomBytes(18).toString('base64url');
 
 export async function runImportBench(o: ImportBenchOptions): Promise<ImportBenchResult> {
+  const runId = randomBytes(4).toString('hex');
   const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
   // Contract validation off: the benchmark measures the bridge, not the simulators' spec checks.
   const zendesk = await ZendeskSimulator.start({
@@ -106,6 +107,10 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
         CHATWOOT_API_TOKEN: s.ct,
         CHATWOOT_WEBHOOK_SECRET: s.cw,
         LOCAL_DATA_DIR: ':memory:',
+        // Tables of this run only: on a shared DynamoDB (CI's DynamoDB Local) another run's import job would be
+        // found in the ledger's one job item.
+        LINKS_TABLE_NAME: `bench-links-${runId}`,
+        LEDGER_TABLE_NAME: `bench-ledger-${runId}`,
         RECONCILE_INTERVAL_MS: '0',
         ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },
