@@ -56,14 +56,18 @@ describe('X-Ray', () => {
     const customer = h.zendesk.createUser({ name: 'Traced', email: 'traced@example.com', role: 'end-user' });
     h.zendesk.createTicket({ requester: customer, subject: 'Trace me', body: 'please trace this' });
     await h.settle();
-    // Datagrams arrive asynchronously: give them up to 15 s on a loaded machine (loopback usually takes a millisecond).
+    // Datagrams arrive asynchronously: up to 15 s on a loaded machine (loopback usually takes a millisecond).
     const post = () =>
       received.find(
         (s) =>
           s.namespace === 'remote' &&
           /\/api\/v1\/accounts\/1\/conversations\/\d+\/messages$/.test(s.http?.request?.url ?? ''),
       );
-    for (let waited = 0; waited < 15_000 && !(post() && received.some((s) => s.name === BATCH)); waited += 50) {
+    for (
+      let waited = 0;
+      waited < 15_000 && !(post() && received.some((s) => s.name === BATCH));
+      waited += 50
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const batch = received.find((s) => s.name === BATCH);
