@@ -211,6 +211,16 @@ export abstract class SimulatorServer {
 
   protected abstract notFound(): SimResponse;
 
+  /**
+   * The platform's rate limiting (subclasses; none by default): called for every request after fault rules and
+   * before routing. `reject` answers instead of the route (a 429); `headers` go on whatever the answer is.
+   */
+  protected rateLimit(
+    _req: SimRequest,
+  ): { reject?: SimResponse; headers?: Record<string, string> } | undefined {
+    return undefined;
+  }
+
   protected async listen(): Promise<void> {
     if (this.validate) preloadContracts(this.api);
     const server = createServer((req, res) => {
@@ -355,7 +365,9 @@ export abstract class SimulatorServer {
       return;
     }
     let response: SimResponse;
+    const limited = fault?.status ? undefined : this.rateLimit(sim);
     if (fault?.status) response = this.faultResponse(fault, fault.status);
+    else if (limited?.reject) response = limited.reject;
     else if (parseError) response = parseError;
     else {
       try {
@@ -365,6 +377,7 @@ export abstract class SimulatorServer {
         response = err.response;
       }
     }
+    if (limited?.headers) response = { ...response, headers: { ...limited.headers, ...response.headers } };
     recorded.status = response.status;
     this.send(res, response);
   }

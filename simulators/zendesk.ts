@@ -50,6 +50,15 @@ export interface ZendeskSimulatorOptions {
   rateLimitPerTicket?: number;
   rateWindowMs?: number;
   /**
+   * The account's API requests per minute (the plan's limit; Team 200 … Enterprise Plus 2,500). Every answer then
+   * carries X-Rate-Limit / X-Rate-Limit-Remaining; beyond it, 429 with Retry-After. Unset: no account limit.
+   */
+  accountRateLimit?: number;
+  /** Update Ticket's own account-wide limit (Zendesk: 100 a minute); enforced only with `accountRateLimit`. */
+  ticketUpdateRateLimit?: number;
+  /** Length of Zendesk's rate window (a minute; tests may shorten it). */
+  accountWindowMs?: number;
+  /**
    * Who authors the first comment of a ticket created through the API: its submitter (default), or the requester
    * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
    */
@@ -105,6 +114,15 @@ export class ZendeskSimulator extends SimulatorServer {
   readonly defaultAgent: ZendeskUser;
   rateLimitPerTicket: number | undefined;
   rateWindowMs: number;
+  accountRateLimit: number | undefined;
+  ticketUpdateRateLimit: number;
+  accountWindowMs: number;
+  /** Requests the account rate limit counted per window, and the 429s it answered (benchmarks read these). */
+  readonly rateLimited: { accountWindows: Map<number, number>; tooManyRequests: number } = {
+    accountWindows: new Map(),
+    tooManyRequests: 0,
+  };
+  private readonly ticketUpdateWindows = new Map<number, number>();
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
@@ -130,6 +148,9 @@ export class ZendeskSimulator extends SimulatorServer {
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
     this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
     this.rateWindowMs = opts.rateWindowMs ?? 10 * 60 * 1000;
+    this.accountRateLimit = opts.accountRateLimit;
+    this.ticketUpdateRateLimit = opts.ticketUpdateRateLimit ?? 100;
+    this.accountWindowMs = opts.accountWindowMs ?? 60_000;
     this.bridgeUser = this.createUser({ name: 'Chatwoot Bridge', email: opts.email, role: 'admin' });
     this.defaultAgent = this.createUser({
       name: 'Sam Agent',
@@ -449,6 +470,53 @@ export class ZendeskSimulator extends SimulatorServer {
     return json(201, {
       upload: { token, expires_at: upload.expires_at, attachments: upload.attachments, attachment },
     });
+  }
+
+  /**
+   * Zendesk's account-wide limit (developer.zendesk.com/api-reference/introduction/rate-limits): requests per
+   * minute by plan, counted per minute. Every answer carries `X-Rate-Limit` and `X-Rate-Limit-Remaining`; Ticketing
+   * APIs (tickets, users) also `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds until the
+   * minute ends). Beyond the limit: 429 `APIRateLimitExceeded` with `Retry-After`. Update Ticket has its own
+   * limit of 100 a minute per account ("Endpoint rate limits"), answered the same way. Refused requests are not
+   * counted. Attachment downloads (`/attachments/…`) are outside the API budget.
+   */
+  protected override rateLimit(
+    req: SimRequest,
+  ): { reject?: SimResponse; headers?: Record<string, string> } | undefined {
+    const limit = this.accountRateLimit;
+    if (limit === undefined || !req.path.startsWith('/api/v2/')) return undefined;
+    const now = Date.now();
+    const window = Math.floor(now / this.accountWindowMs);
+    const resetS = Math.max(1, Math.ceil(((window + 1) * this.accountWindowMs - now) / 1000));
+    const used = this.rateLimited.accountWindows.get(window) ?? 0;
+    const ticketing = /^\/api\/v2\/(tickets|users)\b/.test(req.path);
+    const headers = (remaining: number): Record<string, string> => ({
+      'x-rate-limit': String(limit),
+      'x-rate-limit-remaining': String(Math.max(0, remaining)),
+      ...(ticketing
+        ? {
+            'ratelimit-limit': String(limit),
+            'ratelimit-remaining': String(Math.max(0, remaining)),
+            'ratelimit-reset': String(resetS),
+          }
+        : {}),
+    });
+    const refuse = (description: string) => {
+      this.rateLimited.tooManyRequests++;
+      return {
+        reject: json(429, { error: 'APIRateLimitExceeded', description }, { 'retry-after': String(resetS) }),
+        headers: headers(limit - used),
+      };
+    };
+    if (used >= limit) return refuse('Number of allowed API requests per minute exceeded');
+    if (req.method === 'PUT' && /^\/api\/v2\/tickets\/[^/]+$/.test(req.path)) {
+      const updates = this.ticketUpdateWindows.get(window) ?? 0;
+      if (updates >= this.ticketUpdateRateLimit)
+        return refuse('Number of allowed ticket updates per minute exceeded');
+      this.ticketUpdateWindows.set(window, updates + 1);
+    }
+    this.rateLimited.accountWindows.set(window, used + 1);
+    return { headers: headers(limit - used - 1) };
   }
 
   private checkRateLimit(ticketId: number): SimResponse | undefined {
