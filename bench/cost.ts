@@ -117,7 +117,8 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
   const worker = fn('worker');
   // Lambda bills each invocation rounded up to the millisecond.
   const ingressGbS = (M * w.deliveries * Math.ceil(w.ingressMsPerDelivery) * ingress.gb) / 1000;
-  const workerMs = w.workerMs + w.apiCalls * a.platformLatencyMs;
+  // Measured with the simulators answering after `platformLatencyMs`: waiting on the platforms is billed time.
+  const workerMs = w.workerMs;
   const workerGbS = (M * workerMs * worker.gb) / 1000;
   const invocations = M * (w.deliveries + w.workerInvocations);
   const sqsRequests = M * (w.sqs.sends + w.sqs.receives + w.sqs.deletes + w.sqs.visibilityChanges);
@@ -140,7 +141,7 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
     },
     {
       item: 'Lambda compute (worker)',
-      quantity: `${fmt(workerGbS)} GB-s (${workerMs.toFixed(0)} ms/message incl. ${a.platformLatencyMs} ms per API call × ${worker.gb * 1024} MB)`,
+      quantity: `${fmt(workerGbS)} GB-s (${workerMs.toFixed(0)} ms/message with ${a.platformLatencyMs} ms per API call, ${w.apiCalls.toFixed(2)} calls × ${worker.gb * 1024} MB)`,
       usd: workerGbS * worker.price,
     },
     {

@@ -184,6 +184,8 @@ export abstract class SimulatorServer {
   readonly contractViolations: string[] = [];
   readonly deliveries: Delivery[] = [];
   baseUrl = '';
+  /** Added to every API answer: a real platform is a network round trip and a database away (benchmarks). */
+  latencyMs = 0;
   protected webhookUrl: string | undefined;
   private readonly faults: FaultRule[] = [];
   private server: Server | undefined;
@@ -358,6 +360,7 @@ export abstract class SimulatorServer {
       }
     }
 
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = this.takeFault(method, sim.path);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.reset) {
