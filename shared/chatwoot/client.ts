@@ -73,6 +73,8 @@ export interface ChatwootClientConfig {
   apiToken: string;
   timeoutMs?: number;
   onRequest?: ApiClientOptions['onRequest'];
+  /** Chatwoot's per-IP and per-conversation limits (shared/http/rate-limits.ts). */
+  limiter?: ApiClientOptions['limiter'];
 }
 
 export class ChatwootClient {
@@ -92,6 +94,7 @@ export class ChatwootClient {
       headers: { api_access_token: c.apiToken, accept: 'application/json' },
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
+      ...(c.limiter ? { limiter: c.limiter } : {}),
     });
   }
 
@@ -130,6 +133,41 @@ export class ChatwootClient {
         status: 'open',
       },
     });
+  }
+
+  /**
+   * Creates the conversation together with its first message, in one request: ConversationsController#create
+   * builds the message with Messages::MessageBuilder inside the same transaction (app/controllers/api/v1/accounts/
+   * conversations_controller.rb at the commit in contracts/chatwoot/SOURCE.md), so either both exist or neither.
+   * The answer's `messages` holds the conversation's last message (its partial renders `messages.last`): this one,
+   * found by its `source_id`; if Chatwoot added an activity message in between, one read finds it. Never throws
+   * after the conversation exists: a retry would create a second one.
+   */
+  async createConversationWithMessage(c: {
+    sourceId: string;
+    contactId: number;
+    customAttributes: Record<string, unknown>;
+    message: NewMessage & { source_id: string };
+  }): Promise<{ conversation: ChatwootConversation; message: ChatwootMessage | undefined }> {
+    const conversation = await this.http.json<ChatwootConversation & { messages?: ChatwootMessage[] }>(
+      'POST',
+      'conversations',
+      {
+        json: {
+          source_id: c.sourceId,
+          inbox_id: this.inboxId,
+          contact_id: c.contactId,
+          custom_attributes: c.customAttributes,
+          status: 'open',
+          message: c.message,
+        },
+      },
+    );
+    const wanted = (m: ChatwootMessage) => m.source_id === c.message.source_id;
+    const message =
+      conversation.messages?.find(wanted) ??
+      (await this.messages(conversation.id).catch(() => [] as ChatwootMessage[])).find(wanted);
+    return { conversation, message };
   }
 
   async conversation(id: number | string): Promise<ChatwootConversation> {

@@ -68,6 +68,8 @@ export interface ZendeskClientConfig {
   apiToken: string;
   timeoutMs?: number;
   onRequest?: ApiClientOptions['onRequest'];
+  /** The account's request budget, shared across containers (shared/http/rate-limits.ts). */
+  limiter?: ApiClientOptions['limiter'];
 }
 
 export class ZendeskClient {
@@ -89,6 +91,7 @@ export class ZendeskClient {
       headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
+      ...(c.limiter ? { limiter: c.limiter } : {}),
     });
   }
 
