@@ -11,6 +11,8 @@ const out = process.argv[2];
 if (!out) throw new Error('usage: log-volume.ts <result.json>');
 const events = Number(process.argv[3] ?? 400);
 const latencyMs = Number(process.argv[4] ?? 200);
+// Offered at the rate the cost model assumes for sampling and the month (bench/cost.ts DEFAULT_ASSUMPTIONS).
+const rate = Number(process.argv[5] ?? 10);
 let counting = false;
 let bytes = 0;
 let lines = 0;
@@ -45,7 +47,7 @@ const load = await runLoad({
   duplicateShare: 0.1,
   faultShare: 0.05,
   concurrency: 20,
-  rate: 50,
+  rate,
   platformLatencyMs: latencyMs,
   progress: (line) => progress(`${line}\n`),
   onMeasured: (phase) => {

@@ -140,7 +140,15 @@ if (loadResult && !args.includes('--skip-cost')) {
   const latency = String(DEFAULT_ASSUMPTIONS.platformLatencyMs);
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/log-volume.ts', file, '400', latency],
+    [
+      '--import',
+      'tsx',
+      'bench/log-volume.ts',
+      file,
+      '400',
+      latency,
+      String(DEFAULT_ASSUMPTIONS.messagesPerSecond),
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
