@@ -46,8 +46,12 @@ export interface ZendeskLimitsOptions {
  * budget, `X-Rate-Limit` and `X-Rate-Limit-Remaining` for the current minute (Ticketing APIs also
  * `ratelimit-reset`, seconds until the minute ends); beyond it, 429 with `Retry-After`. On top, Update Ticket allows
  * 100 requests a minute per account and 30 updates per ticket per 10 minutes per user. The per-ticket limit is left
- * to its 429 (its Retry-After, up to 10 minutes, holds only that ticket's messages back — shared/sync/worker.ts):
- * pacing it would cost a DynamoDB write per update for a limit a ticket rarely meets.
+ * to its 429 (its Retry-After, up to 10 minutes, holds only that ticket's messages back): pacing it would cost a
+ * DynamoDB write per update for a limit a ticket rarely meets.
+ *
+ * Two buckets split the account's budget so that each call costs one reservation: ticket updates draw from the
+ * Update Ticket bucket (min(100, limit) a minute), every other call from the rest of the account's budget. Their
+ * paces and bursts add up to at most PACE + BURST of the bridge's share, so together they stay under the limit.
  */
 export class ZendeskLimits implements CallLimiter {
   readonly account: RateBudget;
@@ -56,20 +60,15 @@ export class ZendeskLimits implements CallLimiter {
 
   constructor(private readonly o: ZendeskLimitsOptions) {
     this.accountLimit = o.accountLimit;
-    this.account = new RateBudget(o.store, 'budget#zendesk:account', specFor(o.accountLimit, o.share), {
-      ...(o.now ? { now: o.now } : {}),
-    });
-    this.ticketUpdates = new RateBudget(
-      o.store,
-      'budget#zendesk:ticket-update',
-      specFor(TICKET_UPDATE_LIMIT, o.share),
-      { ...(o.now ? { now: o.now } : {}) },
-    );
+    const specs = zendeskSpecs(o.accountLimit, o.share);
+    const clock = o.now ? { now: o.now } : {};
+    this.account = new RateBudget(o.store, 'budget#zendesk:account', specs.account, clock);
+    this.ticketUpdates = new RateBudget(o.store, 'budget#zendesk:ticket-update', specs.ticketUpdates, clock);
   }
 
   async acquire(call: Call, maxWaitMs: number): Promise<void> {
     if (isTicketUpdate(call)) await take(this.ticketUpdates, maxWaitMs, 'zendesk-ticket-update-budget');
-    await take(this.account, maxWaitMs, 'zendesk-rate-budget');
+    else await take(this.account, maxWaitMs, 'zendesk-rate-budget');
   }
 
   async observe(call: Call, answer: { status: number; headers: Headers }): Promise<void> {
@@ -78,7 +77,9 @@ export class ZendeskLimits implements CallLimiter {
     if (Number.isFinite(limit) && limit > 0 && limit !== this.accountLimit) {
       // The plan changed, or the configured guess was wrong: pace to what Zendesk says from now on.
       this.accountLimit = limit;
-      this.account.setRate(specFor(limit, this.o.share));
+      const specs = zendeskSpecs(limit, this.o.share);
+      this.account.setRate(specs.account);
+      this.ticketUpdates.setRate(specs.ticketUpdates);
     }
     const now = (this.o.now ?? Date.now)();
     const remaining = Number(h.get('x-rate-limit-remaining') ?? h.get('ratelimit-remaining'));
@@ -86,16 +87,44 @@ export class ZendeskLimits implements CallLimiter {
     const retryAfterS = Number(h.get('retry-after'));
     if (answer.status === 429) {
       // An account-wide 429 says Remaining 0; a per-ticket one (Retry-After up to 600 s) concerns one ticket only.
-      const perTicket = isTicketUpdate(call) && (remaining > 0 || retryAfterS > 60);
-      if (perTicket) return;
+      if (isTicketUpdate(call) && (remaining > 0 || retryAfterS > 60)) {
+        // Update Ticket's own minute (the account still has room): only ticket updates wait.
+        if (retryAfterS <= 60) await this.ticketUpdates.block(now + retryAfterS * 1000);
+        return;
+      }
       const waitS = Number.isFinite(retryAfterS) ? retryAfterS : Number.isFinite(resetS) ? resetS : 1;
-      const budget = isTicketUpdate(call) && remaining > 0 ? this.ticketUpdates : this.account;
-      await budget.block(now + waitS * 1000);
+      await this.blockAll(now + waitS * 1000);
       return;
     }
     // Others on the account used the minute up: nobody starts a call until it resets.
-    if (remaining === 0 && Number.isFinite(resetS)) await this.account.block(now + resetS * 1000);
+    if (remaining === 0 && Number.isFinite(resetS)) await this.blockAll(now + resetS * 1000);
   }
+
+  private async blockAll(until: number): Promise<void> {
+    await Promise.all([this.account.block(until), this.ticketUpdates.block(until)]);
+  }
+}
+
+/** The two buckets' paces for an account limit and the bridge's share of it (see ZendeskLimits). */
+export function zendeskSpecs(
+  limitPerMinute: number,
+  share: number,
+): { account: RateSpec; ticketUpdates: RateSpec } {
+  const all = specFor(limitPerMinute, share);
+  const updates = specFor(Math.min(TICKET_UPDATE_LIMIT, limitPerMinute), share);
+  // Ticket updates take what they need first; every other call gets the rest of the pace, and never less than a
+  // tenth of it (a plan whose limit is below Update Ticket's still needs its reads).
+  const ticketUpdates = {
+    perMinute: Math.min(updates.perMinute, all.perMinute * 0.9),
+    burst: Math.min(updates.burst, all.burst),
+  };
+  return {
+    ticketUpdates,
+    account: {
+      perMinute: Math.max(all.perMinute * 0.1, all.perMinute - ticketUpdates.perMinute),
+      burst: Math.max(0, all.burst - ticketUpdates.burst),
+    },
+  };
 }
 
 /** Update Ticket: 100 requests a minute per account (developer.zendesk.com, "Rate limits" → Endpoint rate limits). */

@@ -2,7 +2,7 @@
 // Chatwoot's per-conversation budget keeps a burst under 200 a minute.
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../../shared/errors.ts';
-import { ChatwootLimits, specFor, ZendeskLimits } from '../../shared/http/rate-limits.ts';
+import { ChatwootLimits, specFor, ZendeskLimits, zendeskSpecs } from '../../shared/http/rate-limits.ts';
 import { MemoryBucketStore } from '../../shared/store/rate-budget.ts';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -24,7 +24,20 @@ describe('Zendesk budget', () => {
       { method: 'GET', path: 'users/me' },
       { status: 200, headers: headers({ 'x-rate-limit': '2500' }) },
     );
-    expect(limits.account.perMinute).toBeCloseTo(2375);
+    // 95 % of 2,500, less what Update Ticket's 100 a minute takes (95).
+    expect(limits.account.perMinute).toBeCloseTo(2375 - 95);
+    expect(limits.ticketUpdates.perMinute).toBeCloseTo(95);
+  });
+
+  it('the two budgets together never exceed the limit in any minute, whatever the plan and share', () => {
+    for (const limit of [10, 200, 400, 700, 2500])
+      for (const share of [0.25, 0.5, 1]) {
+        const { account, ticketUpdates } = zendeskSpecs(limit, share);
+        const worst =
+          account.perMinute + account.burst + 1 + ticketUpdates.perMinute + ticketUpdates.burst + 1;
+        expect(worst, `${limit} × ${share}`).toBeLessThanOrEqual(limit * share + 2);
+        expect(ticketUpdates.perMinute + ticketUpdates.burst + 1).toBeLessThanOrEqual(100 * share + 1);
+      }
   });
 
   it('an account-wide 429 blocks every call until its Retry-After; a per-ticket 429 blocks nothing', async () => {
@@ -68,7 +81,7 @@ describe('Zendesk budget', () => {
     expect((err as RetryableError).retryAfterMs).toBeGreaterThanOrEqual(19_000);
   });
 
-  it('ticket updates draw from the Update Ticket budget (100 a minute) as well as the account one', async () => {
+  it('ticket updates draw from the Update Ticket budget (100 a minute)', async () => {
     const limits = new ZendeskLimits({
       store: new MemoryBucketStore(),
       accountLimit: 2500,
