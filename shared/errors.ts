@@ -136,7 +136,9 @@ export function mayHaveBeenApplied(err: unknown): boolean {
     return err.status === 408 || (err.status >= 500 && err.status !== 503);
   }
   if (err instanceof NetworkError) return !err.operation.startsWith('get ') && err.code !== 'ECONNREFUSED';
-  return !(err instanceof RetryableError || err instanceof PermanentError);
+  // The replay guard is still waiting for an earlier write that may be landing: keep the claim marked for it.
+  if (err instanceof RetryableError) return err.reason === 'outcome-settling';
+  return !(err instanceof PermanentError);
 }
 
 /**

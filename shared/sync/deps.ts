@@ -14,4 +14,9 @@ export interface SyncDeps {
   ledger: Ledger;
   logger: Logger;
   now: () => number;
+  /**
+   * Set on a retry after a write whose outcome is unknown (shared/queue/attempts.ts): until then the replay guard
+   * may look for the earlier write but must not write again.
+   */
+  settleUntil?: number;
 }
