@@ -203,10 +203,11 @@ export class ChatwootClient {
    * Downloads an attachment from its `data_url`. No credentials: the URL itself authorises (Active Storage),
    * and only URLs on the Chatwoot origin are fetched, so a webhook cannot point the bridge elsewhere.
    */
-  download(url: string, limitBytes: number): Promise<Download> {
+  download(url: string, limitBytes: number, deadline?: number): Promise<Download> {
     return download(url, {
       platform: 'chatwoot',
       limitBytes,
+      ...(deadline !== undefined ? { deadline } : {}),
       allowedOrigins: [this.origin],
       onRequest: this.onRequest,
     });

@@ -42,6 +42,17 @@ export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
     return deps.chatwoot.createMessage(conversationId, message, ...rest);
   };
 
+  // A conversation is created only after ensureConversation looked for it (the contact's conversations): the
+  // same rule, look first and write only once the earlier attempt cannot still be landing.
+  chatwoot.createConversationWithMessage = async (c) => {
+    mayWrite();
+    return deps.chatwoot.createConversationWithMessage(c);
+  };
+  chatwoot.createConversation = async (c) => {
+    mayWrite();
+    return deps.chatwoot.createConversation(c);
+  };
+
   const zendesk: ZendeskClient = Object.create(deps.zendesk);
   zendesk.updateTicket = async (ticketId, update) => {
     const earlier = update.comment ? await findComment(deps, String(ticketId), update, sinceMs) : undefined;

@@ -179,10 +179,11 @@ export class ZendeskClient {
   }
 
   /** Downloads an attachment; the API credentials go along only when the URL is on the account's origin. */
-  download(url: string, limitBytes: number): Promise<Download> {
+  download(url: string, limitBytes: number, deadline?: number): Promise<Download> {
     return download(url, {
       platform: 'zendesk',
       limitBytes,
+      ...(deadline !== undefined ? { deadline } : {}),
       credentials: { origin: this.origin, headers: { authorization: this.authorization } },
       onRequest: this.onRequest,
     });

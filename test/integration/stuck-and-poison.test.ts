@@ -172,6 +172,11 @@ describe('time budgets fit inside what encloses them (#14 item 5)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await hh.settle(60_000);
+    // The hanging download was given up at the record's download budget and tried again, not waited out.
+    const gets = hh.zendesk.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/attachments/'));
+    expect(gets.length).toBeGreaterThanOrEqual(2);
+    const gap = Date.parse(gets[1]!.at) - Date.parse(gets[0]!.at);
+    expect(gap).toBeLessThan(DOWNLOADS_BUDGET_MS + 1_500);
     const files = hh.chatwoot.messages(slow.conversation.id).flatMap((m) => m.attachments);
     expect(files).toHaveLength(1);
     expect(ss.chatTexts(slow.conversation.id).filter((t) => t === 'see attached')).toHaveLength(1);
