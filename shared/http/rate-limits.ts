@@ -6,11 +6,12 @@ import { type BucketStore, BudgetExhausted, RateBudget, type RateSpec } from '..
 import type { Call, CallLimiter } from './client.ts';
 
 /**
- * Pace to this fraction of a limit, with a burst of BURST_SHARE of it: in any 60 s at most
- * (PACE + BURST) × limit + 1 calls start, so a smooth drain never crosses the platform's per-minute window.
+ * Pace to this fraction of a limit, with a burst of BURST of it: in any 60 s at most (PACE + 2 × BURST) × limit + 1
+ * calls start (the shared bucket may grant its burst twice, see DynamoBucketStore), so a smooth drain never crosses
+ * the platform's per-minute window.
  */
 const PACE = 0.95;
-const BURST = 0.04;
+const BURST = 0.02;
 
 /** A budget of `share × limit` per minute, paced as above. */
 export function specFor(limitPerMinute: number, share: number): RateSpec {
@@ -73,7 +74,15 @@ export class ZendeskLimits implements CallLimiter {
 
   async observe(call: Call, answer: { status: number; headers: Headers }): Promise<void> {
     const h = answer.headers;
-    const limit = Number(h.get('x-rate-limit') ?? h.get('ratelimit-limit'));
+    // A header that is absent is unknown, not 0 (Number(null) would be 0).
+    const num = (...names: string[]) => {
+      for (const name of names) {
+        const v = h.get(name);
+        if (v !== null && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+      }
+      return Number.NaN;
+    };
+    const limit = num('x-rate-limit', 'ratelimit-limit');
     if (Number.isFinite(limit) && limit > 0 && limit !== this.accountLimit) {
       // The plan changed, or the configured guess was wrong: pace to what Zendesk says from now on.
       this.accountLimit = limit;
@@ -82,9 +91,9 @@ export class ZendeskLimits implements CallLimiter {
       this.ticketUpdates.setRate(specs.ticketUpdates);
     }
     const now = (this.o.now ?? Date.now)();
-    const remaining = Number(h.get('x-rate-limit-remaining') ?? h.get('ratelimit-remaining'));
-    const resetS = Number(h.get('ratelimit-reset'));
-    const retryAfterS = Number(h.get('retry-after'));
+    const remaining = num('x-rate-limit-remaining', 'ratelimit-remaining');
+    const resetS = num('ratelimit-reset');
+    const retryAfterS = num('retry-after');
     if (answer.status === 429) {
       // An account-wide 429 says Remaining 0; a per-ticket one (Retry-After up to 600 s) concerns one ticket only.
       if (isTicketUpdate(call) && (remaining > 0 || retryAfterS > 60)) {

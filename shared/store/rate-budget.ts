@@ -46,41 +46,46 @@ export class DynamoBucketStore implements BucketStore {
     o: { now: number; intervalMs: number; toleranceMs: number; latest: number },
   ): Promise<{ at: number } | { at: undefined; wouldBeAt: number }> {
     const expiresAt = Math.ceil((o.now + this.ttlMs) / 1000);
-    // Two attempts of each kind at most: the guess can be wrong once (another container moved tat meanwhile).
+    // The bucket is "in use" while tat ≥ now − τ: a call moves it on by T (one write). Taking old tat + T rather than
+    // max(old, now) + T grants at most τ of credit once, so a window sees at most 2 × burst + 1 + w / T calls
+    // (shared/http/rate-limits.ts sizes the burst for that). Idle longer: it restarts at now + T (one write).
+    const floor = o.now - o.toleranceMs;
     for (let attempt = 0; attempt < 4; attempt++) {
-      const guess = this.seen.get(key) ?? 0;
-      if (guess < o.now) {
-        // Idle bucket: tat becomes now + T; the call goes now.
+      const guess = this.seen.get(key) ?? Number.NEGATIVE_INFINITY;
+      if (guess < floor) {
         try {
           await this.db.send(
             new UpdateCommand({
               TableName: this.tableName,
               Key: { pk: key },
               UpdateExpression: 'SET tat = :next, expiresAt = :exp',
-              ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
-              ExpressionAttributeValues: { ':next': o.now + o.intervalMs, ':now': o.now, ':exp': expiresAt },
+              ConditionExpression: 'attribute_not_exists(tat) OR tat < :floor',
+              ExpressionAttributeValues: {
+                ':next': o.now + o.intervalMs,
+                ':floor': floor,
+                ':exp': expiresAt,
+              },
             }),
           );
           this.seen.set(key, o.now + o.intervalMs);
           return { at: o.now };
         } catch (err) {
           if (!isConditionalCheckFailed(err)) throw err;
-          // Busy after all: tat ≥ now. The busy path's own condition tells where exactly.
-          this.seen.set(key, o.now);
+          // In use after all (another container): the in-use path's own condition says where exactly.
+          this.seen.set(key, floor);
         }
         continue;
       }
-      // Busy bucket: tat moves on by T; the call is due at the old tat − τ. Refused when that is past `latest`.
       try {
         const res = await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: key },
             UpdateExpression: 'SET tat = tat + :t, expiresAt = :exp',
-            ConditionExpression: 'tat >= :now AND tat <= :limit',
+            ConditionExpression: 'tat >= :floor AND tat <= :limit',
             ExpressionAttributeValues: {
               ':t': o.intervalMs,
-              ':now': o.now,
+              ':floor': floor,
               ':limit': o.latest + o.toleranceMs,
               ':exp': expiresAt,
             },
@@ -92,11 +97,11 @@ export class DynamoBucketStore implements BucketStore {
         return { at: Math.max(o.now, tat - o.intervalMs - o.toleranceMs) };
       } catch (err) {
         if (!isConditionalCheckFailed(err)) throw err;
-        // Either idle (tat < now) or too far ahead: one consistent read says which.
+        // Either idle (tat < floor) or too far ahead: one consistent read says which.
         const item = await this.db.send(
           new GetCommand({ TableName: this.tableName, Key: { pk: key }, ConsistentRead: true }),
         );
-        const tat = Number(item.Item?.tat ?? 0);
+        const tat = Number(item.Item?.tat ?? Number.NEGATIVE_INFINITY);
         this.seen.set(key, tat);
         if (tat > o.latest + o.toleranceMs) return { at: undefined, wouldBeAt: tat - o.toleranceMs };
       }
@@ -133,6 +138,7 @@ export class MemoryBucketStore implements BucketStore {
     key: string,
     o: { now: number; intervalMs: number; toleranceMs: number; latest: number },
   ): Promise<{ at: number } | { at: undefined; wouldBeAt: number }> {
+    // Exact GCRA: no round trips to save here.
     const tat = Math.max(o.now, this.tat.get(key) ?? 0);
     const at = Math.max(o.now, tat - o.toleranceMs);
     if (at > o.latest) return { at: undefined, wouldBeAt: at };

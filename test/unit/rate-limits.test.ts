@@ -8,14 +8,14 @@ import { MemoryBucketStore } from '../../shared/store/rate-budget.ts';
 const headers = (h: Record<string, string>) => new Headers(h);
 
 describe('Zendesk budget', () => {
-  it('paces to 95 % of the share with a 4 % burst, so no 60 s window can exceed the limit', () => {
+  it('paces to 95 % of the share with a 2 % burst, so no 60 s window can exceed the limit', () => {
     const s = specFor(700, 1);
     expect(s.perMinute).toBeCloseTo(665);
-    expect(s.burst).toBe(28);
-    // Any 60 s: burst + 1 + 60 s / interval ≤ limit.
-    expect(s.burst + 1 + s.perMinute).toBeLessThanOrEqual(700);
+    expect(s.burst).toBe(14);
+    // Any 60 s: twice the burst (the shared bucket may grant it twice) + 1 + 60 s / interval ≤ limit.
+    expect(2 * s.burst + 1 + s.perMinute).toBeLessThanOrEqual(700);
     const shared = specFor(400, 0.5);
-    expect(shared.burst + 1 + shared.perMinute).toBeLessThanOrEqual(200);
+    expect(2 * shared.burst + 1 + shared.perMinute).toBeLessThanOrEqual(200);
   });
 
   it("learns the account's limit from X-Rate-Limit", async () => {
@@ -96,8 +96,8 @@ describe('Zendesk budget', () => {
       );
       if (ok) granted++;
     }
-    // At one instant: the Update Ticket burst (4) plus one.
-    expect(granted).toBe(5);
+    // At one instant: the Update Ticket burst (2) plus one.
+    expect(granted).toBe(3);
   });
 });
 
@@ -119,7 +119,22 @@ describe('Chatwoot budget', () => {
         )
       )
         granted++;
-    expect(granted).toBe(9);
+    // 200 a minute: a burst of 4 (2 % of 200) plus one.
+    expect(granted).toBe(5);
     await expect(post(2)).resolves.toBeUndefined();
+  });
+});
+
+describe('answers without rate-limit headers', () => {
+  it('change nothing: an absent header is unknown, not zero', async () => {
+    const limits = new ZendeskLimits({
+      store: new MemoryBucketStore(),
+      accountLimit: 200,
+      share: 1,
+      now: () => 0,
+    });
+    await limits.observe({ method: 'PUT', path: 'tickets/1' }, { status: 200, headers: headers({}) });
+    await expect(limits.acquire({ method: 'GET', path: 'users/me' }, 0)).resolves.toBeUndefined();
+    await expect(limits.acquire({ method: 'PUT', path: 'tickets/1' }, 0)).resolves.toBeUndefined();
   });
 });
