@@ -374,7 +374,15 @@ describe('secret', () => {
 
 describe('observability', () => {
   it('alarms on the DLQ, worker errors, queue age, rejected webhooks, missed events, reconcile and ingress failures', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    // A ticket held back by a message failing for 5 minutes (SQS's own age leaves that message out).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ZendeskChatwootBridge',
+      MetricName: 'HeldBackAgeSeconds',
+      Statistic: 'Maximum',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
