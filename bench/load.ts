@@ -115,6 +115,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         // Chatwoot limits requests per IP (3000 a minute by default); deployed, the worker runs as up to five
         // containers with an address each, which this one process stands in for.
         CHATWOOT_RATE_LIMIT: '15000',
+        // This run measures the bridge's own throughput: the simulator enforces no account limits here, so the
+        // budgets are set past the offered load (the backlog run measures pacing against Zendesk's limits).
+        ZENDESK_RATE_LIMIT: '100000',
+        ZENDESK_TICKET_UPDATE_LIMIT: '100000',
         ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },
       // Five batches at once, like the deployed event source's maxConcurrency.

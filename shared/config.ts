@@ -109,6 +109,8 @@ export const RuntimeSchema = z.object({
     z.coerce.number().check(z.gt(0, 'must be more than 0'), z.lte(1, 'must be at most 1')),
     1,
   ),
+  /** Zendesk's Update Ticket limit per account per minute (100, "Endpoint rate limits"; raise it only if Zendesk did). */
+  ZENDESK_TICKET_UPDATE_LIMIT: z._default(positiveInt, 100),
   /** Chatwoot's per-IP request limit per minute (its RACK_ATTACK_LIMIT; default 3000). */
   CHATWOOT_RATE_LIMIT: z._default(positiveInt, 3000),
   /** Chatwoot's messages per conversation per minute (its CONVERSATION_MESSAGE_PER_MINUTE_LIMIT; default 200). */

@@ -98,6 +98,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     store: new DynamoBucketStore(db, config.LEDGER_TABLE_NAME),
     accountLimit: config.ZENDESK_RATE_LIMIT,
     share: config.ZENDESK_RATE_SHARE,
+    ticketUpdateLimit: config.ZENDESK_TICKET_UPDATE_LIMIT,
   });
   const chatwootLimits = new limits.ChatwootLimits({
     store: new MemoryBucketStore(),

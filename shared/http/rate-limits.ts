@@ -39,6 +39,8 @@ export interface ZendeskLimitsOptions {
   accountLimit: number;
   /** Fraction of the account's limits the bridge may use; the rest is left to other integrations and apps. */
   share: number;
+  /** Update Ticket's per-account limit (default TICKET_UPDATE_LIMIT). */
+  ticketUpdateLimit?: number;
   now?: () => number;
 }
 
@@ -61,7 +63,7 @@ export class ZendeskLimits implements CallLimiter {
 
   constructor(private readonly o: ZendeskLimitsOptions) {
     this.accountLimit = o.accountLimit;
-    const specs = zendeskSpecs(o.accountLimit, o.share);
+    const specs = zendeskSpecs(o.accountLimit, o.share, o.ticketUpdateLimit);
     const clock = o.now ? { now: o.now } : {};
     this.account = new RateBudget(o.store, 'budget#zendesk:account', specs.account, clock);
     this.ticketUpdates = new RateBudget(o.store, 'budget#zendesk:ticket-update', specs.ticketUpdates, clock);
@@ -86,7 +88,7 @@ export class ZendeskLimits implements CallLimiter {
     if (Number.isFinite(limit) && limit > 0 && limit !== this.accountLimit) {
       // The plan changed, or the configured guess was wrong: pace to what Zendesk says from now on.
       this.accountLimit = limit;
-      const specs = zendeskSpecs(limit, this.o.share);
+      const specs = zendeskSpecs(limit, this.o.share, this.o.ticketUpdateLimit);
       this.account.setRate(specs.account);
       this.ticketUpdates.setRate(specs.ticketUpdates);
     }
@@ -118,9 +120,10 @@ export class ZendeskLimits implements CallLimiter {
 export function zendeskSpecs(
   limitPerMinute: number,
   share: number,
+  ticketUpdateLimit = TICKET_UPDATE_LIMIT,
 ): { account: RateSpec; ticketUpdates: RateSpec } {
   const all = specFor(limitPerMinute, share);
-  const updates = specFor(Math.min(TICKET_UPDATE_LIMIT, limitPerMinute), share);
+  const updates = specFor(Math.min(ticketUpdateLimit, limitPerMinute), share);
   // Ticket updates take what they need first; every other call gets the rest of the pace, and never less than a
   // tenth of it (a plan whose limit is below Update Ticket's still needs its reads).
   const ticketUpdates = {
