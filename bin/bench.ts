@@ -5,6 +5,9 @@
 //          --runs N (cold-start processes per function, 15) --backlog N (agent replies, 100) --backlog-tickets N (20)
 //          --account-limit N (Zendesk requests a minute, 200) --fault-trials N (5)
 //          --skip-load --skip-coldstart --skip-backlog --skip-faults --skip-cost --out DIR
+// `npm run bench -- --import`: the history import instead (bench/import.ts), writing bench-results/import.json.
+// Options: --tickets N (50000) --comments N (10) --restart-at 0.5 (share fed when the feeder is killed; 0 = none)
+//          --rate-limit N (Zendesk requests/min, 0 = none) --page-size N (export page, 100)
 import './bench-env.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
 import { costPerMillion, DEFAULT_ASSUMPTIONS, PRICES, readTemplate } from '../bench/cost.ts';
+import { runImportBench } from '../bench/import.ts';
 import { type LoadResult, runLoad } from '../bench/load.ts';
 import { runBacklog, runFaultLatency, runNewTicketCalls } from '../bench/platform-limits.ts';
 import { round, table } from '../bench/stats.ts';
@@ -31,6 +35,45 @@ const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1]! : 'benc
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
 const progress = (line: string) => console.error(line);
 const report: Record<string, unknown> = { at: new Date().toISOString(), machine };
+
+if (args.includes('--import')) {
+  const r = await runImportBench({
+    tickets: opt('tickets', 50_000),
+    comments: Math.max(1, opt('comments', 10)),
+    restartAt: Math.min(1, opt('restart-at', 0.5)),
+    rateLimitPerMinute: opt('rate-limit', 0),
+    pageSize: Math.min(1000, Math.max(1, opt('page-size', 100))),
+    progress,
+  });
+  console.log(
+    table(`\nImport: ${r.tickets} tickets × ${r.commentsPerTicket} comments (${machine})`, [
+      ['duration', `${round(r.durationMs / 1000, 1)} s`],
+      ['tickets per second', `${r.ticketsPerSecond} (${r.messagesPerSecond} messages/s)`],
+      [
+        'API calls per ticket',
+        `${r.apiCallsPerTicket.total} (Zendesk ${r.apiCallsPerTicket.zendesk}, Chatwoot ${r.apiCallsPerTicket.chatwoot})`,
+      ],
+      ['DynamoDB requests per ticket', r.dynamoRequestsPerTicket],
+      [
+        'feeder killed mid-run',
+        r.restarted ? `yes (${r.refedTickets} tickets of the unrecorded page re-fed)` : 'no',
+      ],
+      ['lost / duplicated / out of order', `${r.lost} / ${r.duplicated} / ${r.outOfOrder}`],
+      ['dead-lettered', r.deadLettered],
+    ]),
+  );
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(
+    join(outDir, 'import.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), machine, import: r }, null, 2)}\n`,
+  );
+  console.log(`\nwritten: ${join(outDir, 'import.json')}`);
+  if (r.lost + r.duplicated + r.outOfOrder + r.deadLettered > 0) {
+    console.error('exactness check failed: lost, duplicated or out-of-order messages (see above)');
+    process.exitCode = 1;
+  }
+  process.exit();
+}
 
 if (!args.includes('--skip-load')) {
   const events = opt('events', 2000);

@@ -1,72 +1,106 @@
-// `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands.
+// `npm run bridge -- <command>`: the operator's CLI. Each command is one file in bin/commands, listed in COMMANDS.
 import './local-env.ts';
+import { parseArgs } from 'node:util';
 import { ConfigError } from '../shared/config.ts';
 import { appUrlCommand } from './commands/app-url.ts';
 import { dlq } from './commands/dlq.ts';
 import { doctor } from './commands/doctor.ts';
+import { importCommand } from './commands/import.ts';
 import { reconcile } from './commands/reconcile.ts';
 import { redrive } from './commands/redrive.ts';
 import { resync } from './commands/resync.ts';
 import { setup } from './commands/setup.ts';
-import { CliError, type Command, type CommandContext } from './commands/types.ts';
+import { CliError, type Command, UsageError } from './commands/types.ts';
 
-const commands: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand];
+/**
+ * Every command, in the order `help` lists them. A new command: one file in bin/commands exporting a Command (with
+ * its `options` for parseArgs), one entry here.
+ */
+const COMMANDS: Command[] = [setup, doctor, dlq, redrive, resync, reconcile, appUrlCommand, importCommand];
 
-function parse(argv: string[]): { name?: string; ctx: Omit<CommandContext, 'env' | 'print'> } {
-  const [name, ...rest] = argv;
-  const options: Record<string, string | boolean> = {};
-  const args: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a.startsWith('--')) {
-      const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-      const next = rest[i + 1];
-      if (inline !== undefined) options[key] = inline;
-      else if (next !== undefined && !next.startsWith('--')) {
-        options[key] = next;
-        i++;
-      } else options[key] = true;
-    } else args.push(a);
-  }
-  return { name, ctx: { options, args } };
-}
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  const width = Math.max(...COMMANDS.map((c) => c.name.length), 4);
   return [
     'usage: npm run bridge -- <command> [options]',
     '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `npm run bridge -- <command> --help` for a command’s options.',
   ].join('\n');
 }
 
-async function main(): Promise<number> {
-  const { name, ctx } = parse(process.argv.slice(2));
-  if (!name || name === 'help' || name === '--help') {
-    console.log(help());
-    return name ? 0 : 2;
-  }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    console.error(`unknown command: ${name}\n\n${help()}`);
-    return 2;
-  }
-  if (ctx.options.help) {
-    console.log(`usage: npm run bridge -- ${command.usage}\n\n${command.summary}`);
-    return 0;
-  }
+const usageOf = (command: Command): string => `usage: npm run bridge -- ${command.usage}`;
+/** The usage's first line, after a usage error: the full text is one `--help` away. */
+const shortUsage = (command: Command): string =>
+  `usage: npm run bridge -- ${command.usage.split('\n')[0]}  (--help for details)`;
+
+/**
+ * The command's options, parsed strictly with node:util parseArgs: an unknown or mistyped option, a missing value or
+ * a stray argument is a UsageError, never silently ignored.
+ */
+function parse(
+  command: Command,
+  args: string[],
+): { options: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
-    await command.run({ ...ctx, env: process.env, print: (line) => console.log(line) });
-    return 0;
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: command.positionals === true,
+      // `--no-<flag>` sets a boolean option to false (e.g. `--no-wait`).
+      allowNegative: true,
+    });
+    return { options: values as Record<string, string | boolean | undefined>, positionals };
   } catch (err) {
-    if (err instanceof CliError || err instanceof ConfigError) {
-      console.error(err.message);
-      return 1;
-    }
-    throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw err;
+    // Node's messages run on with advice about `--`; the first sentence says what is wrong.
+    const first = (err as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+    throw new UsageError(`${command.name}: ${first}`);
   }
 }
 
-process.exitCode = await main();
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(help());
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`unknown command: ${name}\n\n${help()}`);
+    return EXIT.usage;
+  }
+  try {
+    const { options, positionals } = parse(command, rest);
+    if (options.help) {
+      console.log(`${usageOf(command)}\n\n${command.summary}`);
+      return EXIT.ok;
+    }
+    await command.run({ options, args: positionals, env: process.env, print: (line) => console.log(line) });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n${shortUsage(command)}`);
+      return EXIT.usage;
+    }
+    if (err instanceof CliError || err instanceof ConfigError) {
+      console.error(err.message);
+      return EXIT.failed;
+    }
+    // Anything else is a bug, but the operator still gets one line, not a stack trace (BRIDGE_DEBUG=1 shows it).
+    if (process.env.BRIDGE_DEBUG) console.error(err);
+    else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      console.error(
+        `${command.name} failed unexpectedly: ${e.name}: ${e.message.split('\n')[0]} (BRIDGE_DEBUG=1 shows the stack)`,
+      );
+    }
+    return EXIT.failed;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,11 +1,11 @@
 // `npm run dev`: runs the bridge locally on 127.0.0.1:PORT (default 3000), with the embedded DynamoDB API and
 // in-process queue; in sandbox mode (no Zendesk/Chatwoot configured) with both simulators.
 import './local-env.ts';
-import { ConfigError } from '../shared/config.ts';
+import { ConfigError, RECONCILE_DEFAULTS } from '../shared/config.ts';
 import { startLocalBridge } from './local-bridge.ts';
 
 // Like the deployed schedule: reconcile every 5 minutes unless told otherwise (0 turns it off).
-process.env.RECONCILE_INTERVAL_MS ??= String(5 * 60 * 1000);
+process.env.RECONCILE_INTERVAL_MS ??= String(RECONCILE_DEFAULTS.intervalMinutes * 60 * 1000);
 
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -17,12 +17,14 @@ import { appRuntime } from '../shared/app/deps.ts';
 import { APP_API_PREFIX, APP_PATH, appUrl, handleAppRequest } from '../shared/app/http.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
 import { configureLocalRuntime } from '../shared/config-loader.ts';
+import { MAX_BODY_BYTES } from '../shared/http/ingress.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
 import { resyncTicket } from '../shared/sync/reconcile.ts';
 import { getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { localImport } from './local-import.ts';
 import { sandboxRoundTrip } from './sandbox-tour.ts';
 
 export interface LocalBridgeOptions {
@@ -135,7 +137,8 @@ export async function ensureTables(
   client.destroy();
 }
 
-const MAX_READ_BYTES = 1024 * 1024;
+/** Like API Gateway, refuse a body above the ingress's limit before handing it over. */
+const MAX_READ_BYTES = MAX_BODY_BYTES;
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolveBody, reject) => {
@@ -256,6 +259,8 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
 
     let listening = '';
     const bridgeUrl = () => listening;
+    const importRoutes = localImport(queue);
+    closers.push(importRoutes.close);
     const server: Server = createServer((req, res) => {
       void route(req, res).catch(() =>
         send(res, 500, { error: 'internal_error', message: 'local server error' }),
@@ -298,6 +303,8 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
           });
         }
       }
+      const imported = await importRoutes.handle(req, url);
+      if (imported) return send(res, imported.status, imported.body);
       if (req.method === 'POST' && url.pathname === '/_local/redrive') {
         return send(res, 200, { redriven: await queue.redrive() });
       }

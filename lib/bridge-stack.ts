@@ -5,12 +5,15 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { RECONCILE_DEFAULTS, RECONCILE_INTERVAL_MINUTES } from '../shared/config.ts';
 import { MAX_RECEIVE_COUNT } from '../shared/queue/backoff.ts';
 import { CHATWOOT_WEBHOOK_PATH, WebhookApi, ZENDESK_WEBHOOK_PATH } from './api.ts';
-import { BridgeFunction } from './functions.ts';
+import { BridgeFunction, PROJECT_ROOT } from './functions.ts';
+import { HistoryImport } from './import.ts';
 import { Observability } from './observability.ts';
 import { SyncQueues } from './queue.ts';
 import { BridgeSecret } from './secret.ts';
+import { type DeploySettings, type LogLevel, projectContext, readSettings } from './settings.ts';
 import { BridgeTables } from './tables.ts';
 
 export const STACK_NAME = 'ZendeskChatwootBridge';
@@ -25,8 +28,9 @@ export const SIZING = {
   // shared/sync/worker.ts), so a slow batch hands its rest back instead of timing out. The queue's visibility
   // timeout is derived from it.
   worker: { memorySize: 512, timeout: Duration.seconds(30) },
-  // Lists recent comments/messages for every recently active link: more calls, so a longer budget, still
-  // well under the 5-minute schedule so two runs do not overlap.
+  // Reads the change feeds since their cursors (a few export pages, the changed conversations): more calls, so a
+  // longer budget, under the shortest schedule allowed (3 minutes) so two runs do not overlap; a run that reaches
+  // its deadline leaves the rest to the next from its cursors.
   reconcile: { memorySize: 512, timeout: Duration.seconds(120) },
   // The dashboard app: one Chatwoot read, one Zendesk read and two DynamoDB reads per panel load, or a resync
   // (lists one ticket's history and enqueues). A person is waiting, so a short ceiling.
@@ -35,9 +39,15 @@ export const SIZING = {
 
 export interface BridgeStackProps extends StackProps {
   /** Powertools and Lambda application log level. */
-  readonly logLevel?: ApplicationLogLevel;
+  readonly logLevel?: LogLevel;
   /** When set, alarms notify this address through an SNS topic. */
   readonly alarmEmail?: string;
+  /** Web address of RUNBOOK.md; alarm descriptions link its sections (lib/settings.ts). */
+  readonly runbookUrl?: string;
+  /** Minutes between reconciliation runs (RECONCILE_DEFAULTS.intervalMinutes; 3 to 60). */
+  readonly reconcileIntervalMinutes?: number;
+  /** Hours a first reconciliation run (no cursor yet) reads back (RECONCILE_DEFAULTS.lookbackMs; 1 to 312). */
+  readonly reconcileLookbackHours?: number;
 }
 
 export class BridgeStack extends Stack {
@@ -51,6 +61,7 @@ export class BridgeStack extends Stack {
   readonly app: BridgeFunction;
   readonly webhookApi: WebhookApi;
   readonly observability: Observability;
+  readonly historyImport: HistoryImport;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps = {}) {
     super(scope, id, {
@@ -58,6 +69,16 @@ export class BridgeStack extends Stack {
       ...props,
     });
     const logLevel = props.logLevel ?? ApplicationLogLevel.INFO;
+    const interval = props.reconcileIntervalMinutes ?? RECONCILE_DEFAULTS.intervalMinutes;
+    const bounds = RECONCILE_INTERVAL_MINUTES;
+    if (!Number.isInteger(interval) || interval < bounds.min || interval > bounds.max) {
+      throw new Error(`reconcileIntervalMinutes must be a whole number from ${bounds.min} to ${bounds.max}`);
+    }
+    const lookback = props.reconcileLookbackHours;
+    // At most 13 days: below the ledger's default retention of 14 (reconcile also checks the configured one).
+    if (lookback !== undefined && (!Number.isInteger(lookback) || lookback < 1 || lookback > 312)) {
+      throw new Error('reconcileLookbackHours must be a whole number from 1 to 312');
+    }
 
     this.tables = new BridgeTables(this, 'Tables');
     this.queues = new SyncQueues(this, 'Queues', { workerTimeout: SIZING.worker.timeout });
@@ -97,9 +118,13 @@ export class BridgeStack extends Stack {
       description: 'Enqueues comments and messages that no webhook delivered',
       ...SIZING.reconcile,
       logLevel,
-      environment: { ...baseEnv, QUEUE_URL: queue.queueUrl },
+      environment: {
+        ...baseEnv,
+        QUEUE_URL: queue.queueUrl,
+        ...(lookback !== undefined ? { RECONCILE_LOOKBACK_MS: String(lookback * 3600 * 1000) } : {}),
+      },
       asyncDeadLetterQueue: asyncFailureQueue,
-      // No retries of a failed run: the next scheduled run (5 minutes later) covers the same look-back, and a
+      // No retries of a failed run: the next scheduled run resumes from the stored cursors, and a
       // retry (Lambda waits 1 then 2 minutes) would only overlap it. A failed run lands in the async failure
       // queue instead, which is alarmed.
       asyncRetryAttempts: 0,
@@ -176,17 +201,27 @@ export class BridgeStack extends Stack {
 
     new Rule(this, 'ReconcileSchedule', {
       description: 'Runs reconcile to enqueue events that no webhook delivered',
-      // Every 5 minutes: Chatwoot never retries a webhook, so this bounds how long a missed message waits.
-      schedule: Schedule.rate(Duration.minutes(5)),
+      // Every 5 minutes by default: Chatwoot never retries a webhook, so this bounds how long a missed message
+      // waits (README, "Nothing lost"). At least 3 minutes, so a run (timeout 2 minutes) ends before the next.
+      schedule: Schedule.rate(Duration.minutes(interval)),
       targets: [
         new LambdaFunction(this.reconcile.fn, {
           deadLetterQueue: asyncFailureQueue,
           // A run older than the interval is superseded by the next run, so do not keep retrying it. These
           // retries only cover EventBridge failing to hand the event to Lambda (throttling), so no run overlaps.
-          maxEventAge: Duration.minutes(5),
+          maxEventAge: Duration.minutes(interval),
           retryAttempts: 2,
         }),
       ],
+    });
+
+    this.historyImport = new HistoryImport(this, 'HistoryImport', {
+      syncQueue: queue,
+      links: this.tables.links,
+      ledger: this.tables.ledger,
+      secret,
+      logLevel,
+      environment: baseEnv,
     });
 
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
@@ -203,6 +238,7 @@ export class BridgeStack extends Stack {
       queues: this.queues,
       tables: this.tables,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      ...(props.runbookUrl ? { runbookUrl: props.runbookUrl } : {}),
     });
 
     // Identifiers only: the secret's ARN tells ops where to put the credentials, never what they are.
@@ -228,33 +264,24 @@ export class BridgeStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
     new CfnOutput(this, 'LinksTableName', { value: this.tables.links.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: this.tables.ledger.tableName });
+    new CfnOutput(this, 'ImportQueueUrl', {
+      value: this.historyImport.queue.queueUrl,
+      description: 'IMPORT_QUEUE_URL for `npm run bridge -- import` (the history import runs on AWS)',
+    });
   }
 }
 
-const LOG_LEVELS = new Set<string>(Object.values(ApplicationLogLevel));
-
-function contextLogLevel(app: App): ApplicationLogLevel {
-  const raw: unknown = app.node.tryGetContext('logLevel');
-  if (raw === undefined) return ApplicationLogLevel.INFO;
-  const level = String(raw).toUpperCase();
-  if (!LOG_LEVELS.has(level)) {
-    throw new Error(`context logLevel must be one of ${[...LOG_LEVELS].join(', ')}`);
-  }
-  return level as ApplicationLogLevel;
-}
-
-/** Creates the stack in an app, reading optional settings from context (`logLevel`, `alarmEmail`). */
+/** Creates the stack in an app, with the deployment settings from its context (cdk.json; lib/settings.ts). */
 export function createStack(app: App, props: BridgeStackProps = {}): BridgeStack {
-  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
-  return new BridgeStack(app, STACK_NAME, {
-    logLevel: contextLogLevel(app),
-    ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
-    ...props,
-  });
+  const settings: DeploySettings = readSettings(app.node);
+  return new BridgeStack(app, STACK_NAME, { ...settings, ...props });
 }
 
-/** A new App holding the bridge stack (environment-agnostic: no account or region lookups). */
+/**
+ * A new App holding the bridge stack, built from the repository's cdk.json context (as `cdk synth` builds it, feature
+ * flags included) with `context` on top, like `-c` on the command line. Environment-agnostic: no lookups.
+ */
 export function buildApp(context: Record<string, unknown> = {}): { app: App; stack: BridgeStack } {
-  const app = new App({ context });
+  const app = new App({ context: { ...projectContext(PROJECT_ROOT), ...context } });
   return { app, stack: createStack(app) };
 }

@@ -27,7 +27,13 @@ export const METRICS_NAMESPACE = 'ZendeskChatwootBridge';
 
 export interface BridgeFunctionProps {
   /** File name under functions/ without extension; also the function's role in logs and the dashboard. */
-  readonly name: 'zendesk-webhook' | 'chatwoot-webhook' | 'sync-worker' | 'reconcile' | 'dashboard-app';
+  readonly name:
+    | 'zendesk-webhook'
+    | 'chatwoot-webhook'
+    | 'sync-worker'
+    | 'reconcile'
+    | 'dashboard-app'
+    | 'import-feeder';
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;

@@ -1,5 +1,5 @@
 // What on-call looks at: a dashboard, alarms (optionally e-mailed through SNS) and saved Logs Insights queries.
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -13,6 +13,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -44,6 +45,8 @@ export const CUSTOM_METRICS = [
   'DownstreamFailed_zendesk',
   'DownstreamFailed_chatwoot',
   'ReconciledMissed',
+  'ReconcileChangesRead',
+  'ReconcileApiCalls',
   'ReconcileFailedLinks',
   'ServerMisconfigured',
   'EnqueueFailures',
@@ -113,6 +116,17 @@ export interface ObservabilityProps {
   readonly tables: BridgeTables;
   /** When set, an SNS topic with an e-mail subscription receives every alarm and its recovery. */
   readonly alarmEmail?: string;
+  /** Web address of RUNBOOK.md: alarm descriptions end with `<runbookUrl>#<alarm id in lower case>`. */
+  readonly runbookUrl?: string;
+}
+
+/**
+ * Where an alarm's description sends the reader: the RUNBOOK.md section named after the alarm. GitHub and GitLab
+ * anchor a `## DeadLetterQueueNotEmpty` heading as `#deadletterqueuenotempty`. Without a runbook address the text
+ * still names the section (not clickable).
+ */
+function runbookLink(alarmId: string, runbookUrl?: string): string {
+  return `${runbookUrl ?? 'RUNBOOK.md'}#${alarmId.toLowerCase()}`;
 }
 
 export class Observability extends Construct {
@@ -134,7 +148,7 @@ export class Observability extends Construct {
     ) => {
       const created = new Alarm(this, alarmId, {
         // The notification e-mail carries the description: point straight at what to do.
-        alarmDescription: `${description} Runbook: RUNBOOK.md#${alarmId.toLowerCase()}`,
+        alarmDescription: `${description} Runbook: ${runbookLink(alarmId, props.runbookUrl)}`,
         metric,
         threshold,
         comparisonOperator: op,
@@ -204,7 +218,7 @@ export class Observability extends Construct {
       ComparisonOperator.GREATER_THAN_THRESHOLD,
     );
 
-    // One failed run is covered by the next one 5 minutes later (reconcile is not retried); two of the last
+    // One failed run is covered by the next one, which resumes from the cursors (reconcile is not retried); two of the last
     // three failing is systematic: a bug, a permission, an unreadable secret, or a platform down.
     alarm(
       'ReconcileErrors',
@@ -215,7 +229,7 @@ export class Observability extends Construct {
     );
     alarm(
       'ReconcileFailedLinks',
-      'Reconcile could not check some tickets (a platform call failed for them); they are tried again next run.',
+      'Reconcile could not finish a platform side of a run (a platform call failed); the next run resumes from its cursor.',
       customMetric('ReconcileFailedLinks'),
       0,
       ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -253,6 +267,26 @@ export class Observability extends Construct {
         displayName: 'Zendesk-Chatwoot bridge alarms',
         enforceSSL: true,
       });
+      // enforceSSL gives the topic a policy of its own (AWS::SNS::TopicPolicy), which replaces SNS's default policy,
+      // so nothing may publish unless a statement allows it: CloudWatch's alarm actions would fail with "…alarm:X is
+      // not authorized to perform: SNS:Publish" and no e-mail would ever arrive. AWS's fix for exactly that message
+      // (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger) allows the CloudWatch service
+      // principal to publish; the conditions are SNS's confused-deputy guard (docs.aws.amazon.com/sns/latest/dg/
+      // sns-access-policy-use-cases.html, "aws:SourceAccount" and the CloudWatch alarm case): only alarms of this
+      // account and region may publish.
+      const { account, region, partition } = Stack.of(this);
+      this.topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsOfThisAccount',
+          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': account },
+            ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+          },
+        }),
+      );
       this.topic.addSubscription(
         new EmailSubscription(props.alarmEmail, { deadLetterQueue: props.queues.asyncFailureQueue }),
       );
@@ -266,12 +300,14 @@ export class Observability extends Construct {
     const allFns = [...props.ingress, props.worker, props.reconcile];
     const api = props.api.api;
 
+    // Named after the stack (ZendeskChatwootBridge), so README and RUNBOOK can name it exactly.
     this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: Stack.of(this).stackName,
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# Zendesk ⇄ Chatwoot bridge\nAlarms: ${this.alarms.map((a) => a.node.id).join(', ')}. What each means and what to do: RUNBOOK.md. Logs Insights: saved queries "bridge/…".`,
+        markdown: `# Zendesk ⇄ Chatwoot bridge\nAlarms: ${this.alarms.map((a) => a.node.id).join(', ')}. What each means and what to do: ${props.runbookUrl ? `[RUNBOOK.md](${props.runbookUrl})` : 'RUNBOOK.md'}. Logs Insights: saved queries "bridge/…".`,
         width: 24,
         height: 2,
       }),
@@ -387,6 +423,12 @@ export class Observability extends Construct {
           customMetric('DeadLettered'),
           customMetric('ReconciledMissed'),
         ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: 'Reconcile per run: changes read from the feeds, API calls, missed events found',
+        left: [customMetric('ReconcileChangesRead'), customMetric('ReconcileApiCalls')],
+        right: [customMetric('ReconciledMissed')],
         width: 12,
       }),
       new GraphWidget({

@@ -5,6 +5,9 @@ import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 
 import { Construct } from 'constructs';
 import { MAX_RECEIVE_COUNT, retryWindowMs } from '../shared/queue/backoff.ts';
 
+/** SQS's largest message (1 MiB); the ingress keeps event bodies a little below it (MAX_QUEUE_MESSAGE_BYTES). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 export interface SyncQueuesProps {
   /** Timeout of the Lambda that consumes the queue; the visibility timeout is derived from it. */
   readonly workerTimeout: Duration;
@@ -48,6 +51,8 @@ export class SyncQueues extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: dlqRetention,
+      // Dead letters are the sync queue's messages plus a reason: the same size limit (below).
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
     });
 
     this.queue = new Queue(this, 'SyncQueue', {
@@ -68,6 +73,9 @@ export class SyncQueues extends Construct {
       // Four days: a group stuck behind a failing head for the whole retry window (≈ 1 day) still has three
       // days before its later messages, never received meanwhile, expire.
       retentionPeriod: queueRetention,
+      // SQS's maximum since August 2025 (1 MiB; it was 256 KiB): a Chatwoot message of 150,000 characters fits
+      // whole. Set explicitly so a queue made with an older default is raised too (docs/platforms.md, "Sizes").
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       deadLetterQueue: {
         queue: this.deadLetterQueue,
         // 100 receives ≈ 23¾ hours of retries (above): a vendor outage of up to ~23 hours drains by itself, in

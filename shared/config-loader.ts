@@ -4,8 +4,8 @@
 // The local bridge swaps in its queue and endpoints through `configureLocalRuntime`, so the deployed and local
 // paths run the same handler code.
 import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
-import { type BridgeConfig, ConfigError, parseConfig } from './config.ts';
-import { count, logger } from './observability.ts';
+import { type BridgeConfig, ConfigError, NotConfiguredError, parseConfig } from './config.ts';
+import { count, logger, sayNotConfigured } from './observability.ts';
 import { SqsQueue } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 
@@ -120,6 +120,22 @@ export async function loadConfig(o: { maxAgeMs?: number } = {}): Promise<LoadedC
     loadedAt: now,
   };
   return cached.loaded;
+}
+
+/**
+ * False while the bridge is not set up yet (the first deploy's placeholder secret, or credentials stored but no
+ * webhook secrets before `setup` ran): said once per container, no error, no metric. Any other configuration
+ * problem throws as before, and is alarmed.
+ */
+export async function isConfigured(): Promise<boolean> {
+  try {
+    await loadConfig();
+    return true;
+  } catch (err) {
+    if (!(err instanceof NotConfiguredError)) throw err;
+    sayNotConfigured(err.webhooksPending);
+    return false;
+  }
 }
 
 /** The queue and dead-letter sink: SQS when deployed, the local bridge's emulation otherwise. */

@@ -62,6 +62,25 @@ export const PlatformSchema = z.object({
    */
   CHATWOOT_WEBHOOK_URL_TOKEN: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
   /**
+   * Origins attachment links may be on besides CHATWOOT_BASE_URL's, comma-separated: Chatwoot builds `data_url` on
+   * its public FRONTEND_URL, which may differ from the URL the bridge calls (docs/platforms.md). No token is ever
+   * sent to them.
+   */
+  CHATWOOT_ATTACHMENT_ORIGINS: z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((s: string) =>
+          s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+        ),
+      ),
+      z.array(url),
+    ),
+  ),
+  /**
    * Key of the Chatwoot dashboard app: its URL carries it in the fragment, and its requests to the bridge send it.
    * `setup` generates it; the local bridge makes one per run when unset. Without it the app's API answers 503.
    */
@@ -128,6 +147,27 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A ConfigError for a bridge that is not set up yet: not one platform key is set (the deployed secret still holds the
+ * placeholder the stack created it with), or the credentials are in but `setup` has not yet registered the webhooks
+ * and stored their signing secrets (`webhooksPending`). A first deploy passes through both states: reconcile says so
+ * once and raises no alarm (README → Deploy), since there is nothing to fix but finishing the setup. Its problems
+ * are those of a ConfigError for the same input.
+ */
+export class NotConfiguredError extends ConfigError {
+  constructor(
+    problems: string[],
+    /** True when only the webhook signing secrets are missing (they are what `setup` stores). */
+    readonly webhooksPending: boolean,
+  ) {
+    super(problems);
+    this.name = 'NotConfiguredError';
+  }
+}
+
+/** The keys `setup` fills in after registering the webhooks. */
+const WEBHOOK_SECRET_KEYS = new Set(['ZENDESK_WEBHOOK_SECRET', 'CHATWOOT_WEBHOOK_SECRET']);
+
 const Schema = z.extend(PlatformSchema, RuntimeSchema.shape).check(
   z.superRefine((c, ctx) => {
     if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
@@ -151,11 +191,16 @@ export function parseConfig(source: Record<string, string | undefined>): BridgeC
   const result = Schema.safeParse(cleaned);
   if (!result.success) {
     // Issue messages are built from the schema, never from the input: no value can leak through them.
-    const problems = result.error.issues.map((i) => {
-      const name = i.path.map(String).join('.') || '(root)';
+    const names = result.error.issues.map((i) => i.path.map(String).join('.') || '(root)');
+    const problems = result.error.issues.map((i, n) => {
+      const name = names[n]!;
       const missing = i.code === 'invalid_type' && cleaned[name] === undefined;
       return missing ? `${name} is not set` : `${name} ${i.message}`;
     });
+    if (PLATFORM_KEYS.every((k) => cleaned[k] === undefined)) throw new NotConfiguredError(problems, false);
+    if (names.every((name) => WEBHOOK_SECRET_KEYS.has(name) && cleaned[name] === undefined)) {
+      throw new NotConfiguredError(problems, true);
+    }
     throw new ConfigError(problems);
   }
   return result.data;
@@ -183,3 +228,22 @@ export function msSetting(
   }
   return ms;
 }
+
+/**
+ * Reconciliation settings and their defaults (README, "Configure"). The interval is the schedule's (CDK context
+ * `reconcileIntervalMinutes`, locally RECONCILE_INTERVAL_MS); the others are read from the environment or the
+ * secret's optional keys at every run.
+ */
+export const RECONCILE_DEFAULTS = {
+  /** How often a run starts; also the worst case a missed message waits beyond the settle time. */
+  intervalMinutes: 5,
+  /** Where a first run (no cursor yet) starts reading: RECONCILE_LOOKBACK_MS. */
+  lookbackMs: 24 * 3600 * 1000,
+  /** Chatwoot messages younger than this are left to their webhook: RECONCILE_SETTLE_MS. */
+  settleMs: 60_000,
+  /** Zendesk export pages a run reads at most (the export allows 10 requests a minute): RECONCILE_EXPORT_PAGES. */
+  exportPages: 5,
+} as const;
+
+/** The deployed schedule's bounds: a run (timeout 2 minutes) must end before the next starts; at least hourly. */
+export const RECONCILE_INTERVAL_MINUTES = { min: 3, max: 60 } as const;

@@ -33,18 +33,35 @@ export class UpstreamError extends Error {
     readonly status: number,
     readonly retryAfterMs?: number,
     /**
+     * What the platform's answer means, as a short label its client derived from the body (never the body itself):
+     * e.g. Chatwoot's catch-all 422 is `flood-limit`, `too-long` or `unexplained` (shared/chatwoot/errors.ts).
+     */
+    readonly detail?: string,
+    /** Set by the platform's classifier when this status is not proof of a permanent failure (Chatwoot's 422). */
+    readonly mayPass = false,
+    /**
      * Whether the platform answered. A 5xx answer means the request is over (applied or not, the replay guard can
      * look at once); a timeout (reported as 504, `answered` false) means it may still be landing.
      */
     readonly answered = true,
   ) {
-    super(`${platform} ${operation} failed with ${answered ? `HTTP ${status}` : 'no answer (timeout)'}`);
+    super(
+      `${platform} ${operation} failed with ${answered ? `HTTP ${status}` : 'no answer (timeout)'}${detail ? ` (${detail})` : ''}`,
+    );
     this.name = 'UpstreamError';
   }
   get retryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500;
+    return this.mayPass || this.status === 408 || this.status === 429 || this.status >= 500;
   }
 }
+
+/**
+ * How long an answer that may pass (`UpstreamError.mayPass`, e.g. Chatwoot's catch-all 422) is retried, counted from
+ * when the event was received, before it is dead-lettered with its reason: long enough for a flood limit (one
+ * minute) or a storage hiccup to pass, short enough that a message that can never pass does not hold its ticket
+ * for the whole ~23-hour retry window.
+ */
+export const MAY_PASS_RETRY_MS = 6 * 3600 * 1000;
 
 /** No HTTP answer at all (reset, refused, DNS): the message names the operation and the code, never a URL. */
 export class NetworkError extends Error {
@@ -121,6 +138,18 @@ function networkCause(err: Error): boolean {
 /** Receives after which an unclassified failure is dead-lettered (the worker): a blip passes well within them. */
 export const UNKNOWN_FAILURE_ATTEMPTS = 3;
 
+/**
+ * An answer that may pass (`UpstreamError.mayPass`) stays retryable only for MAY_PASS_RETRY_MS after the event was
+ * received; past that it becomes a permanent failure carrying the platform's reason, and is dead-lettered.
+ */
+export function withinRetryBound(err: unknown, receivedAt: number, now: number): unknown {
+  if (!(err instanceof UpstreamError) || !err.mayPass || now - receivedAt <= MAY_PASS_RETRY_MS) return err;
+  return new PermanentError(
+    `${err.message}, still after ${Math.round(MAY_PASS_RETRY_MS / 3_600_000)} h of retries`,
+    errorReason(err),
+  );
+}
+
 export function isRetryable(err: unknown): boolean {
   return classifyFailure(err) !== 'permanent';
 }
@@ -157,7 +186,8 @@ export function uncertainOutcome(
 
 export function errorReason(err: unknown): string {
   if (err instanceof RetryableError || err instanceof PermanentError) return err.reason;
-  if (err instanceof UpstreamError) return `${err.platform}-${err.operation}-http-${err.status}`;
+  if (err instanceof UpstreamError)
+    return `${err.platform}-${err.operation}-http-${err.status}${err.detail ? `-${err.detail}` : ''}`;
   if (err instanceof NetworkError) return `${err.platform}-${err.operation}-network-${err.code}`;
   // AWS errors and our bugs: the class name (never the message, which may quote input).
   if (err instanceof Error) return err.name === 'Error' ? 'error' : err.name;

@@ -5,11 +5,13 @@ import { UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
+import { importBackfill } from './import/backfill.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
 import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/types.ts';
 import type { AttentionStore } from './store/attention.ts';
+import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
@@ -22,6 +24,8 @@ export interface WorkerDeps extends SyncDeps {
   redelivery?: RedeliveryControl;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
+  /** Where reconciliation last read each platform's change feed to (in the ledger table). */
+  cursors: CursorStore;
   /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
   attention?: AttentionStore;
   /** How long a platform may still finish a write after an unknown outcome (tests shorten it). */
@@ -65,6 +69,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     { Ledger },
     { LinkStore },
     { AttentionStore },
+    { CursorStore },
     { DynamoBucketStore, MemoryBucketStore },
     limits,
   ] = await Promise.all([
@@ -72,6 +77,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     import('./store/ledger.ts'),
     import('./store/links.ts'),
     import('./store/attention.ts'),
+    import('./store/cursors.ts'),
     import('./store/rate-budget.ts'),
     import('./http/rate-limits.ts'),
   ]);
@@ -105,7 +111,8 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     perIpLimit: config.CHATWOOT_RATE_LIMIT,
     perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
   });
-  return {
+  const backfill = importBackfill();
+  const runtime: WorkerDeps = {
     config,
     zendesk: new ZendeskClient({
       baseUrl: config.ZENDESK_BASE_URL,
@@ -120,6 +127,9 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
       accountId: config.CHATWOOT_ACCOUNT_ID,
       inboxId: config.CHATWOOT_INBOX_ID,
       apiToken: config.CHATWOOT_API_TOKEN,
+      ...(config.CHATWOOT_ATTACHMENT_ORIGINS
+        ? { attachmentOrigins: config.CHATWOOT_ATTACHMENT_ORIGINS }
+        : {}),
       timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
       limiter: chatwootLimits,
@@ -129,6 +139,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
     }),
+    cursors: new CursorStore(db, config.LEDGER_TABLE_NAME),
     attention: new AttentionStore(db, {
       tableName: config.LEDGER_TABLE_NAME,
       retentionMs: config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000,
@@ -139,5 +150,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     ...(settleMs !== undefined ? { settleMs } : {}),
     logger,
     now: Date.now,
+    backfill: (e) => backfill(e, runtime),
   };
+  return runtime;
 }

@@ -95,6 +95,8 @@ export interface ChatwootMessage {
   sender_type: 'Contact' | 'User' | null;
   sender_id: number | null;
   attachments: ChatwootAttachment[];
+  /** Attachments holding no file (location, contact card) or nil, as Attachment#push_event_data renders them. */
+  odd_attachments?: Array<Record<string, unknown> | null>;
   status: 'sent';
   /** Epoch milliseconds. */
   created_at: number;
@@ -231,7 +233,8 @@ export function messagePushData(
       contact_inbox: { source_id: world.contactInbox(conversation.contact_inbox_id).source_id },
     },
   };
-  if (message.attachments.length > 0) data.attachments = message.attachments;
+  const attachments = allAttachments(message);
+  if (attachments.length > 0) data.attachments = attachments;
   const sender = senderPushData(message, world);
   if (sender) data.sender = sender;
   return data;
@@ -353,15 +356,27 @@ export function messageWebhookBody(
     conversation: conversationWebhookData(conversation, world),
     created_at: iso(message.created_at),
     id: message.id,
-    inbox: world.inbox,
+    // The message's own inbox: account webhooks carry every inbox's events (no inbox filter).
+    inbox:
+      message.inbox_id === world.inbox.id
+        ? world.inbox
+        : { id: message.inbox_id, name: `Inbox ${message.inbox_id}` },
     message_type: MESSAGE_TYPES[message.message_type],
     private: message.private,
     sender,
     source_id: message.source_id,
   };
-  if (message.attachments.length > 0) body.attachments = message.attachments;
+  const attachments = allAttachments(message);
+  if (attachments.length > 0) body.attachments = attachments;
   body.event = 'message_created';
   return body;
+}
+
+/** `attachments.map(&:push_event_data)`: files first, then entries holding no file (in creation order). */
+function allAttachments(
+  message: ChatwootMessage,
+): Array<ChatwootAttachment | Record<string, unknown> | null> {
+  return [...message.attachments, ...(message.odd_attachments ?? [])];
 }
 
 export function fileTypeOf(contentType: string): ChatwootAttachment['file_type'] {

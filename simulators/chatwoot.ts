@@ -1,5 +1,7 @@
 // In-process Chatwoot Application API simulator (contacts, conversations, messages, signed webhooks) for one API inbox.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chatwootSignature } from '../shared/http/signature.ts';
 import {
   type ChatwootAgent,
@@ -59,10 +61,27 @@ export interface ChatwootSimulatorOptions {
    * only where a test asks for it.
    */
   perIpRateLimit?: number;
-  /** Messages per conversation per minute (lib/limits.rb `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT`, default 200). */
-  messagesPerConversationPerMinute?: number;
   /** Length of rack-attack's window (a minute; tests may shorten it). */
   rateWindowMs?: number;
+  /**
+   * `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (lib/limits.rb, default 200): messages of every kind created in a
+   * conversation within the last minute before `Message#prevent_message_flooding` refuses the next with 422.
+   */
+  messagesPerMinute?: number;
+  /** The flood limit's window (one minute in Chatwoot); shorten it in tests rather than waiting a minute. */
+  floodWindowMs?: number;
+  /**
+   * The role of the user whose token the bridge holds (default `agent`, the unkind case): `toggle_status` assigns a
+   * conversation it opens to an agent-role caller (ConversationsController#handle_human_open), not to an admin.
+   */
+  tokenRole?: 'agent' | 'administrator';
+  /**
+   * Serve files from a second origin, as Chatwoot does when its public FRONTEND_URL differs from the URL the API is
+   * called on (`data_url` is `url_for(file)` on `default_url_options[:host] = FRONTEND_URL`).
+   */
+  separateFrontendOrigin?: boolean;
+  /** Chatwoot's version (`GET /api`); below 4.11 account webhooks carry no signature headers at all. */
+  version?: string;
 }
 
 export interface AttachmentInput {
@@ -72,7 +91,13 @@ export interface AttachmentInput {
 }
 
 const NOT_FOUND = { error: 'Resource could not be found' };
+/** Conversation lists page by Kaminari's default, 25 (ConversationFinder reads CONVERSATION_RESULTS_PER_PAGE, also 25). */
+const FILTER_PAGE_SIZE = 25;
 const PREFIX = '/api/v1/accounts/:account_id';
+/** `validates :content, length: { maximum: 150_000 }` (app/models/message.rb). */
+export const MESSAGE_MAX_CHARACTERS = 150_000;
+/** The release that gave account webhooks a signing secret (commit c218eff5e, 4.11). */
+const FIRST_SIGNING_VERSION = [4, 11];
 
 function taken(attribute: string, label: string): never {
   // ActiveRecord::RecordInvalid is rendered as {message, attributes} by Chatwoot's exception handler.
@@ -106,6 +131,9 @@ export class ChatwootSimulator extends SimulatorServer {
   private nextConversationId = 101;
   private nextMessageId = 5001;
   private nextAttachmentId = 9001;
+  /** The public FRONTEND_URL origin files are served on, when it differs from `baseUrl` (else `baseUrl`). */
+  frontendUrl = '';
+  private frontendServer: Server | undefined;
 
   /** Requests rack-attack counted per window, and how many it refused. */
   private readonly perIpWindows = new Map<number, number>();
@@ -140,7 +168,18 @@ export class ChatwootSimulator extends SimulatorServer {
   static async start(opts: ChatwootSimulatorOptions): Promise<ChatwootSimulator> {
     const sim = new ChatwootSimulator(opts);
     await sim.listen();
+    sim.frontendUrl = opts.separateFrontendOrigin ? await sim.listenFrontend() : sim.baseUrl;
     return sim;
+  }
+
+  override async close(): Promise<void> {
+    const frontend = this.frontendServer;
+    this.frontendServer = undefined;
+    if (frontend) {
+      frontend.closeAllConnections();
+      await new Promise<void>((resolve) => frontend.close(() => resolve()));
+    }
+    await super.close();
   }
 
   // ---------------------------------------------------------------- test-side helpers
@@ -202,6 +241,19 @@ export class ChatwootSimulator extends SimulatorServer {
     return [...this.messageMap.values()].filter((m) => m.conversation_id === conversationId);
   }
 
+  /**
+   * Moves everything that has happened so far this far into the past (messages' `created_at`, conversations'
+   * activity and creation times), as if the account had been quiet that long since.
+   */
+  backdate(ms: number): void {
+    for (const m of this.messageMap.values()) m.created_at -= ms;
+    for (const c of this.conversationMap.values()) {
+      c.last_activity_at -= ms;
+      c.created_at -= ms;
+      c.updated_at -= ms;
+    }
+  }
+
   /** Forgets contacts, conversations, messages, files, logs and fault rules; agents (and id counters) survive. */
   reset(): void {
     this.contactMap.clear();
@@ -244,9 +296,9 @@ export class ChatwootSimulator extends SimulatorServer {
     const num = (raw: string | undefined): number => (/^\d+$/.test(raw ?? '') ? Number(raw) : -1);
     this.webhookAdmin.addRoutes(this.router, PREFIX);
     this.router
-      .add('GET', '/api/v1/profile', () =>
-        json(200, { ...this.bridgeAgent, accounts: [{ id: this.opts.accountId, role: 'administrator' }] }),
-      )
+      .add('GET', '/api/v1/profile', () => this.profile())
+      .add('GET', '/api', () => this.apiInfo())
+      .add('POST', `${PREFIX}/conversations/:id/assignments`, (req, p) => this.assign(req, num(p.id)))
       .add('POST', `${PREFIX}/contacts`, (req) => this.postContact(req))
       .add('GET', `${PREFIX}/contacts/search`, (req) => this.searchContacts(req))
       .add('GET', `${PREFIX}/contacts/:id`, (_req, p) =>
@@ -348,15 +400,19 @@ export class ChatwootSimulator extends SimulatorServer {
     return json(200, { source_id: contactInbox.source_id, inbox: inboxJson(this.world) });
   }
 
-  private addContactInbox(contactId: number, sourceId: string): ChatwootContactInbox {
+  private addContactInbox(
+    contactId: number,
+    sourceId: string,
+    inboxId = this.opts.inboxId,
+  ): ChatwootContactInbox {
     // A source id is unique within an inbox (database index on inbox_id + source_id).
-    if ([...this.contactInboxes.values()].some((ci) => ci.source_id === sourceId))
+    if ([...this.contactInboxes.values()].some((ci) => ci.source_id === sourceId && ci.inbox_id === inboxId))
       taken('source_id', 'Source');
     const at = nowIso();
     const contactInbox: ChatwootContactInbox = {
       id: this.nextContactInboxId++,
       contact_id: contactId,
-      inbox_id: this.opts.inboxId,
+      inbox_id: inboxId,
       source_id: sourceId,
       hmac_verified: false,
       pubsub_token: randomBytes(12).toString('base64url'),
@@ -396,27 +452,14 @@ export class ChatwootSimulator extends SimulatorServer {
     const status = CONVERSATION_STATUSES.find((s) => s === body.status) ?? 'open';
     const now = Date.now();
     const conversation: ChatwootConversation = {
-      id: this.nextConversationId++,
-      uuid: randomUUID(),
-      account_id: this.opts.accountId,
-      inbox_id: this.opts.inboxId,
+      ...this.blankConversation(now),
       contact_id: contactInbox.contact_id,
       contact_inbox_id: contactInbox.id,
       status,
       custom_attributes: obj(body.custom_attributes),
       additional_attributes: obj(body.additional_attributes),
-      labels: [],
       assignee_id:
         typeof body.assignee_id === 'number' && this.agents.has(body.assignee_id) ? body.assignee_id : null,
-      unread_count: 0,
-      first_reply_created_at: null,
-      waiting_since: 0,
-      agent_last_seen_at: 0,
-      contact_last_seen_at: 0,
-      status_changed_at: new Date(now).toISOString(),
-      created_at: now,
-      updated_at: now,
-      last_activity_at: now,
     };
     this.conversationMap.set(conversation.id, conversation);
     this.emit('conversation_created', {
@@ -443,12 +486,110 @@ export class ChatwootSimulator extends SimulatorServer {
     return json(200, conversationJson(conversation, this.world));
   }
 
+  /** A new open conversation in the bridge's inbox, to be given its contact. */
+  private blankConversation(now: number): ChatwootConversation {
+    return {
+      id: this.nextConversationId++,
+      uuid: randomUUID(),
+      account_id: this.opts.accountId,
+      inbox_id: this.opts.inboxId,
+      contact_id: 0,
+      contact_inbox_id: 0,
+      status: 'open',
+      custom_attributes: {},
+      additional_attributes: {},
+      labels: [],
+      assignee_id: null,
+      unread_count: 0,
+      first_reply_created_at: null,
+      waiting_since: 0,
+      agent_last_seen_at: 0,
+      contact_last_seen_at: 0,
+      status_changed_at: new Date(now).toISOString(),
+      created_at: now,
+      updated_at: now,
+      last_activity_at: now,
+    };
+  }
+
+  /** A contact made outside the API (another channel), for test-side helpers. */
+  private postContactDirect(name: string): ChatwootContact {
+    const contact: ChatwootContact = {
+      id: this.nextContactId++,
+      name,
+      email: null,
+      identifier: null,
+      phone_number: null,
+      custom_attributes: {},
+      additional_attributes: {},
+      blocked: false,
+      created_at: Math.floor(Date.now() / 1000),
+      last_activity_at: null,
+    };
+    this.contactMap.set(contact.id, contact);
+    return contact;
+  }
+
+  /**
+   * POST conversations/filter, as Conversations::FilterService builds it at the pinned commit: conditions joined
+   * left to right by each one's `query_operator` (none allowed on the last: InvalidQueryOperator); a standard
+   * attribute only takes the operators lib/filters/filter_keys.yml lists for it (InvalidOperator); date attributes
+   * (`created_at`, `last_activity_at`) compare as `(column)::date` with a date value, so `is_greater_than
+   * 2026-11-29` means "on 2026-11-30 or later" (Filters::FilterHelper#date_filter, FilterService#
+   * coerce_lt_gt_value); `days_before N` is `is_less_than today - N` for N in 1..998. Errors are rendered by
+   * render_could_not_create_error: 422 `{error}`. Results are sorted by last_activity_at, newest first, 25 a page
+   * (`sort_on_last_activity_at.page(page)`, Kaminari's default page size); `meta` counts all matches.
+   */
   private filterConversations(req: SimRequest): SimResponse {
     const conditions = Array.isArray(obj(req.body).payload) ? (obj(req.body).payload as unknown[]) : [];
+    const dateKeys = new Set(['created_at', 'last_activity_at']);
+    const operatorsOf: Record<string, string[]> = {
+      status: ['equal_to', 'not_equal_to'],
+      assignee_id: ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'],
+      inbox_id: ['equal_to', 'not_equal_to', 'is_present', 'is_not_present'],
+      created_at: ['is_greater_than', 'is_less_than', 'days_before'],
+      last_activity_at: ['is_greater_than', 'is_less_than', 'days_before'],
+    };
+    conditions.forEach((condition, i) => {
+      const c = obj(condition);
+      const key = String(c.attribute_key ?? '');
+      const operator = String(c.filter_operator ?? '');
+      if (i === conditions.length - 1 && c.query_operator) fail(422, { error: 'Invalid query operator' });
+      const allowed = operatorsOf[key];
+      if (allowed && !allowed.includes(operator)) {
+        fail(422, {
+          error: `Invalid operator. The allowed operators for ${key} are [${allowed.join(',')}].`,
+        });
+      }
+      const values = Array.isArray(c.values) ? c.values : [];
+      if (!['is_present', 'is_not_present'].includes(operator) && values.length === 0) {
+        fail(422, { error: `Invalid value. The values provided for ${key} are invalid` });
+      }
+      if (dateKeys.has(key)) {
+        const raw = String(values[0]);
+        const ok =
+          operator === 'days_before'
+            ? /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 998
+            : /^\d{4}-\d{2}-\d{2}/.test(raw) && !Number.isNaN(Date.parse(raw.slice(0, 10)));
+        if (!ok) fail(422, { error: `Invalid value. The values provided for ${key} are invalid` });
+      }
+    });
+    const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const test = (conversation: ChatwootConversation, condition: unknown): boolean => {
       const c = obj(condition);
       const key = String(c.attribute_key ?? '');
       const values = Array.isArray(c.values) ? c.values.map(String) : [];
+      if (dateKeys.has(key)) {
+        const column = utcDate(
+          key === 'created_at' ? conversation.created_at : conversation.last_activity_at,
+        );
+        if (c.filter_operator === 'days_before') {
+          const cutoff = utcDate(Date.now() - Number(values[0]) * 24 * 3600 * 1000);
+          return column < cutoff;
+        }
+        const value = values[0]!.slice(0, 10);
+        return c.filter_operator === 'is_less_than' ? column < value : column > value;
+      }
       let actual: unknown;
       if (key === 'status') actual = conversation.status;
       else if (key === 'inbox_id') actual = conversation.inbox_id;
@@ -462,19 +603,27 @@ export class ChatwootSimulator extends SimulatorServer {
           return values.some((v) => value.toLowerCase().includes(v.toLowerCase()));
         case 'does_not_contain':
           return !values.some((v) => value.toLowerCase().includes(v.toLowerCase()));
+        case 'is_present':
+          return value !== '';
+        case 'is_not_present':
+          return value === '';
         default:
           return values.includes(value);
       }
     };
-    const matches = this.conversations().filter((conversation) => {
-      // query_operator on a condition joins it to the next one, evaluated left to right as Chatwoot builds SQL.
-      let result = conditions.length === 0 ? true : test(conversation, conditions[0]);
-      for (let i = 1; i < conditions.length; i++) {
-        const next = test(conversation, conditions[i]);
-        result = obj(conditions[i - 1]).query_operator === 'OR' ? result || next : result && next;
-      }
-      return result;
-    });
+    const matches = this.conversations()
+      .filter((conversation) => {
+        // query_operator on a condition joins it to the next one, evaluated left to right as Chatwoot builds SQL.
+        let result = conditions.length === 0 ? true : test(conversation, conditions[0]);
+        for (let i = 1; i < conditions.length; i++) {
+          const next = test(conversation, conditions[i]);
+          result = obj(conditions[i - 1]).query_operator === 'OR' ? result || next : result && next;
+        }
+        return result;
+      })
+      .sort((a, b) => b.last_activity_at - a.last_activity_at);
+    const page = Math.max(1, Math.floor(Number(req.query.get('page') ?? '1')) || 1);
+    const slice = matches.slice((page - 1) * FILTER_PAGE_SIZE, page * FILTER_PAGE_SIZE);
     const assigned = matches.filter((c) => c.assignee_id !== null).length;
     return json(200, {
       meta: {
@@ -483,7 +632,7 @@ export class ChatwootSimulator extends SimulatorServer {
         unassigned_count: matches.length - assigned,
         all_count: matches.length,
       },
-      payload: matches.map((c) => conversationJson(c, this.world)),
+      payload: slice.map((c) => conversationJson(c, this.world)),
     });
   }
 
@@ -492,6 +641,7 @@ export class ChatwootSimulator extends SimulatorServer {
     const status = CONVERSATION_STATUSES.find((s) => s === obj(req.body).status);
     if (!status) return json(422, { error: 'Invalid status' });
     this.changeStatus(conversation, status, this.bridgeAgent.id);
+    if (conversation.status === 'open') this.handleHumanOpen(conversation);
     return json(200, {
       meta: {},
       payload: { success: true, current_status: conversation.status, conversation_id: conversation.id },
@@ -516,8 +666,11 @@ export class ChatwootSimulator extends SimulatorServer {
     const after = req.query.get('after');
     const before = req.query.get('before');
     let page: ChatwootMessage[];
-    // Chatwoot: `after` → up to 100 newer ascending; `before` → 20 older; neither → the latest 20.
-    if (after !== null) page = all.filter((m) => m.id > Number(after)).slice(0, 100);
+    // MessageFinder at the pinned commit: `after` → up to 100 newer ascending; `before` → the 20 before it; both
+    // → from `after` (inclusive) up to `before`, at most 1,000; neither → the latest 20.
+    if (after !== null && before !== null)
+      page = all.filter((m) => m.id >= Number(after) && m.id < Number(before)).slice(0, 1000);
+    else if (after !== null) page = all.filter((m) => m.id > Number(after)).slice(0, 100);
     else if (before !== null) page = all.filter((m) => m.id < Number(before)).slice(-20);
     else page = all.slice(-20);
     const contact = this.world.contact(conversation.contact_id);
@@ -554,23 +707,8 @@ export class ChatwootSimulator extends SimulatorServer {
     return undefined;
   }
 
-  /**
-   * Message#prevent_message_flooding (app/models/message.rb): a conversation holding CONVERSATION_MESSAGE_PER_MINUTE
-   * _LIMIT (200) messages created within the last minute refuses the next one; MessagesController#create rescues
-   * the validation error into `render_could_not_create_error` → 422 `{"error": "Validation failed: Too many
-   * messages"}`. Only API-created messages are checked here (test helpers stand for Chatwoot's own UI).
-   */
-  private floodCheck(conversationId: number): SimResponse | undefined {
-    const limit = this.opts.messagesPerConversationPerMinute ?? 200;
-    const since = Date.now() - (this.opts.rateWindowMs ?? 60_000);
-    const recent = this.messages(conversationId).filter((m) => m.created_at >= since).length;
-    return recent >= limit ? json(422, { error: 'Validation failed: Too many messages' }) : undefined;
-  }
-
   private postMessage(req: SimRequest, conversationId: number): SimResponse {
     const conversation = this.mustConversationHttp(conversationId);
-    const flooded = this.floodCheck(conversationId);
-    if (flooded) return flooded;
     // JSON and multipart carry the same fields; multipart values are strings.
     const fields: Record<string, unknown> = req.form ? { ...req.form.fields } : obj(req.body);
     const files: UploadedFile[] = req.form?.files.filter((f) => f.field.startsWith('attachments')) ?? [];
@@ -582,6 +720,8 @@ export class ChatwootSimulator extends SimulatorServer {
     if ((content === null || content === '') && files.length === 0) {
       return json(422, { message: "Content can't be blank", attributes: ['content'] });
     }
+    const refused = this.refuseMessage(conversation, content);
+    if (refused) return refused;
     const message = this.createMessage(conversation, {
       content,
       messageType: typeName === 'incoming' ? 0 : 1,
@@ -628,6 +768,8 @@ export class ChatwootSimulator extends SimulatorServer {
       /** undefined: the conversation's contact (incoming); null: no sender (activity). */
       senderAgentId: number | null | undefined;
       files: UploadedFile[];
+      /** Attachments without a file (locations, contact cards, nil entries), rendered after the files. */
+      oddAttachments?: Array<Record<string, unknown> | null>;
     },
   ): ChatwootMessage {
     const now = Date.now();
@@ -647,6 +789,7 @@ export class ChatwootSimulator extends SimulatorServer {
         input.senderAgentId === undefined ? 'Contact' : input.senderAgentId === null ? null : 'User',
       sender_id: input.senderAgentId === undefined ? conversation.contact_id : input.senderAgentId,
       attachments: input.files.map((f) => this.storeAttachment(id, f)),
+      ...(input.oddAttachments?.length ? { odd_attachments: input.oddAttachments } : {}),
       status: 'sent',
       created_at: now,
     };
@@ -741,9 +884,14 @@ export class ChatwootSimulator extends SimulatorServer {
       timeoutMs: 5_000,
       headers: (raw) => {
         const timestamp = String(Math.floor(Date.now() / 1000));
-        return {
+        const base = {
           'content-type': 'application/json',
           'user-agent': 'rest-client/2.1.0 (linux x86_64) ruby/3.4.4p34',
+        };
+        // Before 4.11 account webhooks had no secret: Webhooks::Trigger sent no signature headers at all.
+        if (!this.signs()) return base;
+        return {
+          ...base,
           'x-chatwoot-signature': chatwootSignature(this.opts.webhookSecret, timestamp, raw),
           'x-chatwoot-timestamp': timestamp,
           'x-chatwoot-delivery': randomUUID(),
@@ -755,7 +903,8 @@ export class ChatwootSimulator extends SimulatorServer {
   private storeAttachment(messageId: number, file: AttachmentInput): ChatwootAttachment {
     const token = randomBytes(24).toString('base64url');
     this.files.set(token, { data: file.data, contentType: file.contentType });
-    const dataUrl = `${this.baseUrl}/rails/active_storage/blobs/redirect/${token}/${encodeURIComponent(file.filename)}`;
+    // Attachment#file_url is url_for(file): built on FRONTEND_URL, not on the host the API was called on.
+    const dataUrl = `${this.frontendUrl || this.baseUrl}/rails/active_storage/blobs/redirect/${token}/${encodeURIComponent(file.filename)}`;
     const fileType = fileTypeOf(file.contentType);
     const dot = file.filename.lastIndexOf('.');
     return {
@@ -771,6 +920,200 @@ export class ChatwootSimulator extends SimulatorServer {
       width: null,
       height: null,
     };
+  }
+
+  // ---------------------------------------------------------------- platform behaviours (issue #13)
+  // Each one cites the Chatwoot code (commit 59442e57) it follows; docs/platforms.md has the details.
+
+  /**
+   * MessagesController#create rescues every exception into 422 `{"error": e.message}` (render_could_not_create_error):
+   * a validation the model refuses reads `Validation failed: …`. Two of them: the content length
+   * (`validates :content, length: { maximum: 150_000 }`) and the flood limit (Message#prevent_message_flooding:
+   * `conversation.messages.where('created_at >= ?', 1.minute.ago).count >= limit` adds "Too many messages").
+   */
+  private refuseMessage(conversation: ChatwootConversation, content: string | null): SimResponse | undefined {
+    // Ruby counts characters (code points), not UTF-16 units.
+    if (content !== null && [...content].length > MESSAGE_MAX_CHARACTERS) {
+      return json(422, {
+        error: `Validation failed: Content is too long (maximum is ${MESSAGE_MAX_CHARACTERS} characters)`,
+      });
+    }
+    const limit = this.opts.messagesPerMinute ?? 200;
+    const since = Date.now() - (this.opts.floodWindowMs ?? 60_000);
+    const recent = this.messages(conversation.id).filter((m) => m.created_at >= since).length;
+    if (recent >= limit) return json(422, { error: 'Validation failed: Too many messages' });
+    return undefined;
+  }
+
+  /**
+   * ConversationsController#toggle_status → handle_human_open: when the conversation ends up open and the caller is
+   * a User, `assignee_agent_bot` is cleared and `assignee = Current.user if Current.user.agent?`.
+   */
+  private handleHumanOpen(conversation: ChatwootConversation): void {
+    if ((this.opts.tokenRole ?? 'agent') !== 'agent') return;
+    if (conversation.assignee_id === this.bridgeAgent.id) return;
+    const previous = conversation.assignee_id;
+    conversation.assignee_id = this.bridgeAgent.id;
+    conversation.updated_at = Date.now();
+    this.emitUpdated(conversation, [
+      { assignee_id: { previous_value: previous, current_value: this.bridgeAgent.id } },
+    ]);
+  }
+
+  /**
+   * AssignmentsController#create with `assignee_id`: Conversations::AssignmentService sets
+   * `assignee = account.users.find_by(id: assignee_id)`, so an id that is no user (null, 0) unassigns.
+   */
+  private assign(req: SimRequest, conversationId: number): SimResponse {
+    const conversation = this.mustConversationHttp(conversationId);
+    const body = obj(req.body);
+    if (!('assignee_id' in body)) return json(200, null);
+    const raw = body.assignee_id;
+    const agent = raw === null || raw === undefined || raw === '' ? undefined : this.agents.get(Number(raw));
+    const previous = conversation.assignee_id;
+    conversation.assignee_id = agent?.id ?? null;
+    conversation.updated_at = Date.now();
+    if (previous !== conversation.assignee_id) {
+      this.emitUpdated(conversation, [
+        { assignee_id: { previous_value: previous, current_value: conversation.assignee_id } },
+      ]);
+    }
+    return json(200, agent ? { id: agent.id, name: agent.name, email: agent.email } : null);
+  }
+
+  /** Test side: an agent takes (or drops) the conversation in the dashboard. */
+  assignTo(conversationId: number, agentId: number | null): void {
+    const conversation = this.mustConversation(conversationId);
+    conversation.assignee_id = agentId;
+    conversation.updated_at = Date.now();
+  }
+
+  /** Changes behaviour options of a running simulator. */
+  configure(o: Pick<ChatwootSimulatorOptions, 'tokenRole' | 'version' | 'messagesPerMinute'>): void {
+    Object.assign(this.opts, o);
+  }
+
+  /**
+   * `GET /api/v1/profile` (_user.json.jbuilder): `role` and `accounts[].role` are the account user's role;
+   * `avatar_url` is an Active Storage link built on FRONTEND_URL, like every file link.
+   */
+  private profile(): SimResponse {
+    const role = this.opts.tokenRole ?? 'agent';
+    const avatar = `${this.frontendUrl || this.baseUrl}/rails/active_storage/representations/redirect/avatar${this.bridgeAgent.id}/avatar.png`;
+    return json(200, {
+      ...this.bridgeAgent,
+      role,
+      avatar_url: avatar,
+      accounts: [{ id: this.opts.accountId, role }],
+    });
+  }
+
+  /** `GET /api` (ApiController#index), unauthenticated: the version the operator runs. */
+  private apiInfo(): SimResponse {
+    return json(200, {
+      version: this.opts.version ?? '4.16.2',
+      timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19),
+      queue_services: 'ok',
+      data_services: 'ok',
+    });
+  }
+
+  private signs(): boolean {
+    const [major = 0, minor = 0] = (this.opts.version ?? '4.16.2').split('.').map(Number);
+    const [fMajor = 0, fMinor = 0] = FIRST_SIGNING_VERSION;
+    return major > fMajor || (major === fMajor && minor >= fMinor);
+  }
+
+  /** A second origin for files (FRONTEND_URL), serving the same Active Storage redirect links. */
+  private async listenFrontend(): Promise<string> {
+    const server = createServer((req, res) => {
+      const m = /^\/rails\/active_storage\/blobs\/redirect\/([^/]+)\/[^/]+$/.exec(
+        new URL(req.url ?? '/', 'http://x').pathname,
+      );
+      const file = m ? this.files.get(m[1] ?? '') : undefined;
+      if (req.method !== 'GET' || !file) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(NOT_FOUND));
+        return;
+      }
+      res.writeHead(200, { 'content-type': file.contentType });
+      res.end(file.data);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.frontendServer = server;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * An agent reply carrying attachments that hold no file on Chatwoot, as Attachment#push_event_data renders them:
+   * a location (`data_url: external_url`, usually nil), a contact card (no `data_url`), or nil (no file_type).
+   */
+  agentReplyWithOddAttachments(
+    conversationId: number,
+    input: { content: string; attachments?: AttachmentInput[]; odd: Array<'location' | 'contact' | 'null'> },
+  ): ChatwootMessage {
+    const conversation = this.mustConversation(conversationId);
+    const id = this.nextMessageId;
+    const odd = input.odd.map((kind): Record<string, unknown> | null => {
+      if (kind === 'null') return null;
+      const base = {
+        id: this.nextAttachmentId++,
+        message_id: id,
+        file_type: kind,
+        account_id: this.opts.accountId,
+      };
+      return kind === 'location'
+        ? {
+            ...base,
+            coordinates_lat: 52.52,
+            coordinates_long: 13.405,
+            fallback_title: 'Our office',
+            data_url: null,
+          }
+        : { ...base, fallback_title: '+49 30 1234567', meta: {} };
+    });
+    return this.createMessage(conversation, {
+      content: input.content,
+      messageType: 1,
+      private: false,
+      sourceId: null,
+      contentAttributes: {},
+      contentType: 'text',
+      senderAgentId: this.defaultAgent.id,
+      files: (input.attachments ?? []).map((a) => ({ field: 'attachments[]', ...a })),
+      oddAttachments: odd,
+    });
+  }
+
+  /**
+   * A contact message in another inbox of the account. Account webhooks have no inbox filter
+   * (WebhookListener#deliver_account_webhooks ignores Webhook#inbox_id), so it reaches the bridge too.
+   */
+  otherInboxMessage(content: string): ChatwootMessage {
+    const other = this.opts.inboxId + 1000;
+    const contact = this.postContactDirect(`Other inbox contact ${this.nextContactId}`);
+    const contactInbox = this.addContactInbox(contact.id, randomUUID(), other);
+    const now = Date.now();
+    const conversation: ChatwootConversation = {
+      ...this.blankConversation(now),
+      inbox_id: other,
+      contact_id: contact.id,
+      contact_inbox_id: contactInbox.id,
+    };
+    this.conversationMap.set(conversation.id, conversation);
+    return this.createMessage(conversation, {
+      content,
+      messageType: 0,
+      private: false,
+      sourceId: null,
+      contentAttributes: {},
+      contentType: 'text',
+      senderAgentId: undefined,
+      files: [],
+    });
   }
 
   private mustFind<T>(map: Map<number, T>, id: number, what: string): T {

@@ -89,6 +89,7 @@ function loadSpec(api: Api): LoadedSpec {
   const parsed = (api === 'zendesk' ? YAML.parse(text) : JSON.parse(text)) as Json;
   const doc = normalise(parsed, api, api === 'zendesk');
   if (!isObject(doc) || !isObject(doc.paths)) throw new Error(`${api} spec has no paths`);
+  if (api === 'chatwoot') amendChatwoot(doc);
   getAjv().addSchema(doc as object, api);
 
   const operations: Operation[] = [];
@@ -110,6 +111,31 @@ function loadSpec(api: Api): LoadedSpec {
   const spec = { operations };
   specs.set(api, spec);
   return spec;
+}
+
+/**
+ * Where the spec is narrower than the code it documents (SOURCE.md: trust the code). `conversationFilter` lists
+ * four filter operators, but Chatwoot's FilterService (app/services/filter_service.rb#filter_operation) and
+ * lib/filters/filter_keys.yml at the pinned commit also accept `is_greater_than`, `is_less_than` and
+ * `days_before` (date attributes such as `last_activity_at`) and `is_present`/`is_not_present`.
+ */
+function amendChatwoot(doc: Record<string, unknown>): void {
+  const path = ['/api/v1/accounts/{account_id}/conversations/filter', 'post', 'requestBody', 'content'];
+  let node: unknown = doc.paths;
+  for (const key of [...path, 'application/json', 'schema', 'properties', 'payload', 'items', 'properties']) {
+    node = isObject(node) ? node[key] : undefined;
+  }
+  const operator = isObject(node) ? node.filter_operator : undefined;
+  if (isObject(operator) && Array.isArray(operator.enum)) {
+    operator.enum = [
+      ...operator.enum,
+      'is_greater_than',
+      'is_less_than',
+      'days_before',
+      'is_present',
+      'is_not_present',
+    ];
+  }
 }
 
 /** requestBody may itself be a $ref to components/requestBodies. */

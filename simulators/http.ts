@@ -36,6 +36,8 @@ export interface FaultRule {
   delayMs?: number;
   /** Destroy the socket without answering. */
   reset?: boolean;
+  /** The JSON body of the injected answer, when the platform's own words matter (Chatwoot's catch-all 422). */
+  body?: unknown;
 }
 
 /** A webhook the simulator sent (or tried to); `status` 0 means no URL was configured or the POST failed. */
@@ -170,6 +172,8 @@ function describeBody(req: SimRequest): unknown {
 export interface WebhookRequest {
   type: string;
   body: unknown;
+  /** The exact text to send, when it is not `body` as JSON (a trigger's rendered template need not be JSON). */
+  raw?: string;
   /** Builds the signing headers over the exact bytes that will be sent. */
   headers: (rawBody: string) => Record<string, string>;
   timeoutMs: number;
@@ -292,7 +296,7 @@ export abstract class SimulatorServer {
       });
       return;
     }
-    const raw = JSON.stringify(hook.body);
+    const raw = hook.raw ?? JSON.stringify(hook.body);
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -369,7 +373,9 @@ export abstract class SimulatorServer {
     }
     let response: SimResponse;
     const limited = fault?.status ? undefined : this.rateLimit(sim);
-    if (fault?.status) response = this.faultResponse(fault, fault.status);
+    if (fault?.status)
+      response =
+        fault.body !== undefined ? json(fault.status, fault.body) : this.faultResponse(fault, fault.status);
     else if (limited?.reject) response = limited.reject;
     else if (parseError) response = parseError;
     else {

@@ -174,7 +174,17 @@ export function ticketJson(ticket: ZendeskTicket, baseUrl: string): Record<strin
 export type ZendeskEventType =
   | 'ticket.comment_added'
   | 'ticket.status_changed'
-  | 'ticket.attachment_linked_to_comment';
+  | 'ticket.attachment_linked_to_comment'
+  | 'messaging_ticket.message_added';
+
+/**
+ * Statuses that ticket events report beyond the six a ticket can be set to (Ticket events; the enum also lists
+ * DELETED, ARCHIVED and SCRUBBED): a closed ticket archived after 120 days, a deleted one, one deleted for good.
+ */
+export type ZendeskLifecycleStatus = 'archived' | 'deleted' | 'scrubbed';
+
+/** The system's actor id: updates made by automations and Zendesk's own jobs carry `-1`. */
+export const SYSTEM_ACTOR = -1;
 
 export interface ZendeskWebhookBody {
   account_id: number;
@@ -207,6 +217,8 @@ export function webhookBody(input: {
   sequence?: { id: string; position: number };
   accountId?: number;
   time?: Date;
+  /** The status `detail.status` shows, when it is one a ticket cannot be set to (archived, deleted, scrubbed). */
+  status?: string;
 }): ZendeskWebhookBody {
   const { ticket } = input;
   return {
@@ -226,7 +238,7 @@ export function webhookBody(input: {
       organization_id: null,
       priority: upper(ticket.priority),
       requester_id: String(ticket.requester_id),
-      status: ticket.status.toUpperCase(),
+      status: (input.status ?? ticket.status).toUpperCase(),
       subject: ticket.subject,
       submitter_id: String(ticket.submitter_id),
       tags: [...ticket.tags],
@@ -254,9 +266,16 @@ export function commentAddedEvent(comment: ZendeskComment, author: ZendeskUser):
   };
 }
 
+/**
+ * `ticket.attachment_linked_to_comment`. Its `is_public` is the attachment's own flag, not the comment's: Zendesk's
+ * documented example shows `is_public: false` on a file of a public e-mail comment (Ticket events, "Attachment
+ * linked to comment"). The simulator sends false unless told otherwise, so a bridge reading it as the comment's
+ * visibility is caught.
+ */
 export function attachmentLinkedEvent(
   comment: ZendeskComment,
   attachment: ZendeskAttachment,
+  attachmentIsPublic = false,
 ): Record<string, unknown> {
   return {
     comment: {
@@ -265,7 +284,7 @@ export function attachmentLinkedEvent(
         content_url: attachment.content_url,
         filename: attachment.file_name,
         id: String(attachment.id),
-        is_public: comment.public,
+        is_public: attachmentIsPublic,
       },
       id: String(comment.id),
     },
@@ -273,10 +292,22 @@ export function attachmentLinkedEvent(
 }
 
 export function statusChangedEvent(
-  previous: ZendeskTicketStatus,
-  current: ZendeskTicketStatus,
+  previous: ZendeskTicketStatus | ZendeskLifecycleStatus,
+  current: ZendeskTicketStatus | ZendeskLifecycleStatus,
 ): Record<string, unknown> {
   return { current: current.toUpperCase(), previous: previous.toUpperCase() };
+}
+
+/**
+ * `messaging_ticket.message_added` (Messaging events, "Message added"): `actor` {id, name, type: end_user | agent |
+ * trigger | system}, the messaging conversation id and `message` {id, body}; the message id is not a comment id.
+ */
+export function messageAddedEvent(input: {
+  actor: { id: string; name: string; type: 'end_user' | 'agent' | 'trigger' | 'system' };
+  conversationId: string;
+  message: { id: string; body: string };
+}): Record<string, unknown> {
+  return { actor: input.actor, conversation_id: input.conversationId, message: input.message };
 }
 
 const escapeHtml = (s: string): string =>

@@ -6,17 +6,20 @@ import {
   fail,
   isRecord,
   json,
-  nowIso,
   Router,
   type SimRequest,
   type SimResponse,
   SimulatorServer,
 } from './http.ts';
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
+import { type ExportedUpdate, ZendeskExport } from './zendesk-export.ts';
+import { addListingRoutes, listComments, MinuteWindow, SEARCH_EXPORT_PER_MINUTE } from './zendesk-listing.ts';
 import {
   attachmentLinkedEvent,
   commentAddedEvent,
   commentBodies,
+  messageAddedEvent,
+  SYSTEM_ACTOR,
   sequenceId,
   statusChangedEvent,
   TICKET_STATUSES,
@@ -29,6 +32,7 @@ import {
   type ZendeskAudit,
   type ZendeskComment,
   type ZendeskEventType,
+  type ZendeskLifecycleStatus,
   type ZendeskRole,
   type ZendeskTicket,
   type ZendeskTicketStatus,
@@ -63,6 +67,18 @@ export interface ZendeskSimulatorOptions {
    * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
    */
   apiTicketCommentAuthor?: 'submitter' | 'requester';
+  /**
+   * Comments a ticket may hold (Ticket Comments: "up to 5000 comments in total … any additional attempts to add
+   * comments results in a 422 error"); lower it in tests rather than writing 5,000 comments.
+   */
+  maxComments?: number;
+  /** The attachment's own `is_public` in `attachment_linked_to_comment` (default false, as in Zendesk's example). */
+  attachmentsPublic?: boolean;
+  /**
+   * The same account limit under the name the history import's tests and benchmark use: one limit, enforced by
+   * `rateLimit` below (`accountRateLimit` wins when both are set).
+   */
+  rateLimitPerMinute?: number;
 }
 
 export interface FileInput {
@@ -126,12 +142,22 @@ export class ZendeskSimulator extends SimulatorServer {
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
+  /** The Incremental Exports (ticket events, tickets); `exports.requestsPerMinute` is Zendesk's 10 by default. */
+  readonly exports: ZendeskExport;
+  /** Creates tickets and comments without sending their webhooks (seeding a benchmark's backlog). */
+  muteWebhooks = false;
 
+  /** Ticket updates in order, as the ticket event export streams them. */
+  private readonly updateLog: ExportedUpdate[] = [];
+  /** How far the simulator's clock runs ahead of the machine's (`advanceClock`). */
+  private clockOffsetMs = 0;
   private readonly users = new Map<number, ZendeskUser>();
   private readonly tickets = new Map<number, ZendeskTicket>();
   private readonly uploads = new Map<string, { expires_at: string; attachments: ZendeskAttachment[] }>();
   private readonly files = new Map<string, { data: Buffer; contentType: string }>();
   private readonly ticketUpdates = new Map<number, number[]>();
+  /** Tickets deleted or scrubbed: the API answers 404 for them. */
+  private readonly gone = new Set<number>();
   private readonly router = new Router();
   private readonly expectedAuth: string;
   // Distinct, realistic-looking id ranges make an id mixed up between kinds easy to spot in a failing test.
@@ -144,11 +170,12 @@ export class ZendeskSimulator extends SimulatorServer {
 
   private constructor(private readonly opts: ZendeskSimulatorOptions) {
     super('zendesk', opts.validate !== false, opts.webhookUrl);
+    const sim = this;
     this.expectedAuth = `Basic ${Buffer.from(`${opts.email}/token:${opts.apiToken}`).toString('base64')}`;
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
     this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
     this.rateWindowMs = opts.rateWindowMs ?? 10 * 60 * 1000;
-    this.accountRateLimit = opts.accountRateLimit;
+    this.accountRateLimit = opts.accountRateLimit ?? (opts.rateLimitPerMinute || undefined);
     this.ticketUpdateRateLimit = opts.ticketUpdateRateLimit ?? 100;
     this.accountWindowMs = opts.accountWindowMs ?? 60_000;
     this.bridgeUser = this.createUser({ name: 'Chatwoot Bridge', email: opts.email, role: 'admin' });
@@ -158,6 +185,19 @@ export class ZendeskSimulator extends SimulatorServer {
       role: 'agent',
     });
     this.webhookAdmin = new ZendeskWebhookAdmin(opts.webhookSecret, () => this.bridgeUser.id);
+    this.exports = new ZendeskExport({
+      now: () => this.now(),
+      updates: () => this.updateLog,
+      tickets: () =>
+        [...this.tickets.values()].map((t) => ({
+          id: t.id,
+          generatedMs: Date.parse(t.updated_at),
+          json: ticketJson(t, this.baseUrl),
+        })),
+      get baseUrl() {
+        return sim.baseUrl;
+      },
+    });
     this.routes();
   }
 
@@ -169,8 +209,25 @@ export class ZendeskSimulator extends SimulatorServer {
 
   // ---------------------------------------------------------------- test-side helpers
 
+  /** The simulated account's clock (epoch ms): the machine's, plus what `advanceClock` added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Moves the account's clock forward: what happens from now on is stamped later, and the incremental exports'
+   * last-minute exclusion is measured on this clock, so a test can make an update exportable without waiting.
+   */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
   createUser(input: { name: string; email?: string; role: ZendeskRole }): ZendeskUser {
-    const at = nowIso();
+    const at = this.nowIso();
     const user: ZendeskUser = {
       id: this.nextUserId++,
       name: input.name,
@@ -281,6 +338,8 @@ export class ZendeskSimulator extends SimulatorServer {
     this.uploads.clear();
     this.files.clear();
     this.ticketUpdates.clear();
+    this.updateLog.length = 0;
+    this.exports.reset();
     this.resetLogs();
   }
 
@@ -312,7 +371,8 @@ export class ZendeskSimulator extends SimulatorServer {
         return json(401, { error: "Couldn't authenticate you" });
       }
     }
-    return this.router.dispatch(req);
+    if (!req.path.startsWith('/api/v2/')) return this.router.dispatch(req);
+    return this.router.dispatch(req) ?? this.notFound();
   }
 
   private routes(): void {
@@ -322,7 +382,15 @@ export class ZendeskSimulator extends SimulatorServer {
       return Number.isSafeInteger(n) ? n : -1;
     };
     this.webhookAdmin.addRoutes(this.router);
+    addListingRoutes(this.router, this, { exportWindow: new MinuteWindow(SEARCH_EXPORT_PER_MINUTE) });
     this.router
+      // Incremental Exports (zendesk-export.ts); `.json` suffixes as Zendesk's own next_page URLs carry them.
+      .add('GET', '/api/v2/incremental/ticket_events', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/ticket_events.json', (req) => this.exports.ticketEvents(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets/cursor.json', (req) => this.exports.ticketsCursor(req))
+      .add('GET', '/api/v2/incremental/tickets', (req) => this.exports.ticketsTime(req))
+      .add('GET', '/api/v2/incremental/tickets.json', (req) => this.exports.ticketsTime(req))
       .add('GET', '/api/v2/users/me', () => json(200, { user: userJson(this.bridgeUser, this.baseUrl) }))
       .add('GET', '/api/v2/users/search', (req) => this.searchUsers(req))
       .add('GET', '/api/v2/users/:id', (_req, p) => {
@@ -330,7 +398,7 @@ export class ZendeskSimulator extends SimulatorServer {
         return user ? json(200, { user: userJson(user, this.baseUrl) }) : json(404, NOT_FOUND);
       })
       .add('GET', '/api/v2/tickets/:id', (req, p) => {
-        const ticket = this.tickets.get(id(p.id));
+        const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
         if (!ticket) return json(404, NOT_FOUND);
         const body: Record<string, unknown> = { ticket: ticketJson(ticket, this.baseUrl) };
         // Side-loading: `include=users` adds the ticket's users as a top-level `users` array
@@ -348,10 +416,13 @@ export class ZendeskSimulator extends SimulatorServer {
       .add('POST', '/api/v2/tickets', (req) => this.postTicket(req))
       .add('GET', '/api/v2/tickets/:id/comments', (req, p) => {
         const ticket = this.tickets.get(id(p.id));
+        return ticket ? listComments(req, ticket, this) : json(404, NOT_FOUND);
+      })
+      .add('GET', '/api/v2/tickets/:id/comments/count', (_req, p) => {
+        // Count Ticket Comments: `{count: {value, refreshed_at}}`, exact below 100,000.
+        const ticket = this.gone.has(id(p.id)) ? undefined : this.tickets.get(id(p.id));
         if (!ticket) return json(404, NOT_FOUND);
-        const comments = [...ticket.comments];
-        if (req.query.get('sort_order') === 'desc') comments.reverse();
-        return json(200, { comments, next_page: null, previous_page: null, count: comments.length });
+        return json(200, { count: { value: ticket.comments.length, refreshed_at: this.nowIso() } });
       })
       .add('POST', '/api/v2/uploads', (req) => this.upload(req))
       .add('GET', '/attachments/token/:token', (_req, p) => {
@@ -380,7 +451,7 @@ export class ZendeskSimulator extends SimulatorServer {
   }
 
   private putTicket(req: SimRequest, ticketId: number): SimResponse {
-    const ticket = this.tickets.get(ticketId);
+    const ticket = this.gone.has(ticketId) ? undefined : this.tickets.get(ticketId);
     if (!ticket) return json(404, NOT_FOUND);
     const input = isRecord(req.body) ? req.body.ticket : undefined;
     if (!isRecord(input))
@@ -391,6 +462,8 @@ export class ZendeskSimulator extends SimulatorServer {
 
     const changes = this.parseChanges(input);
     const comment = this.parseComment(input.comment, this.bridgeUser.id);
+    const full = comment ? this.refuseComment(ticket) : undefined;
+    if (full) return full;
     const { audit } = this.update(ticket, changes, comment, this.bridgeUser.id);
     return json(200, { ticket: ticketJson(ticket, this.baseUrl), audit });
   }
@@ -596,7 +669,7 @@ export class ZendeskSimulator extends SimulatorServer {
     tags: string[];
     via: ZendeskVia;
   }): ZendeskTicket {
-    const at = nowIso();
+    const at = this.nowIso();
     const ticket: ZendeskTicket = {
       id: this.nextTicketId++,
       subject: input.subject,
@@ -639,8 +712,9 @@ export class ZendeskSimulator extends SimulatorServer {
     changes: Changes,
     commentInput: CommentInput | undefined,
     actorId = commentInput?.authorId ?? this.bridgeUser.id,
+    o: { silent?: boolean } = {},
   ): { audit: ZendeskAudit; comment?: ZendeskComment } {
-    const at = nowIso();
+    const at = this.nowIso();
     const audit: ZendeskAudit = {
       id: this.nextAuditId++,
       ticket_id: ticket.id,
@@ -718,6 +792,8 @@ export class ZendeskSimulator extends SimulatorServer {
     const sequence = sequenceId();
     let position = 1;
     const emit = (type: ZendeskEventType, event: Record<string, unknown>): void => {
+      // A messaging message whose ticket events Zendesk does not send (only message_added arrives).
+      if (o.silent) return;
       this.emitWebhook(
         webhookBody({ type, ticket, actorId, event, sequence: { id: sequence, position: position++ } }),
       );
@@ -725,33 +801,183 @@ export class ZendeskSimulator extends SimulatorServer {
     if (comment && author) {
       emit('ticket.comment_added', commentAddedEvent(comment, author));
       for (const attachment of comment.attachments)
-        emit('ticket.attachment_linked_to_comment', attachmentLinkedEvent(comment, attachment));
+        emit(
+          'ticket.attachment_linked_to_comment',
+          attachmentLinkedEvent(comment, attachment, this.opts.attachmentsPublic ?? false),
+        );
     }
     if (ticket.status !== previousStatus)
       emit('ticket.status_changed', statusChangedEvent(previousStatus, ticket.status));
+    this.updateLog.push({
+      audit,
+      at: Date.parse(at),
+      ...(ticket.status !== previousStatus
+        ? { status: { previous: previousStatus, current: ticket.status } }
+        : {}),
+    });
     return comment ? { audit, comment } : { audit };
   }
 
   private emitWebhook(body: ZendeskWebhookBody): void {
-    const invocation = String(this.invocation++);
+    if (this.muteWebhooks) return;
     this.enqueueWebhook({
       type: body.type,
       body,
       timeoutMs: 10_000,
-      headers: (raw) => {
-        // Second precision, like the fixture's signed timestamp.
-        const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        return {
-          'content-type': 'application/json',
-          'user-agent': 'Zendesk Webhook',
-          'x-zendesk-account-id': String(ZENDESK_ACCOUNT.accountId),
-          'x-zendesk-webhook-id': ZENDESK_ACCOUNT.webhookId,
-          'x-zendesk-webhook-invocation-id': invocation,
-          'x-zendesk-webhook-signature-timestamp': timestamp,
-          'x-zendesk-webhook-signature': zendeskSignature(this.opts.webhookSecret, timestamp, raw),
-        };
-      },
+      headers: (raw) => this.signedHeaders(raw),
     });
+  }
+
+  /** A webhook whose body is exact text (a trigger's rendered template), signed like any other. */
+  private emitRawWebhook(type: string, raw: string): void {
+    if (this.muteWebhooks) return;
+    this.enqueueWebhook({ type, body: raw, raw, timeoutMs: 10_000, headers: (r) => this.signedHeaders(r) });
+  }
+
+  private signedHeaders(raw: string): Record<string, string> {
+    const invocation = String(this.invocation++);
+    // Second precision, like the fixture's signed timestamp.
+    const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      'content-type': 'application/json',
+      'user-agent': 'Zendesk Webhook',
+      'x-zendesk-account-id': String(ZENDESK_ACCOUNT.accountId),
+      'x-zendesk-webhook-id': ZENDESK_ACCOUNT.webhookId,
+      'x-zendesk-webhook-invocation-id': invocation,
+      'x-zendesk-webhook-signature-timestamp': timestamp,
+      'x-zendesk-webhook-signature': zendeskSignature(this.opts.webhookSecret, timestamp, raw),
+    };
+  }
+
+  // ---------------------------------------------------------------- platform behaviours (issue #13)
+  // Each one cites Zendesk's developer documentation; docs/platforms.md has the details.
+
+  /**
+   * Ticket Comments: "A ticket can contain up to 5000 comments in total … Once this limit is reached, any additional
+   * attempts to add comments results in a 422 error. The ticket can still be updated in other ways." The body of
+   * that 422 is not documented; a RecordInvalid like the others is assumed.
+   */
+  private refuseComment(ticket: ZendeskTicket): SimResponse | undefined {
+    if (ticket.comments.length < (this.opts.maxComments ?? 5000)) return undefined;
+    return json(422, {
+      error: 'RecordInvalid',
+      description: 'Record validation errors',
+      details: { base: [{ description: 'Ticket has reached the maximum number of comments' }] },
+    });
+  }
+
+  /**
+   * Test side: a long-lived ticket — `count` internal notes by the default agent, added without webhooks (as if they
+   * had been synced long ago), so a test can bring a ticket to the 5,000-comment limit quickly.
+   */
+  fillWithNotes(ticketId: number, count: number): void {
+    const ticket = this.mustOpenTicket(ticketId);
+    for (let i = 0; i < count; i++) {
+      this.update(
+        ticket,
+        {},
+        {
+          body: `note ${i + 1}`,
+          public: false,
+          authorId: this.defaultAgent.id,
+          attachments: [],
+          channel: 'web',
+        },
+        this.defaultAgent.id,
+        { silent: true },
+      );
+    }
+  }
+
+  /**
+   * What Zendesk's own jobs do to a ticket long after the conversation: archive a closed ticket, delete it, scrub it.
+   * Ticket events report these as `status_changed` to ARCHIVED, DELETED or SCRUBBED (the documented enum), made by
+   * the system (actor -1). A deleted or scrubbed ticket is gone from the API.
+   */
+  lifecycle(ticketId: number, status: ZendeskLifecycleStatus): void {
+    const ticket = this.mustTicket(ticketId);
+    const previous = ticket.status;
+    if (status !== 'archived') this.gone.add(ticketId);
+    this.emitWebhook(
+      webhookBody({
+        type: 'ticket.status_changed',
+        ticket,
+        actorId: SYSTEM_ACTOR,
+        event: statusChangedEvent(previous, status),
+        status,
+      }),
+    );
+  }
+
+  /** A status change made by the system (an automation closing solved tickets): `detail.actor_id` is "-1". */
+  systemSetStatus(ticketId: number, status: ZendeskTicketStatus): void {
+    this.update(this.mustTicket(ticketId), { status }, undefined, SYSTEM_ACTOR);
+  }
+
+  /**
+   * A customer's message on a messaging ticket: it becomes a ticket comment (channel native_messaging) and Zendesk
+   * may send `ticket.comment_added`, `messaging_ticket.message_added`, or both, in either order. Which of them
+   * arrive is what `deliver` chooses; the comment exists either way.
+   */
+  messagingMessage(
+    ticketId: number,
+    body: string,
+    options: { deliver?: 'both' | 'comment' | 'messaging'; messagingFirst?: boolean } = {},
+  ): ZendeskComment {
+    const ticket = this.mustOpenTicket(ticketId);
+    const requester = this.mustUser(ticket.requester_id);
+    const deliver = options.deliver ?? 'both';
+    const messaging = webhookBody({
+      type: 'messaging_ticket.message_added',
+      ticket,
+      actorId: requester.id,
+      event: {},
+    });
+    const messageBody: ZendeskWebhookBody = {
+      ...messaging,
+      // Messaging events carry only the ticket id in `detail` and no sequence metadata (Messaging events).
+      detail: { id: String(ticket.id) },
+      event: messageAddedEvent({
+        actor: { id: String(requester.id), name: requester.name, type: 'end_user' },
+        conversationId: randomBytes(12).toString('hex'),
+        message: { id: randomBytes(12).toString('hex'), body },
+      }),
+    };
+    if (deliver !== 'comment' && options.messagingFirst) this.emitWebhook(messageBody);
+    const { comment } = this.update(
+      ticket,
+      {},
+      { body, public: true, authorId: requester.id, attachments: [], channel: 'native_messaging' },
+      requester.id,
+      { silent: deliver === 'messaging' },
+    );
+    if (deliver !== 'comment' && !options.messagingFirst) this.emitWebhook(messageBody);
+    return comment!;
+  }
+
+  /**
+   * A trigger's "Notify active webhook" action with a custom JSON body: placeholders are rendered as text, not
+   * JSON-escaped (contracts/zendesk/SOURCE.md), so a quote or a line break in a comment breaks the JSON.
+   * `{{ticket.latest_comment}}` is the newest public comment.
+   */
+  triggerWebhook(ticketId: number, template: string): void {
+    const ticket = this.mustTicket(ticketId);
+    const latest = [...ticket.comments].reverse().find((c) => c.public);
+    const requester = this.users.get(ticket.requester_id);
+    const values: Record<string, string> = {
+      'ticket.id': String(ticket.id),
+      'ticket.status': ticket.status,
+      'ticket.requester.id': String(ticket.requester_id),
+      'ticket.requester.email': requester?.email ?? '',
+      'current_user.id': String(latest?.author_id ?? ticket.requester_id),
+      'ticket.latest_comment': latest?.body ?? '',
+      'ticket.latest_comment_html': latest?.html_body ?? '',
+      'ticket.tags': ticket.tags.join(' '),
+      'ticket.via': ticket.via.channel,
+      'ticket.updated_at_with_timestamp': ticket.updated_at,
+    };
+    const raw = template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, key: string) => values[key] ?? whole);
+    this.emitRawWebhook('trigger', raw);
   }
 
   private storeFile(file: FileInput): ZendeskAttachment {

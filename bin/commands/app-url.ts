@@ -2,29 +2,31 @@
 // deployed bridge (its API URL and the app key from the stack's secret) or, with --local, the running local one.
 import { APP_URL_HINT, appUrl } from '../../shared/app/http.ts';
 import { callLocal } from './queue-target.ts';
-import { admins, isLocal, readCredentials, settingsStore } from './setup.ts';
+import { admins, isLocal, readCredentials, SETTINGS_OPTIONS, settingsStore } from './setup.ts';
 import { CliError, type Command } from './types.ts';
 
 export const appUrlCommand: Command = {
   name: 'app-url',
   summary: 'print the Chatwoot dashboard app URL (the Zendesk ticket beside the conversation)',
   usage: [
-    'app-url [--url <ApiUrl>] [--secret-arn <SecretArn>] | --local [url]',
+    'app-url [--url <ApiUrl>] [--secret-arn <SecretArn>] | --local | --local-url <url>',
     '',
     'Deployed: the key comes from the secret (--secret-arn, or SECRET_ARN; `setup` creates the key), the API URL',
     'from --url (the ApiUrl output) or else from the Chatwoot webhook `setup` registered.',
-    'Local: the running `npm run dev` bridge; --local <url> (default http://127.0.0.1:$PORT, PORT 3000).',
+    'Local: --local, the running `npm run dev` bridge on http://127.0.0.1:$PORT (PORT 3000), or --local-url <url>.',
     'The key rides in the URL fragment (#key=…), which browsers never send to a server: keep the URL like a password.',
   ].join('\n'),
+  options: { ...SETTINGS_OPTIONS, 'local-url': { type: 'string' } },
   async run(ctx) {
-    if (isLocal(ctx) && typeof ctx.options['secret-arn'] !== 'string') {
-      const local = ctx.options.local;
+    const localUrl = ctx.options['local-url'];
+    if ((isLocal(ctx) || typeof localUrl === 'string') && typeof ctx.options['secret-arn'] !== 'string') {
+      const local = typeof localUrl === 'string' ? localUrl : ctx.options.local;
       const base = (typeof local === 'string' ? local : `http://127.0.0.1:${ctx.env.PORT ?? '3000'}`).replace(
         /\/+$/,
         '',
       );
       if (!/^https?:\/\/[^/]+$/.test(base))
-        throw new CliError('--local must be a URL like http://127.0.0.1:3000');
+        throw new CliError('--local-url must be a URL like http://127.0.0.1:3000');
       const { url } = await callLocal<{ url: string }>(base, 'GET', '/_local/app-url');
       ctx.print(APP_URL_HINT);
       ctx.print(url);

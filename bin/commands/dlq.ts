@@ -8,8 +8,16 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { LocalDeadLetter } from '../../shared/queue/local.ts';
-import { callLocal, describeBody, TARGET_HELP, targetOf } from './queue-target.ts';
-import { CliError, type Command } from './types.ts';
+import { aws, OPERATOR_PERMISSIONS } from './aws.ts';
+import {
+  callLocal,
+  describeBody,
+  describeTarget,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  targetOf,
+} from './queue-target.ts';
+import { type Command, UsageError } from './types.ts';
 
 /** Seconds a peeked dead letter stays invisible (and its group locked): short, so a redrive is not held up. */
 export const PEEK_VISIBILITY_SECONDS = 5;
@@ -24,11 +32,13 @@ interface Letter {
 export const dlq: Command = {
   name: 'dlq',
   summary: 'Show the dead-letter queue: depth, and each message’s event key and reason',
-  usage: `dlq [--limit N] [--local [url]]\n\n${TARGET_HELP}\n--limit: how many to list (default 10, deployed at most 10 per call).`,
+  usage: `dlq [--limit N] [--local | --local-url <url>]\n\n${TARGET_HELP}\n--limit: how many to list (default 10, deployed at most 10 per call).`,
+  options: { ...TARGET_OPTIONS, limit: { type: 'string' } },
   async run(ctx) {
     const limit = ctx.options.limit === undefined ? 10 : Number(ctx.options.limit);
-    if (!Number.isInteger(limit) || limit < 0) throw new CliError('--limit must be a whole number');
+    if (!Number.isInteger(limit) || limit < 0) throw new UsageError('--limit must be a whole number');
     const target = targetOf(ctx);
+    ctx.print(describeTarget(target));
     let depth: number;
     let letters: Letter[];
     if (target.kind === 'local') {
@@ -45,7 +55,12 @@ export const dlq: Command = {
         receives: String(l.receiveCount ?? ''),
       }));
     } else {
-      ({ depth, letters } = await peek(target.sqs, target.dlqUrl, limit));
+      const { sqs, dlqUrl } = target;
+      ({ depth, letters } = await aws(
+        `reading the dead-letter queue ${dlqUrl}`,
+        OPERATOR_PERMISSIONS.dlq,
+        () => peek(sqs, dlqUrl, limit),
+      ));
     }
     ctx.print(`dead letters: ${depth}`);
     for (const l of letters) {

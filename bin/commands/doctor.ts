@@ -1,7 +1,12 @@
 // `bridge doctor`: checks what a working bridge needs — every configuration key, both platforms' credentials, the
 // inbox, both webhook registrations and their signing secrets — and says precisely what is wrong and how to fix
 // it. Exit code 1 when anything is. Reads only; it never changes a platform or the secret.
-import { CHATWOOT_WEBHOOK_EVENTS } from '../../shared/chatwoot/admin.ts';
+import {
+  CHATWOOT_WEBHOOK_EVENTS,
+  type ChatwootAdmin,
+  FIRST_SIGNING_VERSION,
+  versionAtLeast,
+} from '../../shared/chatwoot/admin.ts';
 import { ConfigError, parseConfig } from '../../shared/config.ts';
 import { UpstreamError } from '../../shared/errors.ts';
 import { ZENDESK_WEBHOOK_EVENTS } from '../../shared/zendesk/admin.ts';
@@ -12,6 +17,7 @@ import {
   endpoints,
   inboxProblem,
   readCredentials,
+  SETTINGS_OPTIONS,
   sameEndpoint,
   settingsStore,
   withoutQuery,
@@ -127,11 +133,14 @@ async function checkChatwoot(
       );
   });
   if (!signedIn) return;
+  await check(r, 'Chatwoot role', () => checkRole(r, chatwoot, c));
+  await check(r, 'Chatwoot version', () => checkVersion(r, chatwoot, c));
   await check(r, 'Chatwoot inbox', async () => {
     const problem = await inboxProblem(chatwoot, c);
     if (problem) r.problem(problem);
     else r.ok(`Chatwoot inbox ${c.CHATWOOT_INBOX_ID}: an API inbox`);
   });
+  await check(r, 'Chatwoot file host', () => checkFileHost(r, chatwoot, c));
   await check(r, 'Chatwoot webhook', async () => {
     const all = await chatwoot.webhooks();
     const expected = url ? endpoints(url, c).chatwoot : undefined;
@@ -167,12 +176,71 @@ async function checkChatwoot(
   });
 }
 
+/**
+ * `toggle_status` assigns a conversation it opens to the caller when the caller is an agent
+ * (ConversationsController#handle_human_open): with an agent's token every reopen by the bridge would take the
+ * conversation from its assignee until the bridge puts it back. An administrator's token is not assigned.
+ */
+async function checkRole(r: Report, chatwoot: ChatwootAdmin, c: Credentials): Promise<void> {
+  const profile = await chatwoot.profile();
+  const role = profile.accounts?.find((a) => a.id === c.CHATWOOT_ACCOUNT_ID)?.role;
+  if (role === undefined || role === 'administrator') {
+    r.ok(`Chatwoot role: ${role ?? 'not shown'} (reopening a conversation leaves its assignee)`);
+    return;
+  }
+  r.problem(
+    `Chatwoot user ${profile.id} is an ${role}: Chatwoot assigns every conversation the bridge reopens to it (the bridge puts the assignee back, one request later) — use an administrator's access token as CHATWOOT_API_TOKEN`,
+  );
+}
+
+/** Chatwoot signs account webhooks from 4.11 (per-webhook secret); older releases need the URL token. */
+async function checkVersion(r: Report, chatwoot: ChatwootAdmin, c: Credentials): Promise<void> {
+  const version = await chatwoot.version();
+  if (version === undefined) {
+    r.ok('Chatwoot version: not shown by GET /api');
+    return;
+  }
+  if (versionAtLeast(version, FIRST_SIGNING_VERSION)) {
+    r.ok(`Chatwoot version ${version}: signs webhooks (CHATWOOT_WEBHOOK_SECRET)`);
+  } else if (c.CHATWOOT_WEBHOOK_URL_TOKEN) {
+    r.ok(`Chatwoot version ${version}: signs nothing; CHATWOOT_WEBHOOK_URL_TOKEN authenticates its webhooks`);
+  } else {
+    r.problem(
+      `Chatwoot version ${version} signs no webhook (signing came in ${FIRST_SIGNING_VERSION}): set CHATWOOT_WEBHOOK_URL_TOKEN (32+ random characters), then ${SETUP_HINT}`,
+    );
+  }
+}
+
+/**
+ * Attachment links are built on Chatwoot's FRONTEND_URL, which may differ from CHATWOOT_BASE_URL. Where doctor can
+ * see that host (an Active Storage avatar of the token's user or of the inbox), it must be an allowed origin.
+ */
+async function checkFileHost(r: Report, chatwoot: ChatwootAdmin, c: Credentials): Promise<void> {
+  const allowed = new Set(
+    [c.CHATWOOT_BASE_URL, ...(c.CHATWOOT_ATTACHMENT_ORIGINS ?? [])].map((u) => new URL(u).origin),
+  );
+  const [profile, inbox] = await Promise.all([chatwoot.profile(), chatwoot.inbox(c.CHATWOOT_INBOX_ID)]);
+  const seen = [profile.avatar_url, inbox.avatar_url]
+    .filter((u): u is string => typeof u === 'string' && u.includes('/rails/active_storage/'))
+    .map((u) => (URL.canParse(u) ? new URL(u).origin : undefined))
+    .filter((o): o is string => o !== undefined);
+  const foreign = seen.find((o) => !allowed.has(o));
+  if (foreign) {
+    r.problem(
+      `Chatwoot serves files from ${foreign}, not from an allowed origin (its FRONTEND_URL differs from CHATWOOT_BASE_URL): set CHATWOOT_ATTACHMENT_ORIGINS=${foreign}`,
+    );
+  } else if (seen.length > 0) {
+    r.ok(`Chatwoot file host: ${seen[0]} is allowed`);
+  }
+}
+
 export async function diagnose(ctx: CommandContext): Promise<number> {
   const url = typeof ctx.options.url === 'string' && ctx.options.url !== '' ? ctx.options.url : undefined;
   const store = settingsStore(ctx);
   const r = report(ctx.print);
-  ctx.print(`Configuration: ${store.where}`);
+  // Read first: when AWS refuses or cannot be reached, the one line saying so (and how to fix it) is all there is.
   const source = await store.read();
+  ctx.print(`Configuration: ${store.where}`);
   try {
     parseConfig(source);
     r.ok('configuration: every required key is set and valid');
@@ -203,6 +271,7 @@ export const doctor: Command = {
   summary:
     'check credentials, inbox, webhook registrations and secrets; say what to fix (exit 1 on problems)',
   usage: 'doctor (--secret-arn <SecretArn> | --local [--env-file .env]) [--url <ApiUrl>]',
+  options: SETTINGS_OPTIONS,
   async run(ctx) {
     const problems = await diagnose(ctx);
     if (problems > 0)

@@ -6,35 +6,53 @@ import {
   reconcile as runReconcile,
 } from '../../shared/sync/reconcile.ts';
 import { getWorkerDeps } from '../../shared/worker-deps.ts';
-import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
+import { explainAws, OPERATOR_PERMISSIONS } from './aws.ts';
+import {
+  callLocal,
+  describeTarget,
+  prepareDeployed,
+  TARGET_HELP,
+  TARGET_OPTIONS,
+  targetOf,
+} from './queue-target.ts';
 import type { Command } from './types.ts';
 
 export const reconcile: Command = {
   name: 'reconcile',
   summary: 'Run reconciliation now: enqueue comments and messages no webhook delivered',
-  usage: `reconcile [--local [url]]\n\n${TARGET_HELP}\nDeployed, it also needs the bridge's configuration (SECRET_ARN or the variables) and table names.`,
+  usage: `reconcile [--local | --local-url <url>]\n\n${TARGET_HELP}\nDeployed, it also needs SECRET_ARN, LINKS_TABLE_NAME and LEDGER_TABLE_NAME (stack outputs SecretArn, LinksTableName, LedgerTableName).`,
+  options: TARGET_OPTIONS,
   async run(ctx) {
     const target = targetOf(ctx);
+    ctx.print(describeTarget(target));
     let result: ReconcileResult;
     if (target.kind === 'local') {
       result = await callLocal<ReconcileResult>(target.url, 'POST', '/_local/reconcile');
     } else {
-      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]);
+      await prepareDeployed(ctx, target);
+      const [rt, { env }] = await Promise.all([getWorkerDeps(), loadConfig()]).catch((err: unknown) => {
+        throw explainAws(err, 'reading the bridge configuration', OPERATOR_PERMISSIONS.reconcile);
+      });
       let last = 0;
       result = await runReconcile(rt, {
         ...reconcileOptionsFrom(env),
-        onProgress: (done, total) => {
-          if (done === total || rt.now() - last > 2_000) {
+        onProgress: (message) => {
+          if (rt.now() - last > 2_000) {
             last = rt.now();
-            ctx.print(`  ${done}/${total} links`);
+            ctx.print(`  ${message}`);
           }
         },
+      }).catch((err: unknown) => {
+        throw explainAws(err, 'reconciling', OPERATOR_PERMISSIONS.reconcile);
       });
     }
+    const left = (['zendesk', 'chatwoot'] as const).filter((p) => result[p].deferred);
+    const failed = (['zendesk', 'chatwoot'] as const).filter((p) => result[p].failed);
     ctx.print(
-      `reconciled ${result.links} link(s): ${result.enqueued} missed event(s) enqueued` +
-        (result.failed ? `, ${result.failed} failed (see logs)` : '') +
-        (result.deferred ? `, ${result.deferred} left for the next run` : ''),
+      `reconciled: ${result.changesRead} change(s) read with ${result.apiCalls} API call(s), ` +
+        `${result.enqueued} missed event(s) enqueued` +
+        (failed.length ? `; failed: ${failed.join(', ')} (see logs)` : '') +
+        (left.length ? `; ${left.join(', ')} continues next run` : ''),
     );
   },
 };

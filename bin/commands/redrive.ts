@@ -6,33 +6,39 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { callLocal, TARGET_HELP, targetOf } from './queue-target.ts';
+import { aws, OPERATOR_PERMISSIONS } from './aws.ts';
+import { callLocal, describeTarget, TARGET_HELP, TARGET_OPTIONS, targetOf } from './queue-target.ts';
 import { CliError, type Command } from './types.ts';
 
 export const redrive: Command = {
   name: 'redrive',
   summary: 'Move the dead letters back onto the sync queue (after fixing their cause)',
-  usage: `redrive [--wait] [--local [url]]\n\n${TARGET_HELP}\n--wait: deployed, follow the move task until it ends.`,
+  usage: `redrive [--wait] [--local | --local-url <url>]\n\n${TARGET_HELP}\n--wait: deployed, follow the move task until it ends.`,
+  options: { ...TARGET_OPTIONS, wait: { type: 'boolean' } },
   async run(ctx) {
     const target = targetOf(ctx);
+    ctx.print(describeTarget(target));
     if (target.kind === 'local') {
       const { redriven } = await callLocal<{ redriven: number }>(target.url, 'POST', '/_local/redrive');
       ctx.print(`redriven: ${redriven}`);
       return;
     }
-    const [source, destination] = await Promise.all([
-      arnOf(target.sqs, target.dlqUrl),
-      arnOf(target.sqs, target.queueUrl),
-    ]);
+    const { sqs } = target;
+    const what = `redriving ${target.dlqUrl} to ${target.queueUrl}`;
+    const [source, destination] = await aws(what, OPERATOR_PERMISSIONS.redrive, () =>
+      Promise.all([arnOf(sqs, target.dlqUrl), arnOf(sqs, target.queueUrl)]),
+    );
     // SQS's own DLQ redrive (FIFO supported): it keeps each message's group, and needs no process to stay up.
-    const task = await target.sqs.send(
-      new StartMessageMoveTaskCommand({ SourceArn: source, DestinationArn: destination }),
+    const task = await aws(what, OPERATOR_PERMISSIONS.redrive, () =>
+      sqs.send(new StartMessageMoveTaskCommand({ SourceArn: source, DestinationArn: destination })),
     );
     ctx.print(`move task started: ${task.TaskHandle ?? '(no handle)'}`);
     if (ctx.options.wait !== true) return;
     for (let i = 0; i < 900; i++) {
-      const { Results } = await target.sqs.send(
-        new ListMessageMoveTasksCommand({ SourceArn: source, MaxResults: 1 }),
+      const { Results } = await aws(
+        `following the move task on ${target.dlqUrl}`,
+        OPERATOR_PERMISSIONS.redrive,
+        () => sqs.send(new ListMessageMoveTasksCommand({ SourceArn: source, MaxResults: 1 })),
       );
       const t = Results?.[0];
       ctx.print(

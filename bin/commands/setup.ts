@@ -7,7 +7,7 @@ import { parseEnv } from 'node:util';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import '../../shared/schema.ts';
@@ -27,7 +27,8 @@ import {
   type ZendeskWebhook,
   type ZendeskWebhookInput,
 } from '../../shared/zendesk/admin.ts';
-import { CliError, type Command, type CommandContext } from './types.ts';
+import { aws, OPERATOR_PERMISSIONS, secretsFor } from './aws.ts';
+import { CliError, type Command, type CommandContext, UsageError } from './types.ts';
 
 /** Name both webhooks get, so an admin browsing either platform's settings knows what they are for. */
 export const WEBHOOK_NAME = 'Zendesk ⇄ Chatwoot bridge';
@@ -42,8 +43,17 @@ const Credentials = z.pick(PlatformSchema, {
   CHATWOOT_INBOX_ID: true,
   CHATWOOT_API_TOKEN: true,
   CHATWOOT_WEBHOOK_URL_TOKEN: true,
+  CHATWOOT_ATTACHMENT_ORIGINS: true,
 });
 export type Credentials = z.output<typeof Credentials>;
+
+/** The options of setup and doctor (node:util parseArgs). */
+export const SETTINGS_OPTIONS = {
+  url: { type: 'string' },
+  'secret-arn': { type: 'string' },
+  local: { type: 'boolean' },
+  'env-file': { type: 'string' },
+} as const;
 
 /** Where the configuration lives: the deployed stack's secret, or the local environment and its .env file. */
 export interface SettingsStore {
@@ -60,21 +70,24 @@ export const isLocal = (ctx: CommandContext): boolean =>
 /** `--secret-arn ARN` (Secrets Manager) or `--local` (the environment, written back to `--env-file`, default .env). */
 export function settingsStore(
   ctx: CommandContext,
-  secrets: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+  secrets: (arn: string) => SecretsManagerClient = secretsFor,
 ): SettingsStore {
   const arn = ctx.options['secret-arn'];
-  if (typeof arn === 'string' && arn !== '') return secretStore(arn, secrets());
+  if (typeof arn === 'string' && arn !== '') return secretStore(arn, secrets(arn));
   // `--local` may carry a value (other commands take the local bridge's URL there); any form means local.
   if (isLocal(ctx)) {
     const file = typeof ctx.options['env-file'] === 'string' ? ctx.options['env-file'] : '.env';
     return envFileStore(file, ctx.env);
   }
-  throw new CliError('say where the configuration lives: --secret-arn <SecretArn output> or --local');
+  throw new UsageError('say where the configuration lives: --secret-arn <SecretArn output> or --local');
 }
 
 function secretStore(arn: string, client: SecretsManagerClient): SettingsStore {
   const readJson = async (): Promise<Record<string, unknown>> => {
-    const res = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    // In the secret's own region (from its ARN), whatever the shell's profile says.
+    const res = await aws(`reading the secret ${arn}`, OPERATOR_PERMISSIONS.doctor, () =>
+      client.send(new GetSecretValueCommand({ SecretId: arn })),
+    );
     try {
       const parsed: unknown = JSON.parse(res.SecretString ?? '');
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
@@ -100,7 +113,9 @@ function secretStore(arn: string, client: SecretsManagerClient): SettingsStore {
       if (Object.entries(values).every(([k, v]) => current[k] === v)) return false;
       // Keys this command does not know (other settings, the template's placeholder) are kept as they are.
       const next = JSON.stringify({ ...current, ...values });
-      await client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: next }));
+      await aws(`writing the secret ${arn}`, OPERATOR_PERMISSIONS.setup, () =>
+        client.send(new PutSecretValueCommand({ SecretId: arn, SecretString: next })),
+      );
       return true;
     },
   };
@@ -256,6 +271,7 @@ async function registerChatwoot(
     url: endpoint,
     name: WEBHOOK_NAME,
     subscriptions: [...CHATWOOT_WEBHOOK_EVENTS],
+    // Stored by Chatwoot but no filter: every inbox's events arrive, and the ingress drops the others' (README).
     inbox_id: c.CHATWOOT_INBOX_ID,
   };
   const existing = (await admin.webhooks()).find((w) => sameEndpoint(w.url, endpoint));
@@ -312,10 +328,11 @@ export const setup: Command = {
   name: 'setup',
   summary: 'register both webhooks for a deployed URL and store their signing secrets (idempotent)',
   usage: 'setup --url <ApiUrl> (--secret-arn <SecretArn> | --local [--env-file .env])',
+  options: SETTINGS_OPTIONS,
   async run(ctx) {
     const url = ctx.options.url;
     if (typeof url !== 'string' || url === '')
-      throw new CliError('--url <ApiUrl output of the stack> is required');
+      throw new UsageError('--url <ApiUrl output of the stack> is required');
     const store = settingsStore(ctx);
     const stored = await store.read();
     const credentials = readCredentials(stored);

@@ -10,6 +10,11 @@ import { eventKeys } from '../store/ledger-keys.ts';
 
 const Id = z.number().check(z.int(), z.nonnegative());
 
+/**
+ * A file the bridge can copy. `Attachment#push_event_data` (app/models/attachment.rb) gives files (image, audio,
+ * video, file) a `data_url` on Chatwoot; a location, contact card, fallback or embed carries an external URL or
+ * none, an unattached file an empty one, and an attachment without a file type is `null` in the array.
+ */
 const WebhookAttachment = z.looseObject({
   id: Id,
   data_url: z.url({ protocol: /^https?$/ }),
@@ -19,11 +24,15 @@ const WebhookAttachment = z.looseObject({
   file_size: z.nullish(z.number()),
 });
 
+/** Attachment kinds that hold a file on Chatwoot (`Attachment#with_attached_file?`). */
+const FILE_TYPES = new Set(['image', 'audio', 'video', 'file']);
+
 const ConversationRef = z.looseObject({
   id: Id,
   inbox_id: z.optional(Id),
   custom_attributes: z.nullish(z.record(z.string(), z.unknown())),
   contact_inbox: z.nullish(z.looseObject({ source_id: z.nullish(z.string()) })),
+  additional_attributes: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 const StatusChanged = z.looseObject({
@@ -52,8 +61,33 @@ const MessageCreated = z.object({
   ),
   inbox: z.optional(z.looseObject({ id: Id })),
   conversation: ConversationRef,
-  attachments: z.nullish(z.array(WebhookAttachment)),
+  // Read entry by entry (below): one unusable attachment must not cost the message its text or its other files.
+  attachments: z.nullish(z.array(z.unknown())),
 });
+
+/** The files of a message that the bridge can copy, and a reason for each entry it leaves out. */
+function usableAttachments(entries: unknown[]): { files: Attachment[]; skipped: string[] } {
+  const files: Attachment[] = [];
+  const skipped: string[] = [];
+  for (const entry of entries) {
+    if (entry === null || typeof entry !== 'object') {
+      skipped.push('attachment-null');
+      continue;
+    }
+    const fileType = (entry as { file_type?: unknown }).file_type;
+    if (typeof fileType === 'string' && !FILE_TYPES.has(fileType)) {
+      skipped.push(`attachment-${fileType.replace(/[^\w-]/g, '?').slice(0, 20)}`);
+      continue;
+    }
+    const parsed = WebhookAttachment.safeParse(entry);
+    if (!parsed.success) {
+      skipped.push('attachment-without-file');
+      continue;
+    }
+    files.push(attachmentOf(parsed.data));
+  }
+  return { files, skipped };
+}
 
 /** Active Storage URLs end in the file name; fall back to the attachment id and its extension. */
 function attachmentOf(a: z.infer<typeof WebhookAttachment>): Attachment {
@@ -73,19 +107,26 @@ function attachmentOf(a: z.infer<typeof WebhookAttachment>): Attachment {
   };
 }
 
-/** The ticket a conversation was created for, from the marks the bridge put on it. */
+/**
+ * The ticket a conversation was created for, from the marks the bridge put on it that no agent can change: the
+ * contact inbox's `source_id` (`zendesk:ticket:<id>`), else `additional_attributes.zendesk_ticket_id` (set at
+ * creation; no endpoint updates it). `custom_attributes` are left out: agents edit them in the sidebar
+ * (docs/platforms.md, "Recovery").
+ */
 export function ticketHintOf(conversation: {
-  custom_attributes?: Record<string, unknown> | null;
+  additional_attributes?: Record<string, unknown> | null;
   contact_inbox?: { source_id?: string | null } | null;
 }): string | undefined {
-  const attr = conversation.custom_attributes?.zendesk_ticket_id;
+  const fromSource = /^zendesk:ticket:(\d+)$/.exec(conversation.contact_inbox?.source_id ?? '')?.[1];
+  if (fromSource) return fromSource;
+  const attr = conversation.additional_attributes?.zendesk_ticket_id;
   if (
-    (typeof attr === 'number' && Number.isInteger(attr)) ||
+    (typeof attr === 'number' && Number.isSafeInteger(attr) && attr >= 0) ||
     (typeof attr === 'string' && /^\d+$/.test(attr))
   ) {
     return String(attr);
   }
-  return /^zendesk:ticket:(\d+)$/.exec(conversation.contact_inbox?.source_id ?? '')?.[1];
+  return undefined;
 }
 
 function epochMs(v: string | number | undefined): number | undefined {
@@ -114,8 +155,10 @@ export function parseChatwootWebhook(
   const parsed = MessageCreated.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', message: describeIssues(parsed.error) };
   const m = parsed.data;
+  const { files, skipped } = usableAttachments(m.attachments ?? []);
   return {
     kind: 'event',
+    ...(skipped.length > 0 ? { skipped } : {}),
     event: {
       kind: 'chatwoot.message',
       via: 'webhook',
@@ -136,7 +179,7 @@ export function parseChatwootWebhook(
       sourceId: m.source_id ?? null,
       contentAttributes: m.content_attributes ?? undefined,
       ticketHint: ticketHintOf(m.conversation),
-      ...(m.attachments?.length ? { attachments: m.attachments.map(attachmentOf) } : {}),
+      ...(files.length > 0 ? { attachments: files } : {}),
       occurredAt: epochMs(m.created_at),
       receivedAt,
       deliveryId,

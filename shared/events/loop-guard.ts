@@ -44,7 +44,8 @@ export function screenChatwoot(
   // On an API inbox only API clients (the bridge) create incoming messages; templates/activities are not replies.
   if (e.messageType !== 'outgoing') return 'not-agent-reply';
   if (e.sender.type !== 'user') return 'not-human-agent';
-  if (e.content.trim() === '' && !e.attachments?.length) return 'empty';
+  // A text too large for the queue was left at the platform (readBack): the worker reads it before it decides.
+  if (e.content.trim() === '' && !e.attachments?.length && !e.readBack) return 'empty';
   return undefined;
 }
 
@@ -52,13 +53,14 @@ export function screenZendesk(e: ZendeskCommentEvent, sync: SyncSwitches = {}): 
   if (!e.public) {
     // Only an agent's internal note is mirrored (as a Chatwoot private note), and only when switched on.
     if (sync.SYNC_INTERNAL_NOTES === false || e.author.isStaff !== true) return 'internal-note';
-  } else if (e.author.isStaff === true && sync.SYNC_AGENT_COMMENTS !== true) {
+  } else if (e.author.isStaff === true && sync.SYNC_AGENT_COMMENTS !== true && e.via !== 'import') {
+    // Live, Zendesk already mailed an agent's public reply to the customer; imported, it is part of the history.
     return 'not-end-user';
   }
   // Trigger bodies do not say who is staff: a comment by someone other than the requester is not the customer's.
   if (e.via === 'trigger' && e.author.id && e.requester?.id && e.author.id !== e.requester.id)
     return 'not-end-user';
-  if (e.body.trim() === '' && !e.htmlBody?.trim() && !e.attachments?.length) return 'empty';
+  if (e.body.trim() === '' && !e.htmlBody?.trim() && !e.attachments?.length && !e.readBack) return 'empty';
   return undefined;
 }
 
@@ -67,8 +69,9 @@ export function screen(e: SyncEvent, inboxId: number, sync: SyncSwitches = {}): 
     case 'zendesk.comment':
       return screenZendesk(e, sync);
     case 'zendesk.attachment':
-      // Whether its comment is synced is known only to the worker (the event does not name the author).
-      return !e.public && sync.SYNC_INTERNAL_NOTES === false ? 'internal-note' : undefined;
+      // Whether its comment is synced, and how, is known only to the worker: the event names neither the author
+      // nor the comment's visibility (its `is_public` is the file's own; docs/platforms.md).
+      return e.public === false && sync.SYNC_INTERNAL_NOTES === false ? 'internal-note' : undefined;
     case 'zendesk.status':
       return undefined;
     default:

@@ -1,6 +1,7 @@
-// What a platform's webhook parser answers: an event to enqueue, a delivery to acknowledge and drop, or bad
-// input to refuse with a clear message. Both platforms' parsers share it, so neither imports the other.
+// What a platform's webhook parser answers about an authenticated body: an event to enqueue (with the parts of it
+// the bridge cannot use, each with a reason, when some were left out), a delivery to acknowledge and drop, or one
+// it cannot use at all. Both platforms' parsers share it, so neither imports the other.
 export type ParseResult<T> =
-  | { kind: 'event'; event: T }
+  | { kind: 'event'; event: T; skipped?: string[] }
   | { kind: 'ignore'; reason: string }
   | { kind: 'invalid'; message: string };

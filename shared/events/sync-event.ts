@@ -40,8 +40,12 @@ const Base = {
 export const ZendeskCommentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.comment'),
-  /** How it reached us: an event webhook, a legacy trigger body, or the reconciler. */
-  via: z.enum(['event', 'trigger', 'reconcile']),
+  /**
+   * How it reached us: an event webhook, a legacy trigger body, a messaging event (`messaging_ticket.message_added`,
+   * no comment id: the worker finds the comment, as for trigger bodies), the reconciler, or the history import
+   * (which brings agents' public comments too, whatever SYNC_AGENT_COMMENTS says: they are the conversation's history).
+   */
+  via: z.enum(['event', 'trigger', 'messaging', 'reconcile', 'import']),
   ticketId: Digits,
   /** Absent for trigger bodies, which carry only the comment text. */
   commentId: z.optional(Digits),
@@ -55,6 +59,8 @@ export const ZendeskCommentEventSchema = z.object({
   requester: z.optional(Person),
   /** Who made the update (`detail.actor_id`): the bridge's API user for its own writes, whoever the author is. */
   actorId: z.optional(Digits),
+  /** The text was too large for a queue message and was left out: the worker reads the comment from Zendesk. */
+  readBack: z.optional(z.boolean()),
 });
 
 /** One file linked to a Zendesk comment (`ticket.attachment_linked_to_comment`): one event per file. */
@@ -64,7 +70,11 @@ export const ZendeskAttachmentEventSchema = z.object({
   via: z.enum(['event', 'reconcile']),
   ticketId: Digits,
   commentId: Digits,
-  public: z.boolean(),
+  /**
+   * Absent from webhooks: `attachment_linked_to_comment`'s `is_public` is the file's own flag, not its comment's
+   * (docs/platforms.md); the worker takes the comment's. Set when read with the comment from the API.
+   */
+  public: z.optional(z.boolean()),
   attachment: AttachmentRef,
   actorId: z.optional(Digits),
 });
@@ -96,6 +106,8 @@ export const ChatwootMessageEventSchema = z.object({
   /** Ticket id the conversation says it belongs to (custom attribute / contact-inbox source id), if any. */
   ticketHint: z.optional(Digits),
   attachments: z.optional(z.array(AttachmentRef)),
+  /** The text was too large for a queue message and was left out: the worker reads the message from Chatwoot. */
+  readBack: z.optional(z.boolean()),
 });
 
 export const ChatwootStatusEventSchema = z.object({

@@ -39,6 +39,21 @@ export interface ApiClientOptions {
   /** The platform's request budget; every attempt (retries included) takes a slot from it. */
   limiter?: CallLimiter;
   fetch?: typeof fetch;
+  /**
+   * The platform's reading of an error answer from its body (only a label and a verdict leave it, never the body):
+   * status codes alone do not say whether a failure is permanent (Chatwoot answers 422 for any exception).
+   */
+  classify?: (status: number, operation: string, body: unknown) => ErrorClass | undefined;
+}
+
+/** A platform's verdict on one error answer. */
+export interface ErrorClass {
+  /** Short label for logs and the dead-letter reason. */
+  detail: string;
+  /** The same request may succeed later: retry it (for a bounded time, MAY_PASS_RETRY_MS). */
+  mayPass: boolean;
+  /** When to try again, if the platform's rule says (e.g. Chatwoot's per-minute flood limit). */
+  retryAfterMs?: number;
 }
 
 export interface ApiClient {
@@ -172,7 +187,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
         const text = await res.text();
         return (text ? JSON.parse(text) : {}) as T;
       } catch (err) {
-        const upstream = toUpstreamError(o.platform, operation, err);
+        const upstream = toUpstreamError(o.platform, operation, err, o.classify);
         if (upstream instanceof UpstreamError) status = upstream.status;
         throw upstream;
       } finally {
@@ -182,30 +197,31 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
   };
 }
 
-/**
- * Chatwoot refuses a message beyond 200 per conversation per minute (app/models/message.rb
- * `prevent_message_flooding`, limit `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT`) with a validation error, which its
- * messages controller answers as 422: the only 422 that is worth retrying. Nothing was saved; the minute passes.
- */
-export const CHATWOOT_FLOOD_RETRY_MS = 30_000;
-const isChatwootFlood = (platform: string, err: HTTPError): boolean =>
-  platform === 'chatwoot' &&
-  err.response.status === 422 &&
-  /too many messages/i.test(typeof err.data === 'string' ? err.data : JSON.stringify(err.data ?? ''));
-
-function toUpstreamError(platform: 'zendesk' | 'chatwoot', operation: string, err: unknown): Error {
+function toUpstreamError(
+  platform: 'zendesk' | 'chatwoot',
+  operation: string,
+  err: unknown,
+  classify: ApiClientOptions['classify'],
+): Error {
+  // A request budget that had no slot in time (shared/http/rate-limits.ts) says itself when to come back.
   if (err instanceof RetryableError) return err;
   if (err instanceof HTTPError) {
-    if (isChatwootFlood(platform, err))
-      return new RetryableError(
-        `${platform} ${operation}: too many messages`,
-        'chatwoot-conversation-flood',
-        CHATWOOT_FLOOD_RETRY_MS,
-      );
-    return new UpstreamError(platform, operation, err.response.status, retryAfterMs(err.response.headers));
+    const status = err.response.status;
+    // What an error answer means beyond its status is the platform's to say (Chatwoot's 422, flood limit included:
+    // shared/chatwoot/errors.ts).
+    const verdict = classify?.(status, operation, err.data);
+    return new UpstreamError(
+      platform,
+      operation,
+      status,
+      retryAfterMs(err.response.headers) ?? verdict?.retryAfterMs,
+      verdict?.detail,
+      verdict?.mayPass ?? false,
+    );
   }
   // No answer within the attempt's timeout: the outcome of a write is unknown (it may still be landing).
-  if (err instanceof TimeoutError) return new UpstreamError(platform, operation, 504, undefined, false);
+  if (err instanceof TimeoutError)
+    return new UpstreamError(platform, operation, 504, undefined, undefined, false, false);
   // Network errors: only the code (e.g. ECONNRESET) is kept; messages may name hosts.
   return new NetworkError(platform, operation, networkCode(err));
 }

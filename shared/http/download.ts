@@ -1,7 +1,7 @@
 // Bounded file download for attachments: never holds more than `limitBytes + 1` bytes, follows redirects by hand
 // so credentials reach only the origin they belong to, and reports files that are too large or gone.
 import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
-import { UpstreamError } from '../errors.ts';
+import { NetworkError, UpstreamError } from '../errors.ts';
 
 export type Download =
   | { kind: 'ok'; data: Buffer; contentType: string }
@@ -45,7 +45,11 @@ export async function download(url: string, o: DownloadOptions): Promise<Downloa
     } catch (err) {
       if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
         throw new UpstreamError(o.platform, 'get attachment', 504);
-      throw err;
+      const code = causeCode(err);
+      // NXDOMAIN: the name does not exist (a temporary DNS failure is EAI_AGAIN). Retrying would hold the ticket's
+      // later messages behind a file that can never come; the file is reported missing instead.
+      if (code === 'ENOTFOUND') return { kind: 'unavailable', status: 0 };
+      throw new NetworkError(o.platform, 'get attachment', code);
     }
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
@@ -87,4 +91,14 @@ async function readBounded(res: Response, limit: number, contentType: string): P
     chunks.push(value);
   }
   return { kind: 'ok', data: Buffer.concat(chunks), contentType };
+}
+
+/** The error code under a fetch failure (undici nests it in `cause`), e.g. ENOTFOUND or ECONNRESET. */
+function causeCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e instanceof Error; depth++, e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return 'unknown';
 }

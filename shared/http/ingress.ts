@@ -3,21 +3,25 @@
 // error and leaves no trace downstream; a 5xx means our bug or our outage.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
-import { type BridgeConfig, ConfigError } from '../config.ts';
+import { type BridgeConfig, ConfigError, NotConfiguredError } from '../config.ts';
 import { screen } from '../events/loop-guard.ts';
 import type { ParseResult } from '../events/parse-result.ts';
 import { eventIds, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
-import { count, countWithReason, logger } from '../observability.ts';
+import { count, countWithReason, logger, sayNotConfigured } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
 import { describeIssues } from '../schema.ts';
 import { parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
 import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
 
-/** Largest webhook body accepted (bytes). Real comment webhooks are a few KB; attachments arrive as URLs. */
-export const MAX_BODY_BYTES = 256 * 1024;
+/**
+ * Largest webhook body accepted (bytes): API Gateway's HTTP API payload quota (10 MB). A Chatwoot message may hold
+ * 150,000 characters and `message_created` carries its text three times, so legitimate bodies reach 0.5–2 MB
+ * (docs/platforms.md, "Sizes"); and Chatwoot never retries, so a refusal loses the message.
+ */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * Deepest JSON nesting accepted. Real payloads nest about 6 levels; a body of 256 KB can nest 100,000 deep,
+ * Deepest JSON nesting accepted. Real payloads nest about 6 levels; a body of 10 MB can nest millions deep,
  * which JSON.parse survives but JSON.stringify (when the event is enqueued) does not: refuse it as bad input.
  */
 export const MAX_BODY_DEPTH = 64;
@@ -42,8 +46,12 @@ export interface IngressDeps {
   reload?: () => Promise<IngressDeps | undefined>;
 }
 
-/** The largest queue message SQS takes (256 KiB; larger bodies are refused by SendMessage). */
-export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
+/**
+ * The largest event body the ingress enqueues whole. SQS takes messages up to 1 MiB since August 2025 (the queues
+ * set `MaximumMessageSize` to it, lib/queue.ts); 8 KiB stay free for the attributes a dead-lettered copy carries.
+ * A larger event is enqueued without its text, marked `readBack`: the worker reads the message from the platform.
+ */
+export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024 - 8 * 1024;
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -57,6 +65,13 @@ function reject(platform: Platform, statusCode: number, error: string, message: 
   countWithReason('RejectedWebhooks', 'Rejected', error);
   logger.warn('rejected', { platform, statusCode, reason: error, ...ids });
   return json(statusCode, { error, message });
+}
+
+/** An authenticated body the bridge cannot use: 200, so the platform neither retries nor counts a failure. */
+function unusable(platform: Platform, message: string, ids: Record<string, unknown>): Result {
+  countWithReason('SkippedEvents', 'Skipped', 'unusable');
+  logger.warn('unusable event skipped', { platform, problem: message, ...ids });
+  return json(200, { status: 'ignored', reason: 'unusable', message });
 }
 
 /** The deepest nesting of a parsed JSON value, walked without recursion; stops counting past `limit`. */
@@ -105,12 +120,19 @@ export async function handleWebhook(
   } catch (err) {
     // ConfigError problems name variables, never values; other errors are logged by name only.
     const problems = err instanceof ConfigError ? err.problems : ['configuration could not be loaded'];
-    count('ServerMisconfigured');
-    logger.error('configuration invalid', {
-      platform,
-      problems,
-      error: err instanceof Error ? err.name : 'unknown',
-    });
+    // Before the first configuration no webhook is registered yet (setup needs the credentials): whatever calls
+    // now is not a platform's delivery, and there is nothing to alarm on.
+    // Only the empty secret: once credentials are in, a missing webhook secret is a misconfiguration here (setup
+    // stores both secrets with the registrations, so a delivery without one means a secret was lost), and alarms.
+    if (err instanceof NotConfiguredError && !err.webhooksPending) sayNotConfigured(false);
+    else {
+      count('ServerMisconfigured');
+      logger.error('configuration invalid', {
+        platform,
+        problems,
+        error: err instanceof Error ? err.name : 'unknown',
+      });
+    }
     return json(500, {
       error: 'server_misconfigured',
       message: 'the bridge is not configured; see its logs',
@@ -141,15 +163,21 @@ export async function handleWebhook(
     return reject(platform, 400, 'invalid_body', 'body is not valid UTF-8', ids);
   }
   let parsed: unknown;
+  let lenient = false;
   try {
     parsed = JSON.parse(text);
   } catch {
     // Trigger bodies render placeholders without JSON escaping; read those leniently before refusing.
     parsed = platform === 'zendesk' ? parseLenientTriggerJson(text) : undefined;
     if (parsed === undefined) return reject(platform, 400, 'invalid_json', 'body is not valid JSON', ids);
+    lenient = true;
   }
   if (jsonDepth(parsed) > MAX_BODY_DEPTH) {
     return reject(platform, 400, 'invalid_body', `body nests deeper than ${MAX_BODY_DEPTH} levels`, ids);
+  }
+
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return reject(platform, 400, 'invalid_body', 'body must be a JSON object', ids);
   }
 
   const now = deps.now();
@@ -157,7 +185,14 @@ export async function handleWebhook(
     platform === 'zendesk'
       ? parseZendeskWebhook(parsed, now, deliveryId)
       : parseChatwootWebhook(parsed, now, deliveryId);
-  if (result.kind === 'invalid') return reject(platform, 400, 'invalid_body', result.message, ids);
+  // An authentic event is never refused for an odd value: neither platform would fix and resend it (Chatwoot never
+  // retries; Zendesk's circuit breaker pauses a webhook whose requests keep failing, docs/platforms.md). What the
+  // bridge cannot use is acknowledged, logged with the paths at fault (never values) and counted.
+  if (result.kind === 'invalid') {
+    // Text that is not JSON and does not read as a trigger template either stays unparseable.
+    if (lenient) return reject(platform, 400, 'invalid_json', 'body is not valid JSON', ids);
+    return unusable(platform, result.message, ids);
+  }
   if (result.kind === 'ignore') {
     const reason = label(result.reason);
     count('IgnoredWebhooks');
@@ -166,6 +201,11 @@ export async function handleWebhook(
   }
 
   const e = result.event;
+  for (const part of result.skipped ?? []) {
+    // Parts of the event the bridge cannot use (a location or contact card, a file with no URL): the rest syncs.
+    countWithReason('SkippedParts', 'SkippedPart', part);
+    logger.info('part skipped', { platform, reason: label(part), ...eventIds(e), ...ids });
+  }
   const skip = screen(e, deps.config.CHATWOOT_INBOX_ID, deps.config);
   if (skip) {
     countWithReason('SkippedEvents', 'Skipped', skip);
@@ -175,10 +215,26 @@ export async function handleWebhook(
   // What the worker will accept is checked here, so nothing the sender can put in a body gets a 202 and then
   // fails in the queue or in the worker (dead-lettered as malformed): it is the sender's 4xx instead.
   const valid = SyncEventSchema.safeParse(e);
-  if (!valid.success) return reject(platform, 400, 'invalid_body', describeIssues(valid.error), ids);
-  const message = toOutbound(e);
+  if (!valid.success) return unusable(platform, describeIssues(valid.error), ids);
+  let message = toOutbound(e);
   if (Buffer.byteLength(message.body) > MAX_QUEUE_MESSAGE_BYTES) {
-    return reject(platform, 413, 'payload_too_large', 'the event is larger than a queue message can be', ids);
+    // Only the text can be this large (attachments are references): leave it at the platform for the worker.
+    message = toOutbound(withoutText(e));
+    count('ReadBackEvents');
+    logger.info('event too large for the queue; the worker reads it back', {
+      platform,
+      ...eventIds(e),
+      ...ids,
+    });
+    if (Buffer.byteLength(message.body) > MAX_QUEUE_MESSAGE_BYTES) {
+      return reject(
+        platform,
+        413,
+        'payload_too_large',
+        'the event is larger than a queue message can be',
+        ids,
+      );
+    }
   }
   try {
     await deps.queue.send(message);
@@ -197,6 +253,22 @@ export async function handleWebhook(
   // The source's ids (ticket and comment, or conversation and message) let one query follow the event onward.
   logger.info('received', { platform, ...eventIds(e), ...ids });
   return json(202, { status: 'queued', eventKey: e.eventKey });
+}
+
+/** The event without its text, for the worker to read back from the platform (see MAX_QUEUE_MESSAGE_BYTES). */
+export function withoutText(e: SyncEvent): SyncEvent {
+  if (e.kind === 'chatwoot.message') {
+    // content_attributes are free-form (an e-mail inbox keeps whole HTML bodies there); the worker needs none of
+    // them (the bridge's own marker was screened out above), so they stay at the platform with the text.
+    const { contentAttributes: _attributes, ...rest } = e;
+    return { ...rest, content: '', readBack: true };
+  }
+  // A trigger body is resolved by its text (Zendesk comments stay far below the queue's size anyway).
+  if (e.kind === 'zendesk.comment' && e.via !== 'trigger') {
+    const { htmlBody: _html, ...rest } = e;
+    return { ...rest, body: '', readBack: true };
+  }
+  return e;
 }
 
 function authenticate(

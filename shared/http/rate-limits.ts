@@ -103,6 +103,10 @@ export class ZendeskLimits implements CallLimiter {
         if (retryAfterS <= 60) await this.ticketUpdates.block(now + retryAfterS * 1000);
         return;
       }
+      // The incremental exports have their own limit (10 requests a minute, rate-limits page "Incremental
+      // Exports"), shared with other clients of the account: its 429 concerns the export only, whose caller
+      // (reconciliation) leaves the rest to its next run. Only an account-wide one (Remaining 0) stops every call.
+      if (isIncrementalExport(call) && remaining !== 0) return;
       const waitS = Number.isFinite(retryAfterS) ? retryAfterS : Number.isFinite(resetS) ? resetS : 1;
       await this.blockAll(now + waitS * 1000);
       return;
@@ -141,6 +145,7 @@ export function zendeskSpecs(
 
 /** Update Ticket: 100 requests a minute per account (developer.zendesk.com, "Rate limits" → Endpoint rate limits). */
 export const TICKET_UPDATE_LIMIT = 100;
+const isIncrementalExport = (c: Call) => c.method === 'GET' && /^incremental\//.test(c.path);
 const isTicketUpdate = (c: Call) => c.method === 'PUT' && /^tickets\/[^/]+(\.json)?$/.test(c.path);
 
 export interface ChatwootLimitsOptions {

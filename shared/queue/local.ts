@@ -8,6 +8,9 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MAX_RECEIVE_COUNT } from './backoff.ts';
 import type { DeadLetter, DeadLetterSink, EventQueue, OutboundMessage, RedeliveryControl } from './types.ts';
 
+/** SQS's largest message body (1 MiB since August 2025); the deployed queues are set to it (lib/queue.ts). */
+const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
+
 export interface LocalQueueOptions {
   /** How long a failed record stays invisible before it is delivered again. */
   visibilityTimeoutMs?: number;
@@ -90,6 +93,10 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
   }
 
   async send(m: OutboundMessage): Promise<void> {
+    // As SQS does (MaximumMessageSize, 1 MiB at most): a larger message is refused, not truncated.
+    if (Buffer.byteLength(m.body) > SQS_MAX_MESSAGE_BYTES) {
+      throw new Error(`InvalidParameterValue: message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes`);
+    }
     const now = this.o.now();
     const key = dedupKey(m);
     const seen = this.dedup.get(key);

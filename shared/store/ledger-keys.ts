@@ -7,15 +7,15 @@
 // | `own#<write id>`                | a comment/message/file the bridge wrote itself           | ledger retention    |
 // | `lock#link:<ticket>`            | lease while one ticket's conversation is being created   | until unlocked      |
 // | `lock#followup:<ticket>`        | lease while a closed ticket's follow-up is being created | until unlocked      |
-// | `act#<bucket start ms>`         | tickets with synced traffic in one 10-minute bucket      | longest look-back   |
 // | `contact#zd:<user>`             | the Chatwoot contact of a Zendesk requester              | one year            |
 // | `agent#zd:<sha256(email)/32>`   | the Zendesk agent (or none) matching a Chatwoot email    | per match / no match|
 // | `nolink#cw:<conversation>`      | a conversation known to belong to no ticket              | short negative cache|
 // | `state#<ticket>`                | the last status the bridge synced for a link             | one year            |
-// | `cursor#<ticket>`               | how far reconciliation has walked a link                 | look-back + 1 day   |
+// | `reconcile#<platform>`          | how far reconciliation has read a platform's change feed | never expires       |
 // | `last#<ticket>#zd` / `#cw`      | when a link last synced Zendesk→Chatwoot / the other way | ledger retention    |
 // | `attn#<queue group>`            | events held for a retry or dead-lettered (dashboard app) | ledger retention    |
 // | `dead#<event key>`              | a dead-lettered event's queued body, to retry it alone   | ledger retention    |
+// | `import#job`                    | the history import's state (shared/import/state.ts)      | 90 days             |
 //
 // Event keys (what `evt#` claims; also the queue's deduplication id) and write ids (what `own#` remembers):
 //
@@ -25,6 +25,7 @@
 // | `zd:attachment:<attachment>`              | a file linked to a Zendesk comment after it was made         |
 // | `zd:status:<ticket>:<envelope id>`        | one Zendesk status-change event                             |
 // | `zd:trigger:<ticket>:<digest>`            | a trigger body's comment (no comment id: ticket, time, text)|
+// | `zd:messaging:<ticket>:<message>`         | a messaging message whose ticket comment was not found       |
 // | `zd:inline:<sha256(url)/32>`              | an inline image already copied with its comment (write id)  |
 // | `cw:message:<message>`                    | a Chatwoot message (event) / a message the bridge wrote (id) |
 // | `cw:status:<conversation>:<status>:<at>`  | one Chatwoot status change                                  |
@@ -38,6 +39,7 @@ export type EventKey =
   | `zd:attachment:${string}`
   | `zd:status:${string}`
   | `zd:trigger:${string}`
+  | `zd:messaging:${string}`
   | `cw:message:${string}`
   | `cw:status:${string}`;
 
@@ -52,15 +54,15 @@ export type LedgerKey =
   | `evt#${string}`
   | `own#${WriteId}`
   | `lock#${LockName}`
-  | `act#${number}`
   | `contact#zd:${string}`
   | `agent#zd:${string}`
   | `nolink#cw:${string}`
   | `state#${string}`
-  | `cursor#${string}`
+  | `reconcile#${'zendesk' | 'chatwoot'}`
   | `last#${string}#${SyncDirection}`
   | `attn#${string}`
-  | `dead#${string}`;
+  | `dead#${string}`
+  | 'import#job';
 
 /** Zendesk → Chatwoot (`zd`) or Chatwoot → Zendesk (`cw`). */
 export type SyncDirection = 'zd' | 'cw';
@@ -76,6 +78,11 @@ export const eventKeys = {
   /** Trigger bodies carry no comment id: the ticket, the update time and the text together name the comment. */
   zendeskTrigger: (ticketId: Id, updatedAt: string, body: string) =>
     `zd:trigger:${ticketId}:${digest(`${ticketId}\n${updatedAt}\n${body}`)}` as const,
+  /**
+   * A messaging message (`messaging_ticket.message_added`) names no comment; the worker claims the comment it
+   * became, and this key only when none is found.
+   */
+  zendeskMessaging: (ticketId: Id, messageId: Id) => `zd:messaging:${ticketId}:${messageId}` as const,
   chatwootMessage: (messageId: Id) => `cw:message:${messageId}` as const,
   /** The conversation's update time names the change: a repeat of the same delivery has the same key. */
   chatwootStatus: (conversationId: Id, status: string, updatedAt: string) =>
@@ -98,15 +105,16 @@ export const ledgerKeys = {
   event: (key: string): LedgerKey => `evt#${key}`,
   ownWrite: (id: WriteId): LedgerKey => `own#${id}`,
   lock: (name: LockName): LedgerKey => `lock#${name}`,
-  activity: (bucketStartMs: number): LedgerKey => `act#${bucketStartMs}`,
   contact: (zendeskUserId: Id): LedgerKey => `contact#zd:${zendeskUserId}`,
   /** The key is a digest: no email address is stored in it. */
   agent: (email: string): LedgerKey => `agent#zd:${digest(email)}`,
   noLink: (conversationId: Id): LedgerKey => `nolink#cw:${conversationId}`,
   ticketState: (ticketId: Id): LedgerKey => `state#${ticketId}`,
-  reconcileCursor: (ticketId: Id): LedgerKey => `cursor#${ticketId}`,
+  reconcileCursor: (platform: 'zendesk' | 'chatwoot'): LedgerKey => `reconcile#${platform}`,
   lastSynced: (ticketId: Id, direction: SyncDirection): LedgerKey => `last#${ticketId}#${direction}`,
   /** Per FIFO message group (`ticket-<id>`, or `conversation-<id>` before a link is known). */
   attention: (groupId: string): LedgerKey => `attn#${groupId}`,
   deadLetterBody: (eventKey: string): LedgerKey => `dead#${eventKey}`,
+  /** One history import at a time: its state is one item. */
+  importJob: (): LedgerKey => 'import#job',
 };

@@ -10,7 +10,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../errors.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
@@ -35,19 +34,6 @@ export type ClaimResult =
   | { state: 'done' }
   | { state: 'busy' };
 
-/**
- * Activity marks: which tickets had synced traffic recently, so reconciliation knows which links to walk without
- * scanning. One item per 10-minute bucket holds a string set of ticket ids.
- */
-export const ACTIVITY_BUCKET_MS = 10 * 60 * 1000;
-/**
- * A container marks a ticket at most once per this interval: at most one extra DynamoDB write per link per
- * 5 minutes per container, however busy the conversation (steady state stays at two requests per message).
- */
-export const ACTIVITY_MARK_INTERVAL_MS = 5 * 60 * 1000;
-/** How long an activity bucket is kept: the longest reconciliation look-back allowed. */
-export const ACTIVITY_KEEP_MS = 24 * 3600 * 1000;
-
 export interface LedgerOptions {
   tableName: string;
   /** How long a finished event or an own-write id is remembered; must outlive the reconciliation look-back. */
@@ -62,7 +48,6 @@ export const DEAD_LETTERED = 'dead-lettered';
 
 export class Ledger {
   private readonly now: () => number;
-  private readonly marked = new Map<string, number>();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -250,42 +235,6 @@ export class Ledger {
   async isOwnWrite(id: WriteId): Promise<boolean> {
     const item = await this.get(ledgerKeys.ownWrite(id));
     return item !== undefined;
-  }
-
-  /**
-   * Notes that a ticket's link had traffic, at most once per ticket per ACTIVITY_MARK_INTERVAL_MS in this
-   * container. Kept for ACTIVITY_KEEP_MS, the longest reconciliation look-back.
-   */
-  async markActive(ticketId: string): Promise<void> {
-    const now = this.now();
-    const last = this.marked.get(ticketId);
-    if (last !== undefined && now - last < ACTIVITY_MARK_INTERVAL_MS) return;
-    this.marked.set(ticketId, now);
-    const bucket = Math.floor(now / ACTIVITY_BUCKET_MS) * ACTIVITY_BUCKET_MS;
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.o.tableName,
-        Key: { pk: ledgerKeys.activity(bucket) },
-        UpdateExpression: 'ADD tickets :t SET expiresAt = :e',
-        ExpressionAttributeValues: {
-          ':t': new Set([ticketId]),
-          ':e': seconds(bucket + ACTIVITY_BUCKET_MS + ACTIVITY_KEEP_MS),
-        },
-      }),
-    );
-  }
-
-  /** Tickets marked active since `sinceMs` (whole buckets, so a little earlier too). */
-  async activeTickets(sinceMs: number): Promise<string[]> {
-    const first = Math.floor(sinceMs / ACTIVITY_BUCKET_MS) * ACTIVITY_BUCKET_MS;
-    const pks: LedgerKey[] = [];
-    for (let b = first; b <= this.now(); b += ACTIVITY_BUCKET_MS) pks.push(ledgerKeys.activity(b));
-    const items = await this.getMany(pks);
-    const tickets = new Set<string>();
-    for (const item of items.values()) {
-      if (item.tickets instanceof Set) for (const t of item.tickets) tickets.add(String(t));
-    }
-    return [...tickets];
   }
 
   /** Reads many items (BatchGetItem, 100 keys a request), unexpired ones only, keyed by pk. */

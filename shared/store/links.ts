@@ -1,5 +1,12 @@
 // Ticket ⇄ conversation links: created once with a conditional write, read through a per-container cache.
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './dynamo.ts';
 import { LINKS_TABLE } from './tables.ts';
 
@@ -32,6 +39,37 @@ export class LinkStore {
       new GetCommand({ TableName: this.tableName, Key: { ticketId }, ConsistentRead: true }),
     );
     return res.Item ? this.remember(res.Item as Link) : undefined;
+  }
+
+  /**
+   * Links of many tickets (reconciliation reads every ticket a page of the change feed names, most of them never
+   * bridged): cached ones from the cache, the rest with BatchGetItem, 100 keys a request.
+   */
+  async getManyByTicket(ticketIds: string[]): Promise<Map<string, Link>> {
+    const found = new Map<string, Link>();
+    const missing: string[] = [];
+    for (const id of new Set(ticketIds)) {
+      const hit = this.byTicket.get(id);
+      if (hit) found.set(id, hit);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 100) {
+      let keys: Array<Record<string, unknown>> | undefined = missing
+        .slice(i, i + 100)
+        .map((ticketId) => ({ ticketId }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 5) throw new Error('links batch read left unprocessed keys');
+        const res: BatchGetCommandOutput = await this.db.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) {
+          const link = this.remember(item as Link);
+          found.set(link.ticketId, link);
+        }
+        keys = res.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 
   async getByConversation(conversationId: string): Promise<Link | undefined> {

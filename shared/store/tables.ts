@@ -40,7 +40,8 @@ export const LINKS_TABLE: TableDef = {
 
 /**
  * The ledger: one item per key, every kind of key listed in shared/store/ledger-keys.ts (event claims, the ids of
- * what the bridge wrote itself, leases, activity marks and lookup caches). Every item carries `expiresAt`.
+ * what the bridge wrote itself, leases, lookup caches and reconciliation's cursors). Every item carries
+ * `expiresAt` except the reconciliation cursors (`reconcile#…`), which must never expire.
  */
 export const LEDGER_TABLE: TableDef = {
   id: 'Ledger',

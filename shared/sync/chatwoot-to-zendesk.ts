@@ -3,7 +3,6 @@
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
 import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
-import { ticketHintOf } from '../chatwoot/webhook.ts';
 import type { Attachment, ChatwootMessageEvent } from '../events/sync-event.ts';
 import { ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
@@ -20,7 +19,6 @@ import { authorshipOf } from './authorship.ts';
 import type { SyncDeps } from './deps.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
-import { zendeskCommentText } from './richtext.ts';
 import { writeToTicket } from './ticket-writer.ts';
 
 /** How long "this conversation has no ticket" is remembered, so its messages do not each cost a lookup. */
@@ -36,6 +34,8 @@ export async function syncChatwootMessage(e: ChatwootMessageEvent, deps: SyncDep
   const header = author.header ? `${author.header} (Chatwoot):` : undefined;
   // Zendesk wants some text on a comment; a reply of files alone is described by their names.
   if (!header && text === '') text = (e.attachments ?? []).map((a) => a.fileName).join(', ');
+  // The converters (marked, turndown) load with the first message, not at cold start.
+  const { zendeskCommentText } = await import('./richtext.ts');
   const comment: NonNullable<TicketUpdate['comment']> = {
     ...zendeskCommentText(text, header),
     public: !e.private,
@@ -106,7 +106,8 @@ export async function resolveLink(
   const negativeKey = ledgerKeys.noLink(e.conversationId);
   if (await deps.ledger.get(negativeKey)) return undefined;
   const conversation = await deps.chatwoot.conversation(e.conversationId);
-  const ticketId = ticketHintOf(conversation);
+  // What no agent can change: the contact inbox's source id, which the API shows only on messages.
+  const ticketId = await deps.chatwoot.ticketIdOf(conversation);
   if (!ticketId || (conversation.inbox_id !== undefined && conversation.inbox_id !== deps.chatwoot.inboxId)) {
     await deps.ledger.put(negativeKey, { checkedAt: deps.now() }, NO_LINK_TTL_MS);
     deps.logger.warn('conversation has no Zendesk ticket', { conversationId: e.conversationId });

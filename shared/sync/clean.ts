@@ -5,14 +5,15 @@ const SEPARATOR = /^\s*-{11,}\s*$/;
 
 /**
  * Cleans a Zendesk comment body for Chatwoot:
- * 1. literal `\n` sequences (backslash + n, as trigger placeholders render them) become real newlines;
+ * 1. for trigger bodies only, literal `\n` sequences (backslash + n, as trigger placeholders render a line break)
+ *    become real newlines; an event webhook's text is JSON Zendesk built itself, where `\n` is a backslash the
+ *    customer typed (`C:\new\reports`, a code snippet) and stays;
  * 2. separator lines are dropped;
  * 3. blank (whitespace-only) lines are dropped at the start and the end;
  * 4. runs of blank lines inside the text collapse into one, keeping paragraphs apart.
  */
-export function cleanComment(text: string): string {
-  const lines = text
-    .replace(/\\r\\n|\\n/g, '\n')
+export function cleanComment(text: string, o: { literalNewlines?: boolean } = {}): string {
+  const lines = (o.literalNewlines ? text.replace(/\\r\\n|\\n/g, '\n') : text)
     .replace(/\r\n?/g, '\n')
     .split('\n')
     .filter((line) => !SEPARATOR.test(line))

@@ -2,6 +2,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ChatwootClient } from '../chatwoot/client.ts';
 import type { BridgeConfig } from '../config.ts';
+import type { ZendeskCommentEvent } from '../events/sync-event.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { LinkStore } from '../store/links.ts';
 import type { ZendeskClient } from '../zendesk/client.ts';
@@ -19,4 +20,9 @@ export interface SyncDeps {
    * may look for the earlier write but must not write again.
    */
   settleUntil?: number;
+  /**
+   * Posts a ticket's comments older than this one before its conversation is created, while a history import
+   * runs (shared/import/backfill.ts); absent where no import can run.
+   */
+  backfill?: (e: ZendeskCommentEvent) => Promise<void>;
 }

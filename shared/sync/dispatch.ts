@@ -1,7 +1,7 @@
 // Which checks and which flow each kind of SyncEvent goes through in the worker, after the I/O-free guard.
 
 import type { SkipReason } from '../events/loop-guard.ts';
-import type { SyncEvent } from '../events/sync-event.ts';
+import type { ChatwootMessageEvent, SyncEvent, ZendeskCommentEvent } from '../events/sync-event.ts';
 import { syncChatwootMessage } from './chatwoot-to-zendesk.ts';
 import type { SyncDeps } from './deps.ts';
 import type { SyncOutcome } from './outcome.ts';
@@ -31,9 +31,37 @@ export async function screenWithLookups(e: SyncEvent, deps: SyncDeps): Promise<S
   }
 }
 
-/** The event under the key its claim must use: a trigger body's comment gets the key of its comment id. */
-export async function resolveEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncEvent> {
+/**
+ * The event whole and under the key its claim must use: text the ingress left at the platform (too large for a queue
+ * message) is read back, and a trigger body's or messaging event's comment gets the key of its comment id.
+ */
+export async function resolveEvent(received: SyncEvent, deps: SyncDeps): Promise<SyncEvent> {
+  const e =
+    received.kind === 'zendesk.comment' || received.kind === 'chatwoot.message'
+      ? await readBack(received, deps)
+      : received;
   return e.kind === 'zendesk.comment' ? resolveTriggerComment(e, deps) : e;
+}
+
+/**
+ * The message's text from the platform, for an event enqueued without it (shared/http/ingress.ts,
+ * MAX_QUEUE_MESSAGE_BYTES). A message gone meanwhile (deleted) leaves the event empty: the flow skips it.
+ */
+async function readBack<T extends ZendeskCommentEvent | ChatwootMessageEvent>(
+  e: T,
+  deps: SyncDeps,
+): Promise<T> {
+  if (!e.readBack) return e;
+  if (e.kind === 'chatwoot.message') {
+    const m = await deps.chatwoot.message(e.conversationId, e.messageId);
+    deps.logger.info('read back', { conversationId: e.conversationId, messageId: e.messageId, found: !!m });
+    return { ...e, content: m?.content ?? '' };
+  }
+  const c = e.commentId
+    ? (await deps.zendesk.comments(e.ticketId)).find((x) => String(x.id) === e.commentId)
+    : undefined;
+  deps.logger.info('read back', { ticketId: e.ticketId, commentId: e.commentId, found: !!c });
+  return { ...e, body: c?.body ?? '', ...(c?.html_body ? { htmlBody: c.html_body } : {}) };
 }
 
 export function syncEvent(e: SyncEvent, deps: SyncDeps): Promise<SyncOutcome> {

@@ -1,6 +1,6 @@
 // The worker's per-event pipeline: loop guard → the one flow, exactly once (shared/sync/exactly-once.ts).
 // Every decision is one log line with ids only.
-import { RetryableError } from '../errors.ts';
+import { RetryableError, withinRetryBound } from '../errors.ts';
 import { screen } from '../events/loop-guard.ts';
 import { eventIds, isZendeskEvent, type SyncEvent } from '../events/sync-event.ts';
 import type { SyncDeps } from './deps.ts';
@@ -26,7 +26,10 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
     ids,
     (attempt) =>
       // An earlier attempt crashed or failed after a write that may have landed: look before writing again.
-      syncEvent(e, attempt.depsSince(e.occurredAt ?? e.receivedAt)),
+      syncEvent(e, attempt.depsSince(e.occurredAt ?? e.receivedAt)).catch((err: unknown) => {
+        // A platform answer that may pass (Chatwoot's catch-all 422) is retried for a bounded time only.
+        throw withinRetryBound(err, e.receivedAt, deps.now());
+      }),
     // The link's last-synced time for this direction (the dashboard app shows it).
     isZendeskEvent(e) ? { direction: 'zd', ticketId: e.ticketId } : { direction: 'cw' },
   );
@@ -40,7 +43,6 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
   }
   const outcome = run.outcome;
   if (outcome.status === 'synced') {
-    await markActive(e, outcome, deps);
     deps.logger.info('synced', {
       ...ids,
       ...outcome.ids,
@@ -51,18 +53,4 @@ export async function processEvent(received: SyncEvent, deps: SyncDeps): Promise
     deps.logger.info('skipped', { ...ids, reason: outcome.reason });
   }
   return outcome;
-}
-
-/** Tells reconciliation this link is live (throttled in the ledger); a failure here must not fail the sync. */
-async function markActive(e: SyncEvent, outcome: SyncOutcome, deps: SyncDeps): Promise<void> {
-  const ticketId =
-    (outcome.status === 'synced' ? outcome.ids.ticketId : undefined) ??
-    (e.kind === 'zendesk.comment' ? e.ticketId : undefined);
-  if (!ticketId) return;
-  await deps.ledger.markActive(ticketId).catch((err: unknown) => {
-    deps.logger.warn('activity mark failed', {
-      ticketId,
-      error: err instanceof Error ? err.name : 'unknown',
-    });
-  });
 }

@@ -36,12 +36,12 @@ export function apiCommentEvent(
   c: ZendeskComment,
   ticketId: string,
   author: ZendeskUser,
-  o: { receivedAt: number; actorId?: string },
+  o: { receivedAt: number; actorId?: string; via?: 'reconcile' | 'import' },
 ): ZendeskCommentEvent {
   const occurredAt = commentMs(c);
   return {
     kind: 'zendesk.comment',
-    via: 'reconcile',
+    via: o.via ?? 'reconcile',
     eventKey: eventKeys.zendeskComment(c.id),
     ticketId,
     commentId: String(c.id),

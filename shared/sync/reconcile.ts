@@ -1,202 +1,468 @@
-// Reconciliation: neither platform retries webhooks reliably, so every few minutes the bridge walks the links
-// that had traffic recently, lists the comments and messages after the last ones it saw settled (per-link
-// cursors in the ledger), and enqueues what no webhook brought, through the same queue and idempotent worker
-// path as a webhook (the ledger claim makes re-enqueueing something already synced a no-op).
-
-import type { ChatwootMessage as ApiMessage } from '../chatwoot/client.ts';
+// Reconciliation: Chatwoot makes one webhook attempt and Zendesk gives up after a few, so every few minutes the
+// bridge reads what changed on each platform since its stored cursor — Zendesk's Incremental Ticket Event Export,
+// Chatwoot's conversations of the bridge's inbox ordered by last activity — and enqueues every comment or message
+// of a linked ticket/conversation that the ledger has not seen, through the same queue and idempotent worker path
+// as a webhook. Cost follows what changed, never the number of links; a quiet conversation is found the moment it
+// changes again, however long it was quiet.
+import type { ChatwootMessage as ApiMessage, ChatwootConversation } from '../chatwoot/client.ts';
 import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
-import { msSetting } from '../config.ts';
+import { ConfigError, msSetting, RECONCILE_DEFAULTS } from '../config.ts';
+import { UpstreamError } from '../errors.ts';
 import { screen } from '../events/loop-guard.ts';
 import { type ChatwootMessageEvent, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { toOutbound } from '../queue/types.ts';
-import { ACTIVITY_KEEP_MS, DEAD_LETTERED } from '../store/ledger.ts';
+import { CursorConflictError } from '../store/cursors.ts';
+import { DEAD_LETTERED } from '../store/ledger.ts';
 import { eventKeys, type LedgerKey, ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
 import type { WorkerDeps } from '../worker-deps.ts';
-import type { ZendeskUser } from '../zendesk/client.ts';
-import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './recent-comments.ts';
+import type { ExportedComment, ZendeskTicketEvent, ZendeskUser } from '../zendesk/client.ts';
+import { apiCommentEvent, createdMs, recentComments, recentMessages } from './recent-comments.ts';
 
 export interface ReconcileOptions {
-  /** How far back activity marks and (without a cursor) history are read. Must stay below the ledger's TTL. */
+  /** Where the first run starts reading (no cursor yet). Must stay below the ledger's retention. */
   lookbackMs: number;
-  /** Items younger than this are left to their webhook, which may still be on its way. */
+  /**
+   * Chatwoot messages younger than this are left to their webhook, which may still be on its way. (Zendesk's
+   * export leaves out the last minute itself.)
+   */
   settleMs: number;
-  /** Stop starting new links after this epoch ms (the Lambda's deadline), leaving the rest to the next run. */
+  /** Stop reading after this epoch ms (the Lambda's deadline); the cursors keep the place for the next run. */
   deadline?: number;
+  /** Zendesk export pages per run (the export allows 10 requests a minute per account, shared with others). */
+  maxExportPages?: number;
   /** Reports progress on long runs (the CLI prints it). */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (message: string) => void;
+}
+
+interface SideResult {
+  /** Ticket updates (Zendesk) or conversations (Chatwoot) read from the change feed. */
+  changesRead: number;
+  apiCalls: number;
+  /** Comments/messages the bridge had neither synced nor skipped: enqueued now. */
+  missed: number;
+  /** The run stopped early (deadline, page budget, rate limit); the cursor holds the place. */
+  deferred: boolean;
+  /** The side failed (logged); the next run starts again from the cursor. */
+  failed: boolean;
+}
+
+/** The result of a run that read nothing (the bridge is not set up yet). */
+export function emptyReconcileResult(): ReconcileResult {
+  return { changesRead: 0, apiCalls: 0, enqueued: 0, failed: 0, zendesk: newSide(), chatwoot: newSide() };
 }
 
 export interface ReconcileResult {
-  links: number;
-  /** Comments/messages seen that the bridge had neither synced nor skipped: enqueued now. */
+  changesRead: number;
+  apiCalls: number;
+  /** Missed events found and enqueued (both sides). */
   enqueued: number;
-  /** Links that failed to reconcile (logged; retried by the next run). */
+  /** Sides that failed this run. */
   failed: number;
-  /** Links left for the next run because the deadline came. */
-  deferred: number;
+  zendesk: SideResult;
+  chatwoot: SideResult;
 }
 
-/** Defaults: look back two hours (the ledger keeps 14 days); leave a minute for webhooks still in flight. */
-export const DEFAULT_LOOKBACK_MS = 2 * 3600 * 1000;
-export const DEFAULT_SETTLE_MS = 60_000;
-const CONCURRENCY = 4;
+/** Chatwoot's page sizes: conversations (Kaminari's 25) and messages before an id (MessageFinder's 20). */
+const CONVERSATIONS_PAGE = 25;
+const MESSAGES_BEFORE_PAGE = 20;
+const DAY_MS = 24 * 3600 * 1000;
 
-interface Cursor {
-  /** Highest Zendesk comment id up to which everything is synced or not ours to sync. */
-  zd?: number;
-  /** Same for Chatwoot message ids. */
-  cw?: number;
+/** Zendesk: the next export `start_time` (epoch seconds). */
+interface ZendeskCursor {
+  startTime: number;
+}
+/**
+ * Chatwoot: everything created up to `afterS` (epoch seconds) is reconciled. While a window (afterS, uptoS] is in
+ * progress it also holds when the window's run started and, once some pages are done, the last activity time
+ * down to which conversations were handled, so an interrupted run resumes there.
+ */
+interface ChatwootCursor {
+  afterS: number;
+  uptoS?: number;
+  startedS?: number;
+  doneDownToS?: number;
 }
 
-interface Item {
-  id: number;
-  event?: SyncEvent;
-  /** Keys whose presence in the ledger means the item needs nothing: its claim, or the bridge's own write. */
+interface Candidate {
   doneKey: LedgerKey;
   ownKey: LedgerKey;
-  createdAt: number;
+  /** Built lazily: a Zendesk comment's event needs its author, looked up only when the ledger does not know it. */
+  event: () => Promise<SyncEvent | undefined>;
 }
 
 export async function reconcile(rt: WorkerDeps, o: ReconcileOptions): Promise<ReconcileResult> {
-  if (o.lookbackMs >= rt.config.LEDGER_RETENTION_DAYS * 24 * 3600 * 1000) {
+  const retentionMs = rt.config.LEDGER_RETENTION_DAYS * DAY_MS;
+  if (o.lookbackMs >= retentionMs) {
     // Otherwise a comment synced before the ledger forgot it would look missed and be posted again.
     throw new Error('the reconciliation look-back must be shorter than LEDGER_RETENTION_DAYS');
   }
-  const now = rt.now();
-  const tickets = await rt.ledger.activeTickets(now - o.lookbackMs);
-  const result: ReconcileResult = { links: 0, enqueued: 0, failed: 0, deferred: 0 };
-  const users = new Map<string, Promise<ZendeskUser>>();
-  let next = 0;
-  const worker = async () => {
-    while (next < tickets.length) {
-      const ticketId = tickets[next++]!;
-      if (o.deadline !== undefined && rt.now() > o.deadline) {
-        result.deferred++;
-        continue;
-      }
-      try {
-        result.enqueued += await reconcileTicket(rt, ticketId, { ...o, now, users, useCursor: true });
-        result.links++;
-      } catch (err) {
-        result.failed++;
-        rt.logger.warn('reconcile failed for a link', {
-          ticketId,
-          error: err instanceof Error ? err.name : 'unknown',
-        });
-      }
-      o.onProgress?.(result.links + result.failed + result.deferred, tickets.length);
-    }
+  // The two feeds are independent (own cursors, own platforms): read side by side, so a Zendesk backlog that
+  // fills a run's time cannot starve Chatwoot's side, or the other way round.
+  const [zendesk, chatwoot] = await Promise.all([
+    side('zendesk', rt, (r) => reconcileZendesk(rt, o, retentionMs, r)),
+    side('chatwoot', rt, (r) => reconcileChatwoot(rt, o, retentionMs, r)),
+  ]);
+  const result: ReconcileResult = {
+    changesRead: zendesk.changesRead + chatwoot.changesRead,
+    apiCalls: zendesk.apiCalls + chatwoot.apiCalls,
+    enqueued: zendesk.missed + chatwoot.missed,
+    failed: Number(zendesk.failed) + Number(chatwoot.failed),
+    zendesk,
+    chatwoot,
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, tickets.length) }, worker));
-  rt.logger.info('reconciled', { ...result });
+  rt.logger.info('reconciled', {
+    changesRead: result.changesRead,
+    apiCalls: result.apiCalls,
+    missed: result.enqueued,
+    failed: result.failed,
+    zendesk: { ...zendesk },
+    chatwoot: { ...chatwoot },
+  });
   return result;
 }
 
-/**
- * Re-syncs one ticket on request (ops CLI): every comment and message still listed is offered to the queue
- * again, ignoring cursors and look-back; what was already synced is dropped by its ledger claim.
- */
-export async function resyncTicket(rt: WorkerDeps, ticketId: string): Promise<number> {
-  if (!(await rt.links.getByTicket(ticketId))) throw new Error(`ticket ${ticketId} is not linked`);
-  return reconcileTicket(rt, ticketId, {
-    lookbackMs: Number.POSITIVE_INFINITY,
-    settleMs: 0,
-    now: rt.now(),
-    users: new Map(),
-    useCursor: false,
-  });
-}
-
-async function reconcileTicket(
+/** Runs one platform's side; a failure is logged and leaves its cursor where the last finished page put it. */
+async function side(
+  name: 'zendesk' | 'chatwoot',
   rt: WorkerDeps,
-  ticketId: string,
-  o: ReconcileOptions & { now: number; users: Map<string, Promise<ZendeskUser>>; useCursor: boolean },
-): Promise<number> {
-  const link = await rt.links.getByTicket(ticketId);
-  if (!link) return 0;
-  const cursorKey = ledgerKeys.reconcileCursor(ticketId);
-  const saved = o.useCursor ? await rt.ledger.get(cursorKey) : undefined;
-  const cursor: Cursor = {
-    ...(typeof saved?.zd === 'number' ? { zd: saved.zd } : {}),
-    ...(typeof saved?.cw === 'number' ? { cw: saved.cw } : {}),
-  };
-  const since = o.now - o.lookbackMs;
-  const zendeskItems = (await recentComments(rt.zendesk, ticketId, cursor.zd))
-    .filter((c) => cursor.zd !== undefined || commentMs(c) >= since)
-    .map((c) => ({
-      id: c.id,
-      createdAt: commentMs(c),
-      doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
-      ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
-      event: undefined as SyncEvent | undefined,
-      comment: c,
-    }));
-  // A conversation relinked to a follow-up ticket is walked once, with its newest link.
-  const current = await rt.links.getByConversation(link.conversationId);
-  const chatwootItems =
-    current && current.ticketId !== ticketId
-      ? []
-      : (
-          await recentMessages(
-            rt.chatwoot,
-            link.conversationId,
-            cursor.cw !== undefined ? { afterId: cursor.cw } : { sinceMs: since },
-          )
-        )
-          .filter((m) => cursor.cw !== undefined || createdMs(m) >= since)
-          .map(
-            (m): Item => ({
-              id: m.id,
-              createdAt: createdMs(m),
-              doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
-              ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
-              event: messageEvent(m, link, o.now),
-            }),
-          );
-  const me = await rt.zendesk.currentUser();
-  for (const item of zendeskItems) {
-    const c = item.comment;
-    if (c.author_id === me.id) continue;
-    item.event = apiCommentEvent(c, link.ticketId, await authorOf(rt, c.author_id, o.users), {
-      receivedAt: o.now,
-    });
-  }
-  const items: Item[] = [...zendeskItems, ...chatwootItems];
-  const known = await rt.ledger.getMany(items.flatMap((i) => [i.doneKey, i.ownKey]));
-  const settled = o.now - o.settleMs;
-  const missed: SyncEvent[] = [];
-  const nextCursor: Cursor = { ...cursor };
-  for (const [side, list] of [
-    ['zd', zendeskItems],
-    ['cw', chatwootItems],
-  ] as const) {
-    let advancing = true;
-    for (const item of list) {
-      const needsSync =
-        item.event !== undefined &&
-        screen(item.event, rt.config.CHATWOOT_INBOX_ID, rt.config) === undefined &&
-        // Done, or failed for good and dead-lettered (the DLQ and its alarm own it now): not missed.
-        !['done', DEAD_LETTERED].includes(String(known.get(item.doneKey)?.status)) &&
-        !known.has(item.ownKey);
-      if (needsSync && item.createdAt <= settled && item.event) missed.push(item.event);
-      if (needsSync) advancing = false;
-      if (advancing) nextCursor[side] = item.id;
+  run: (r: SideResult) => Promise<void>,
+): Promise<SideResult> {
+  const r: SideResult = { changesRead: 0, apiCalls: 0, missed: 0, deferred: false, failed: false };
+  try {
+    await run(r);
+  } catch (err) {
+    if (err instanceof CursorConflictError) {
+      // Another run (an overlapping invocation, the CLI) moved the cursor: it owns the feed now.
+      rt.logger.warn('reconcile cursor moved by another run', { platform: name });
+      r.deferred = true;
+    } else {
+      r.failed = true;
+      rt.logger.warn('reconcile failed', {
+        platform: name,
+        error: err instanceof Error ? err.name : 'unknown',
+        ...(err instanceof UpstreamError ? { status: err.status } : {}),
+      });
     }
   }
-  // Oldest first within each direction, so the FIFO group receives them in their platform's order.
-  for (const e of missed) await rt.queue.send(toOutbound(SyncEventSchema.parse(e)));
-  if (missed.length > 0) {
-    rt.logger.info('reconcile enqueued missed events', {
-      ticketId,
-      conversationId: link.conversationId,
-      eventKeys: missed.map((e) => e.eventKey),
+  return r;
+}
+
+/** Never start before the ledger's memory: older events would look missed. Logged loudly, never silent. */
+function clampToRetention(rt: WorkerDeps, platform: string, fromMs: number, retentionMs: number): number {
+  const oldest = rt.now() - retentionMs + DAY_MS;
+  if (fromMs >= oldest) return fromMs;
+  rt.logger.error('reconcile cursor older than the ledger retention: skipping ahead', {
+    platform,
+    cursorAt: new Date(fromMs).toISOString(),
+    resumedAt: new Date(oldest).toISOString(),
+  });
+  return oldest;
+}
+
+// ---------------------------------------------------------------------------------------------- Zendesk
+
+/**
+ * Zendesk: the Incremental Ticket Event Export with `include=comment_events` (every update of every ticket, its
+ * comments inline), from the stored `start_time`. Time-based (the only method this export has): each page ends
+ * at `end_time`, the next starts there again (inclusive), and `end_of_stream` says the page reached the present.
+ * The cursor is saved after every page, so an interrupted run resumes from the last page it finished.
+ */
+async function reconcileZendesk(
+  rt: WorkerDeps,
+  o: ReconcileOptions,
+  retentionMs: number,
+  r?: SideResult,
+): Promise<void> {
+  const result = r ?? newSide();
+  const cursor = await rt.cursors.get<ZendeskCursor>('zendesk');
+  let version = cursor.version;
+  const firstMs = cursor.value ? cursor.value.startTime * 1000 : rt.now() - o.lookbackMs;
+  let start = Math.floor(clampToRetention(rt, 'zendesk', firstMs, retentionMs) / 1000);
+  const users = new Map<string, Promise<ZendeskUser>>();
+  const seen = new Set<number>();
+  const pages = o.maxExportPages ?? RECONCILE_DEFAULTS.exportPages;
+  for (let page = 0; ; page++) {
+    if (page >= pages || (o.deadline !== undefined && rt.now() > o.deadline)) {
+      result.deferred = true;
+      return;
+    }
+    let res: Awaited<ReturnType<WorkerDeps['zendesk']['ticketEvents']>>;
+    try {
+      result.apiCalls++;
+      res = await rt.zendesk.ticketEvents(start);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.status === 429) {
+        // The export's 10 requests a minute are shared by the account: leave the rest to the next run.
+        rt.logger.warn('reconcile export rate-limited', {
+          platform: 'zendesk',
+          retryAfterMs: err.retryAfterMs,
+        });
+        result.deferred = true;
+        return;
+      }
+      throw err;
+    }
+    // The page repeats the items of its start second; each update is handled once per run.
+    const events = res.ticket_events.filter((e) => !seen.has(e.id));
+    for (const e of res.ticket_events) seen.add(e.id);
+    result.changesRead += events.length;
+    result.missed += await zendeskMissed(rt, events, users, result);
+    const end = res.end_time ?? start;
+    if (end > start || (res.end_of_stream && cursor.value?.startTime !== end)) {
+      version = await rt.cursors.save<ZendeskCursor>('zendesk', { startTime: end }, version, rt.now());
+    }
+    o.onProgress?.(`zendesk: ${result.changesRead} ticket update(s) read`);
+    if (res.end_of_stream) return;
+    if (end <= start) {
+      // A full page inside one second: a time-based export cannot page past it. Never silently skipped.
+      rt.logger.error('reconcile export cannot advance: more than a page of ticket updates in one second', {
+        platform: 'zendesk',
+        startTime: start,
+      });
+      result.deferred = true;
+      return;
+    }
+    start = end;
+  }
+}
+
+/** Comments on linked tickets in these updates that the ledger does not know, enqueued; returns how many. */
+async function zendeskMissed(
+  rt: WorkerDeps,
+  events: ZendeskTicketEvent[],
+  users: Map<string, Promise<ZendeskUser>>,
+  result: SideResult,
+): Promise<number> {
+  const me = await rt.zendesk.currentUser();
+  const now = rt.now();
+  const candidates: Candidate[] = [];
+  const links = await rt.links.getManyByTicket(
+    events
+      .filter((e) => e.child_events?.some((c) => c.event_type === 'Comment'))
+      .map((e) => String(e.ticket_id)),
+  );
+  for (const update of events) {
+    const comments = (update.child_events ?? []).filter(
+      (c): c is ExportedComment & { [field: string]: unknown } =>
+        c.event_type === 'Comment' && typeof c.id === 'number' && typeof c.body === 'string',
+    );
+    if (comments.length === 0) continue;
+    // The bridge's own updates (its user is the updater, whoever authors the comment) are echoes.
+    if (update.updater_id === me.id) continue;
+    const ticketId = String(update.ticket_id);
+    if (!links.has(ticketId)) continue;
+    for (const c of comments) {
+      if (c.author_id === me.id) continue;
+      const comment = { ...c, created_at: c.created_at ?? update.created_at };
+      candidates.push({
+        doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+        ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
+        event: async () => {
+          result.apiCalls += users.has(String(c.author_id)) ? 0 : 1;
+          const author = await authorOf(rt, c.author_id, users);
+          return apiCommentEvent(comment, ticketId, author, {
+            receivedAt: now,
+            ...(update.updater_id !== undefined ? { actorId: String(update.updater_id) } : {}),
+          });
+        },
+      });
+    }
+  }
+  return enqueueMissed(rt, candidates);
+}
+
+function newSide(): SideResult {
+  return { changesRead: 0, apiCalls: 0, missed: 0, deferred: false, failed: false };
+}
+
+// ---------------------------------------------------------------------------------------------- Chatwoot
+
+/**
+ * Chatwoot: the bridge inbox's conversations whose last activity is newer than the cursor (POST
+ * conversations/filter on `last_activity_at`, newest first), and for each linked one its messages created in the
+ * window (paging back from the newest, 20 at a time). A window ends `settleMs` before the run, in whole seconds
+ * (`created_at` is epoch seconds), and the next window starts where it ended, so every message belongs to exactly
+ * one window. A conversation that gets a message while the run pages downwards jumps to the top, past the pages
+ * already read; a last pass over the conversations active since the run started catches those.
+ */
+async function reconcileChatwoot(
+  rt: WorkerDeps,
+  o: ReconcileOptions,
+  retentionMs: number,
+  r?: SideResult,
+): Promise<void> {
+  const result = r ?? newSide();
+  const cursor = await rt.cursors.get<ChatwootCursor>('chatwoot');
+  let version = cursor.version;
+  const now = rt.now();
+  let state: ChatwootCursor = cursor.value ?? { afterS: Math.floor((now - o.lookbackMs) / 1000) };
+  const clamped = Math.floor(clampToRetention(rt, 'chatwoot', state.afterS * 1000, retentionMs) / 1000);
+  if (clamped !== state.afterS) state = { afterS: clamped };
+  if (state.uptoS === undefined || state.startedS === undefined) {
+    const uptoS = Math.floor((now - o.settleMs) / 1000) - 1;
+    if (uptoS <= state.afterS) return;
+    state = { afterS: state.afterS, uptoS, startedS: Math.floor(now / 1000) };
+  }
+  const window = { afterS: state.afterS, uptoS: state.uptoS, startedS: state.startedS } as Required<
+    Omit<ChatwootCursor, 'doneDownToS'>
+  >;
+  const handled = new Set<number>();
+  const save = async (next: ChatwootCursor) => {
+    version = await rt.cursors.save<ChatwootCursor>('chatwoot', next, version, rt.now());
+    state = next;
+  };
+  const outOfTime = () => o.deadline !== undefined && rt.now() > o.deadline;
+
+  // The window's pass, newest activity first, from where an interrupted run stopped.
+  for (let page = 1; ; page++) {
+    if (outOfTime()) {
+      // Every finished page saved its place; the next run resumes below it.
+      result.deferred = true;
+      return;
+    }
+    result.apiCalls++;
+    const conversations = await rt.chatwoot.conversationsActiveSince(window.afterS * 1000, page);
+    let lowest: number | undefined;
+    let older = false;
+    for (const c of conversations) {
+      const activeS = c.last_activity_at ?? 0;
+      if (activeS <= window.afterS) {
+        older = true;
+        break;
+      }
+      if (state.doneDownToS !== undefined && activeS > state.doneDownToS) continue;
+      if (handled.has(c.id)) continue;
+      handled.add(c.id);
+      result.changesRead++;
+      result.missed += await conversationMissed(rt, c, window, result);
+      lowest = activeS;
+    }
+    if (lowest !== undefined) await save({ ...window, doneDownToS: lowest });
+    o.onProgress?.(`chatwoot: ${result.changesRead} conversation(s) read`);
+    if (older || conversations.length < CONVERSATIONS_PAGE) break;
+  }
+
+  // Conversations that moved above the pages already read while the pass ran (or since an interrupted run).
+  for (let page = 1; ; page++) {
+    if (outOfTime()) {
+      result.deferred = true;
+      await save({ ...window, doneDownToS: window.afterS });
+      return;
+    }
+    result.apiCalls++;
+    const conversations = await rt.chatwoot.conversationsActiveSince(window.startedS * 1000, page);
+    let older = false;
+    for (const c of conversations) {
+      if ((c.last_activity_at ?? 0) < window.startedS) {
+        older = true;
+        break;
+      }
+      if (handled.has(c.id)) continue;
+      handled.add(c.id);
+      result.changesRead++;
+      result.missed += await conversationMissed(rt, c, window, result);
+    }
+    if (older || conversations.length < CONVERSATIONS_PAGE) break;
+  }
+  await save({ afterS: window.uptoS });
+}
+
+/** One conversation's messages in the window that the ledger does not know, enqueued; returns how many. */
+async function conversationMissed(
+  rt: WorkerDeps,
+  c: ChatwootConversation,
+  window: { afterS: number; uptoS: number },
+  result: SideResult,
+): Promise<number> {
+  if (c.inbox_id !== undefined && c.inbox_id !== rt.config.CHATWOOT_INBOX_ID) return 0;
+  const link = await rt.links.getByConversation(String(c.id));
+  if (!link) return 0;
+  const inWindow: ApiMessage[] = [];
+  let before: number | undefined;
+  for (;;) {
+    result.apiCalls++;
+    const page = await rt.chatwoot.messages(c.id, before === undefined ? {} : { before });
+    for (const m of page) {
+      const s = Math.floor(createdMs(m) / 1000);
+      if (s > window.afterS && s <= window.uptoS) inWindow.push(m);
+    }
+    const oldest = page.reduce<ApiMessage | undefined>((a, m) => (a && a.id < m.id ? a : m), undefined);
+    if (!oldest || page.length < MESSAGES_BEFORE_PAGE || createdMs(oldest) / 1000 <= window.afterS) break;
+    before = oldest.id;
+  }
+  inWindow.sort((a, b) => a.id - b.id);
+  const now = rt.now();
+  const candidates = inWindow.map(
+    (m): Candidate => ({
+      doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+      ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
+      event: async () => messageEvent(m, link, now),
+    }),
+  );
+  return enqueueMissed(rt, candidates);
+}
+
+// ---------------------------------------------------------------------------------------------- shared
+
+/**
+ * Enqueues, oldest first, the candidates that are ours to sync and that the ledger has neither done, dead-lettered
+ * (the DLQ and its alarm own those), seen as the bridge's own write, nor sees a worker holding right now.
+ */
+async function enqueueMissed(rt: WorkerDeps, candidates: Candidate[]): Promise<number> {
+  if (candidates.length === 0) return 0;
+  const known = await rt.ledger.getMany(candidates.flatMap((c) => [c.doneKey, c.ownKey]));
+  const now = rt.now();
+  let sent = 0;
+  for (const c of candidates) {
+    if (known.has(c.ownKey)) continue;
+    const claim = known.get(c.doneKey);
+    const status = String(claim?.status);
+    if (status === 'done' || status === DEAD_LETTERED) continue;
+    // A live lease: a worker is on it now. An expired one (a crash, an uncertain write) needs finishing.
+    if (status === 'pending' && typeof claim?.leaseUntil === 'number' && claim.leaseUntil > now) continue;
+    const event = await c.event();
+    if (!event || screen(event, rt.config.CHATWOOT_INBOX_ID, rt.config) !== undefined) continue;
+    await rt.queue.send(toOutbound(SyncEventSchema.parse(event)));
+    rt.logger.info('reconcile enqueued a missed event', {
+      eventKey: event.eventKey,
+      ...('ticketId' in event ? { ticketId: event.ticketId } : {}),
+      ...('conversationId' in event ? { conversationId: event.conversationId } : {}),
     });
+    sent++;
   }
-  if (o.useCursor && (nextCursor.zd !== cursor.zd || nextCursor.cw !== cursor.cw)) {
-    await rt.ledger.put(cursorKey, { ...nextCursor }, o.lookbackMs + 24 * 3600 * 1000);
+  return sent;
+}
+
+/**
+ * Re-syncs one ticket on request (ops CLI): every comment (Zendesk's 100 newest) and every message still listed
+ * is offered to the queue again; what was already synced is dropped by the ledger.
+ */
+export async function resyncTicket(rt: WorkerDeps, ticketId: string): Promise<number> {
+  const link = await rt.links.getByTicket(ticketId);
+  if (!link) throw new Error(`ticket ${ticketId} is not linked`);
+  const users = new Map<string, Promise<ZendeskUser>>();
+  const me = await rt.zendesk.currentUser();
+  const now = rt.now();
+  const comments = (await recentComments(rt.zendesk, ticketId)).filter((c) => c.author_id !== me.id);
+  const candidates: Candidate[] = comments.map((c) => ({
+    doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+    ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
+    event: async () =>
+      apiCommentEvent(c, ticketId, await authorOf(rt, c.author_id, users), { receivedAt: now }),
+  }));
+  // A conversation relinked to a follow-up ticket is re-synced with its newest link only.
+  const current = await rt.links.getByConversation(link.conversationId);
+  if (!current || current.ticketId === ticketId) {
+    for (const m of await recentMessages(rt.chatwoot, link.conversationId, {})) {
+      candidates.push({
+        doneKey: ledgerKeys.event(eventKeys.chatwootMessage(m.id)),
+        ownKey: ledgerKeys.ownWrite(writeIds.chatwootMessage(m.id)),
+        event: async () => messageEvent(m, link, now),
+      });
+    }
   }
-  return missed.length;
+  return enqueueMissed(rt, candidates);
 }
 
 /** A comment's author (name, and role: end users are customers); one lookup per author per run. */
@@ -236,12 +502,22 @@ function messageEvent(m: ApiMessage, link: Link, now: number): ChatwootMessageEv
   return { ...parsed.event, via: 'reconcile', ticketHint: link.ticketId };
 }
 
-/** Options from the environment: RECONCILE_LOOKBACK_MS and RECONCILE_SETTLE_MS (errors name the variable). */
+/**
+ * Options from the environment or the secret (errors name the variable; defaults in RECONCILE_DEFAULTS):
+ * RECONCILE_LOOKBACK_MS (where a first run starts; below the ledger retention, checked by `reconcile`),
+ * RECONCILE_SETTLE_MS, RECONCILE_EXPORT_PAGES.
+ */
 export function reconcileOptionsFrom(env: Record<string, string | undefined>): ReconcileOptions {
+  const pages = env.RECONCILE_EXPORT_PAGES?.trim();
+  if (pages && !/^[1-9]$/.test(pages)) {
+    throw new ConfigError(['RECONCILE_EXPORT_PAGES must be a whole number from 1 to 9']);
+  }
   return {
-    // Activity marks are kept for ACTIVITY_KEEP_MS: a longer look-back would find nothing more.
     lookbackMs:
-      msSetting(env, 'RECONCILE_LOOKBACK_MS', { min: 0, max: ACTIVITY_KEEP_MS }) ?? DEFAULT_LOOKBACK_MS,
-    settleMs: msSetting(env, 'RECONCILE_SETTLE_MS', { min: 0, max: 3600 * 1000 }) ?? DEFAULT_SETTLE_MS,
+      msSetting(env, 'RECONCILE_LOOKBACK_MS', { min: 2 * 60_000, max: 90 * DAY_MS }) ??
+      RECONCILE_DEFAULTS.lookbackMs,
+    settleMs:
+      msSetting(env, 'RECONCILE_SETTLE_MS', { min: 0, max: 3600 * 1000 }) ?? RECONCILE_DEFAULTS.settleMs,
+    maxExportPages: pages ? Number(pages) : RECONCILE_DEFAULTS.exportPages,
   };
 }

@@ -4,6 +4,7 @@
 import { Marked, type Token, type Tokens } from 'marked';
 import TurndownService from 'turndown';
 import { cleanComment } from './clean.ts';
+import { escapeMarkdown } from './markdown-escape.ts';
 
 export interface InlineImage {
   url: string;
@@ -19,8 +20,7 @@ export interface MarkdownResult {
 const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Characters that would start Markdown formatting in a line of our own making (an author label). */
-export const escapeMarkdown = (s: string): string => s.replace(/([\\`*_[\]<>#|~])/g, '\\$1');
+export { escapeMarkdown } from './markdown-escape.ts';
 
 const SAFE_HREF = /^(https?:|mailto:)/i;
 

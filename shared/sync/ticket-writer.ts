@@ -3,7 +3,9 @@
 //   (the 429's Retry-After travels with a RetryableError and the worker holds the message back that long, so the
 //   conversation's later messages wait behind it in their FIFO group and order holds);
 // - a closed ticket rejects updates (422): the write goes to a follow-up ticket (`via_followup_source_id`, same
-//   requester), which becomes the conversation's ticket through a newer link item.
+//   requester), which becomes the conversation's ticket through a newer link item;
+// - a ticket holds at most 5,000 comments and refuses the next with 422 (Ticket Comments): the same, with a new
+//   ticket for the same requester (a follow-up link needs a closed source, and this one is not closed).
 
 import { PermanentError, RetryableError, UpstreamError } from '../errors.ts';
 import { lockNames } from '../store/ledger-keys.ts';
@@ -24,6 +26,8 @@ const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 const FOLLOWUP_LOCK_MS = 60_000;
 /** A chain closed → follow-up → closed again … is followed this far in one attempt. */
 const MAX_HOPS = 3;
+/** Ticket Comments: "A ticket can contain up to 5000 comments in total, including both public and private". */
+export const MAX_TICKET_COMMENTS = 5000;
 
 type Successor = { kind: 'link'; link: Link } | { kind: 'written'; write: TicketWrite } | { kind: 'skip' };
 
@@ -64,7 +68,13 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
   const newer = await newerLink(link, deps);
   if (newer) return { kind: 'link', link: newer };
   const ticket = await ticketDetail(link.ticketId, deps);
-  if (ticket.status !== 'closed') {
+  // A comment on a ticket that is not closed is refused when the ticket is full (5,000 comments): counted, since the
+  // body of that 422 is not documented.
+  const full =
+    ticket.status !== 'closed' &&
+    update.comment !== undefined &&
+    (await deps.zendesk.commentCount(link.ticketId)) >= MAX_TICKET_COMMENTS;
+  if (ticket.status !== 'closed' && !full) {
     throw new PermanentError(`ticket ${link.ticketId} rejected the update (422)`, 'zendesk-update-rejected');
   }
   if (!update.comment) {
@@ -79,9 +89,9 @@ async function successorOf(link: Link, update: TicketUpdate, deps: SyncDeps): Pr
   try {
     const raced = await newerLink(link, deps);
     if (raced) return { kind: 'link', link: raced };
-    const earlier = await bridgeFollowUp(ticket, deps);
+    const earlier = full ? undefined : await bridgeFollowUp(ticket, deps);
     if (earlier) return { kind: 'link', link: await relink(link, String(earlier.id), deps) };
-    return { kind: 'written', write: await createFollowUp(link, ticket, update.comment, deps) };
+    return { kind: 'written', write: await createFollowUp(link, ticket, update.comment, deps, { full }) };
   } finally {
     await deps.ledger.unlock(lockNames.followUp(link.ticketId), lock.token).catch(() => undefined);
   }
@@ -116,9 +126,11 @@ async function createFollowUp(
   closed: ZendeskTicket,
   comment: NonNullable<TicketUpdate['comment']>,
   deps: SyncDeps,
+  o: { full?: boolean } = {},
 ): Promise<TicketWrite> {
   const res = await deps.zendesk.createFollowUp({
-    via_followup_source_id: closed.id,
+    // Zendesk takes a follow-up only of a closed ticket; a full one is continued by a new ticket.
+    ...(o.full ? {} : { via_followup_source_id: closed.id }),
     requester_id: closed.requester_id,
     // The submitter authors the first comment; left out, Zendesk may take the requester, and the agent's reply
     // would read as the customer's. The bridge as submitter is also how `bridgeFollowUp` finds it again.
@@ -129,11 +141,14 @@ async function createFollowUp(
   const followUp = String(res.ticket.id);
   await relink(link, followUp, deps);
   const commentId = res.commentId;
-  deps.logger.info('follow-up ticket created', {
-    ticketId: followUp,
-    closedTicketId: link.ticketId,
-    conversationId: link.conversationId,
-  });
+  deps.logger.info(
+    o.full ? 'continuation ticket created (the ticket was full)' : 'follow-up ticket created',
+    {
+      ticketId: followUp,
+      closedTicketId: link.ticketId,
+      conversationId: link.conversationId,
+    },
+  );
   return { ticketId: followUp, ...(commentId !== undefined ? { commentId } : {}) };
 }
 

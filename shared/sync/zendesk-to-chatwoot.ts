@@ -6,7 +6,6 @@
 
 import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
 import type { ChatwootMessage, NewMessage, OutgoingFile } from '../chatwoot/client.ts';
-import { ticketHintOf } from '../chatwoot/webhook.ts';
 import { RetryableError, UpstreamError } from '../errors.ts';
 import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from '../events/loop-guard.ts';
 import type { ZendeskAttachmentEvent, ZendeskCommentEvent } from '../events/sync-event.ts';
@@ -25,10 +24,10 @@ import {
 import { cleanComment } from './clean.ts';
 import type { SyncDeps } from './deps.ts';
 import { runOnce } from './exactly-once.ts';
+import { escapeMarkdown } from './markdown-escape.ts';
 import type { SyncOutcome } from './outcome.ts';
 import { skipped } from './outcome.ts';
 import { apiCommentEvent } from './recent-comments.ts';
-import { escapeMarkdown, htmlToMarkdown } from './richtext.ts';
 
 const CONTACT_CACHE_MS = 365 * 24 * 3600 * 1000;
 // Longer than one worker attempt can run (30 s), so a slow holder cannot lose the lease while still working.
@@ -72,36 +71,70 @@ export async function screenZendeskEcho(
   return undefined;
 }
 
+/** How long a messaging event waits for the ticket comment its message becomes before syncing its own text. */
+const COMMENT_WAIT_MS = 10 * 60_000;
+/** A synced comment this close to the event's time is the one the event is about (a repeat, not a new one). */
+const SAME_UPDATE_MS = 2 * 60_000;
+
 /**
- * A trigger body carries no comment id, so its key (`zd:trigger:…`) differs from the one reconciliation and an
- * event webhook use for the same comment (`zd:comment:<id>`). One read of the ticket's newest comments finds it:
- * the newest public one by the event's author with the same cleaned text. Re-keyed by its id, the comment is
- * claimed once whichever way it arrives. No match (not visible yet, text rendered differently): the trigger key.
+ * Trigger bodies and messaging events (`messaging_ticket.message_added`) carry no comment id, so their keys differ
+ * from the one reconciliation and `ticket.comment_added` use for the same comment (`zd:comment:<id>`). One read of
+ * the ticket's comments finds it: the **oldest** public comment by the same author with the same text that is not
+ * synced yet — so a customer who sends "ok" twice gets two messages, in order, each claimed by its own comment.
+ * Re-keyed by its id, the comment is claimed once whichever way it arrives.
+ * - Every match synced already: a repeat of the newest (when it is of the event's time), a duplicate.
+ * - No match: a trigger body syncs under its own key (the text may render differently); a messaging message waits
+ *   for its comment (COMMENT_WAIT_MS) and then syncs its own text rather than be lost.
  */
 export async function resolveTriggerComment(
   e: ZendeskCommentEvent,
   deps: SyncDeps,
 ): Promise<ZendeskCommentEvent> {
-  if (e.via !== 'trigger' || e.commentId) return e;
+  if ((e.via !== 'trigger' && e.via !== 'messaging') || e.commentId) return e;
   const text = comparable(e.body);
-  const match = (await deps.zendesk.comments(e.ticketId)).find(
-    (c) =>
-      c.public &&
-      (e.author.id === undefined || String(c.author_id) === e.author.id) &&
-      comparable(c.plain_body ?? c.body) === text,
-  );
-  if (!match) return e;
-  deps.logger.debug('trigger comment resolved', { ticketId: e.ticketId, commentId: String(match.id) });
-  return { ...e, eventKey: eventKeys.zendeskComment(match.id), commentId: String(match.id) };
+  const matches = (await deps.zendesk.comments(e.ticketId))
+    .filter(
+      (c) =>
+        c.public &&
+        (e.author.id === undefined || String(c.author_id) === e.author.id) &&
+        comparable(c.plain_body ?? c.body) === text,
+    )
+    .sort((a, b) => a.id - b.id);
+  const as = (c: { id: number }): ZendeskCommentEvent => {
+    deps.logger.debug('comment resolved', { ticketId: e.ticketId, commentId: String(c.id), via: e.via });
+    return { ...e, eventKey: eventKeys.zendeskComment(c.id), commentId: String(c.id) };
+  };
+  for (const c of matches) {
+    const prior = await deps.ledger.get(ledgerKeys.event(eventKeys.zendeskComment(c.id)));
+    if (prior?.status !== 'done') return as(c);
+  }
+  const newest = matches.at(-1);
+  const at = newest?.created_at ? Date.parse(newest.created_at) : Number.NaN;
+  if (
+    newest &&
+    (e.occurredAt === undefined || Number.isNaN(at) || Math.abs(at - e.occurredAt) <= SAME_UPDATE_MS)
+  )
+    return as(newest);
+  if (e.via === 'messaging' && deps.now() - e.receivedAt < COMMENT_WAIT_MS)
+    throw new RetryableError(
+      `the comment of a messaging message on ticket ${e.ticketId} is not visible yet`,
+      'comment-not-found',
+    );
+  return e;
 }
 
-/** Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). */
-const comparable = (text: string) => cleanComment(text).replace(/\s+/g, ' ').trim();
+/**
+ * Text as the cleaning leaves it, whitespace runs collapsed (a placeholder and `plain_body` may wrap apart). The
+ * trigger rule for literal `\n` applies to both sides here: it only decides which comment matches.
+ */
+const comparable = (text: string) =>
+  cleanComment(text, { literalNewlines: true }).replace(/\s+/g, ' ').trim();
 
 export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps): Promise<SyncOutcome> {
   const { markdown, images } = e.htmlBody
-    ? htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
-    : { markdown: cleanComment(e.body), images: [] };
+    ? // The converters (turndown with its HTML parser, marked) load with the first rich comment, not at cold start.
+      (await import('./richtext.ts')).htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
+    : { markdown: cleanComment(e.body, { literalNewlines: e.via === 'trigger' }), images: [] };
   // One file per URL: the same inline image may appear twice in the HTML (and a file may also be inline).
   const seen = new Set((e.attachments ?? []).map((a) => a.url));
   const inline: FileRef[] = [];
@@ -128,6 +161,12 @@ export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps)
   // The Chatwoot message the comment became: its own, else the note about its missing files.
   let messageId: string | undefined;
   let link = await deps.links.getByTicket(e.ticketId);
+  if (!link && e.via !== 'import' && deps.backfill) {
+    // While a history import runs, a live comment may reach a ticket before the import does: its earlier
+    // comments go first (each under its own claim, so the import's copies become duplicates), keeping order.
+    await deps.backfill(e);
+    link = await deps.links.getByTicket(e.ticketId);
+  }
   let posted = false;
   if (!link) {
     // A new ticket: its conversation is created together with this first message (one request) when the
@@ -311,7 +350,9 @@ async function ensureConversation(
     const conversation = {
       sourceId: `${SOURCE_ID_PREFIX}ticket:${e.ticketId}`,
       contactId: Number(contact.id),
+      // Shown to agents (they may edit it); the additional attribute is what recovery trusts.
       customAttributes: { zendesk_ticket_id: Number(e.ticketId) },
+      additionalAttributes: { zendesk_ticket_id: Number(e.ticketId) },
     };
     let made: { id: string; firstPosted: boolean; message?: ChatwootMessage };
     if (existing) made = { id: existing, firstPosted: false };
@@ -368,10 +409,12 @@ async function findConversation(
   deps: SyncDeps,
 ): Promise<string | undefined> {
   const conversations = await deps.chatwoot.contactConversations(Number(contactId));
-  const match = conversations.find(
-    (c) => ticketHintOf(c) === ticketId && (c.inbox_id === undefined || c.inbox_id === deps.chatwoot.inboxId),
-  );
-  return match ? String(match.id) : undefined;
+  for (const c of conversations) {
+    if (c.inbox_id !== undefined && c.inbox_id !== deps.chatwoot.inboxId) continue;
+    // Marks no agent can edit (ticketIdOf); a conversation from before they existed costs one read.
+    if ((await deps.chatwoot.ticketIdOf(c)) === ticketId) return String(c.id);
+  }
+  return undefined;
 }
 
 /** One Chatwoot contact per Zendesk requester, identified by `zendesk:user:<id>`; reused when it exists. */

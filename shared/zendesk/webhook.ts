@@ -16,34 +16,50 @@ const Id = z.pipe(
   z.transform((v) => String(v)),
 );
 
+/**
+ * An id the bridge can do without: a digit string when it is one, else absent. Authentic events carry odd ones:
+ * `-1` is the system (updates by automations and Zendesk's own jobs), unset ids arrive empty or null
+ * (docs/platforms.md, "Authentic events with odd values"). None of them may cost the event its 2xx.
+ */
+const LooseId = z.pipe(
+  z.unknown(),
+  z.transform((v): string | undefined => {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+    return typeof v === 'string' && /^\d+$/.test(v.trim()) ? v.trim() : undefined;
+  }),
+);
+
 const Envelope = z.object({
   type: z.string().check(z.startsWith('zen:event-type:')),
   id: z.string().check(z.minLength(1), z.maxLength(200)),
-  time: z.optional(z.string()),
-  subject: z.optional(z.string()),
-  detail: z.looseObject({ id: Id, requester_id: z.nullish(Id), actor_id: z.nullish(Id) }),
+  time: z.nullish(z.string()),
+  subject: z.nullish(z.string()),
+  detail: z.looseObject({ id: Id, requester_id: z.optional(LooseId), actor_id: z.optional(LooseId) }),
   event: z.looseObject({}),
 });
 
 const CommentAdded = z.object({
-  comment: z.object({
+  comment: z.looseObject({
     id: Id,
-    body: z.string(),
-    html_body: z.optional(z.string()),
+    body: z.nullish(z.string()),
+    html_body: z.nullish(z.string()),
     is_public: z.boolean(),
-    author: z.object({ id: Id, is_staff: z.optional(z.boolean()), name: z.optional(z.string()) }),
+    author: z.looseObject({
+      id: z.optional(LooseId),
+      is_staff: z.nullish(z.boolean()),
+      name: z.nullish(z.string()),
+    }),
   }),
 });
 
 const AttachmentLinked = z.object({
-  comment: z.object({
+  comment: z.looseObject({
     id: Id,
-    attachment: z.object({
+    attachment: z.looseObject({
       id: Id,
       filename: z.string(),
       content_url: z.url({ protocol: /^https?$/ }),
-      content_type: z.optional(z.string()),
-      is_public: z.optional(z.boolean()),
+      content_type: z.nullish(z.string()),
     }),
   }),
 });
@@ -53,19 +69,51 @@ const StatusChanged = z.object({
   previous: z.nullish(z.string()),
 });
 
-/** Zendesk statuses that mean "done" for the customer; every other status is open on the Chatwoot side. */
-const RESOLVED = new Set(['solved', 'closed']);
+/**
+ * `messaging_ticket.message_added` (Messaging events): `event.actor.type` is end_user, agent, trigger or system, and
+ * `actor.id` need not be numeric (the documented example is `zd:answerBot`); `message.id` is a messaging id, not a
+ * comment id.
+ */
+const MessageAdded = z.object({
+  actor: z.looseObject({
+    id: z.nullish(z.union([z.string(), z.number()])),
+    name: z.nullish(z.string()),
+    type: z.string(),
+  }),
+  message: z.looseObject({
+    id: z.union([z.string().check(z.minLength(1), z.maxLength(200)), z.number()]),
+    body: z.nullish(z.string()),
+  }),
+});
+
+/**
+ * Every status Zendesk documents for ticket events (docs/platforms.md, "Zendesk ticket statuses in events") and what
+ * it means for the conversation; `null` for the ones that are no decision about it (a closed ticket archived months
+ * later, a deleted or scrubbed one): those never reopen or resolve a conversation.
+ */
+export const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' | null>> = {
+  new: 'open',
+  open: 'open',
+  pending: 'open',
+  hold: 'open',
+  solved: 'resolved',
+  closed: 'resolved',
+  archived: null,
+  deleted: null,
+  scrubbed: null,
+};
 
 export const EVENT_TYPES = {
   commentAdded: 'zen:event-type:ticket.comment_added',
   attachmentLinked: 'zen:event-type:ticket.attachment_linked_to_comment',
   statusChanged: 'zen:event-type:ticket.status_changed',
+  messageAdded: 'zen:event-type:messaging_ticket.message_added',
 } as const;
 const SUPPORTED = new Set<string>(Object.values(EVENT_TYPES));
 
 export { describeIssues };
 
-function epochMs(time: string | undefined): number | undefined {
+function epochMs(time: string | null | undefined): number | undefined {
   if (!time) return undefined;
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? undefined : ms;
@@ -120,8 +168,8 @@ function parseEventWebhook(
         via: 'event',
         eventKey: eventKeys.zendeskAttachment(a.id),
         commentId,
-        // The event carries the attachment's visibility, which is its comment's.
-        public: a.is_public !== false,
+        // No `public`: the event's `is_public` is the file's own flag, not its comment's (docs/platforms.md,
+        // "Attachment visibility"); the worker takes the visibility from the comment.
         attachment: {
           id: a.id,
           fileName: a.filename,
@@ -136,6 +184,10 @@ function parseEventWebhook(
     const ev = StatusChanged.safeParse(env.data.event);
     if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
     const status = ev.data.current.toLowerCase();
+    const state = ZENDESK_STATUS_STATES[status];
+    if (state === undefined || !Object.hasOwn(ZENDESK_STATUS_STATES, status))
+      return { kind: 'ignore', reason: `status-undocumented:${status.slice(0, 40)}` };
+    if (state === null) return { kind: 'ignore', reason: `status-not-synced:${status}` };
     return {
       kind: 'event',
       event: {
@@ -144,15 +196,17 @@ function parseEventWebhook(
         // The envelope id names this one change; a redelivery of it carries the same id.
         eventKey: eventKeys.zendeskStatus(d.id, env.data.id),
         status,
-        state: RESOLVED.has(status) ? 'resolved' : 'open',
+        state,
         ...common,
       },
     };
   }
+  if (body.type === EVENT_TYPES.messageAdded) return parseMessageAdded(env.data, common);
   const ev = CommentAdded.safeParse(env.data.event);
   if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
   const c = ev.data.comment;
-  const requesterId = d.requester_id ?? undefined;
+  const requesterId = d.requester_id;
+  const authorId = c.author.id;
   return {
     kind: 'event',
     event: {
@@ -160,17 +214,70 @@ function parseEventWebhook(
       via: 'event',
       eventKey: eventKeys.zendeskComment(c.id),
       commentId: c.id,
-      body: c.body,
+      body: c.body ?? '',
       ...(c.html_body ? { htmlBody: c.html_body } : {}),
       public: c.is_public,
-      author: { id: c.author.id, name: c.author.name, isStaff: c.author.is_staff },
+      author: {
+        ...(authorId ? { id: authorId } : {}),
+        ...(c.author.name ? { name: c.author.name } : {}),
+        ...(typeof c.author.is_staff === 'boolean' ? { isStaff: c.author.is_staff } : {}),
+      },
       requester: requesterId
-        ? { id: requesterId, ...(requesterId === c.author.id ? { name: c.author.name } : {}) }
+        ? {
+            id: requesterId,
+            ...(requesterId === authorId && c.author.name ? { name: c.author.name } : {}),
+          }
         : undefined,
       ...common,
     },
   };
 }
+
+/**
+ * A message on a messaging ticket. Only an end user's message is the customer's; it names no comment, so the
+ * worker finds the ticket comment it became and claims that, whichever of this event and `ticket.comment_added`
+ * comes first (docs/platforms.md, "Messaging tickets").
+ */
+function parseMessageAdded(
+  env: { event: Record<string, unknown>; detail: { requester_id?: string | undefined } },
+  common: {
+    ticketId: string;
+    actorId?: string;
+    occurredAt?: number;
+    receivedAt: number;
+    deliveryId?: string;
+  },
+): ParseResult<ZendeskCommentEvent> {
+  const ev = MessageAdded.safeParse(env.event);
+  if (!ev.success) return { kind: 'invalid', message: describeIssues(ev.error, 'event') };
+  const { actor, message } = ev.data;
+  if (actor.type !== 'end_user') return { kind: 'ignore', reason: `messaging-actor:${label(actor.type)}` };
+  const body = message.body ?? '';
+  if (body.trim() === '') return { kind: 'ignore', reason: 'no-comment' };
+  const actorUserId =
+    typeof actor.id === 'number' ? String(actor.id) : /^\d+$/.test(actor.id ?? '') ? actor.id! : undefined;
+  const requesterId = env.detail.requester_id;
+  const { actorId: _actor, ...rest } = common;
+  return {
+    kind: 'event',
+    event: {
+      kind: 'zendesk.comment',
+      via: 'messaging',
+      eventKey: eventKeys.zendeskMessaging(common.ticketId, String(message.id)),
+      body,
+      public: true,
+      author: {
+        ...(actorUserId ? { id: actorUserId } : {}),
+        ...(actor.name ? { name: actor.name } : {}),
+        isStaff: false,
+      },
+      ...(requesterId ? { requester: { id: requesterId } } : {}),
+      ...rest,
+    },
+  };
+}
+
+const label = (s: string): string => s.replace(/[^\w.:-]/g, '?').slice(0, 40);
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' ? String(v) : undefined;

@@ -5,8 +5,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { type LocalBridge, startLocalBridge } from '../../bin/local-bridge.ts';
 import type { LocalQueueOptions } from '../../shared/queue/local.ts';
-import { ChatwootSimulator } from '../../simulators/chatwoot.ts';
-import { ZendeskSimulator } from '../../simulators/zendesk.ts';
+import { ChatwootSimulator, type ChatwootSimulatorOptions } from '../../simulators/chatwoot.ts';
+import { ZendeskSimulator, type ZendeskSimulatorOptions } from '../../simulators/zendesk.ts';
 
 export interface Harness {
   bridge: LocalBridge;
@@ -20,6 +20,12 @@ export interface Harness {
   batches: SQSEvent[];
   /** Waits until simulators and queue are all quiet (webhooks delivered, queue drained), twice in a row. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * Makes everything done so far visible to the next reconciliation run: Zendesk's export leaves out the last
+   * minute (its clock is moved a minute on), and Chatwoot's times are whole seconds (waits for the next second
+   * after its newest message, at most one).
+   */
+  beforeReconcile(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +34,16 @@ export const INBOX_ID = 7;
 export const BRIDGE_EMAIL = 'bridge@acme.example';
 
 export async function startHarness(
-  o: { queue?: LocalQueueOptions; env?: Record<string, string> } = {},
+  o: {
+    queue?: LocalQueueOptions;
+    /** Bridge settings; a function sees the started simulators (e.g. to allow Chatwoot's file origin). */
+    env?:
+      | Record<string, string>
+      | ((sims: { zendesk: ZendeskSimulator; chatwoot: ChatwootSimulator }) => Record<string, string>);
+    /** Platform behaviours to switch on in the simulators (limits, roles, hosts, versions). */
+    zendeskOptions?: Partial<ZendeskSimulatorOptions>;
+    chatwootOptions?: Partial<ChatwootSimulatorOptions>;
+  } = {},
 ): Promise<Harness> {
   const secrets = {
     zendeskWebhook: randomBytes(18).toString('base64url'),
@@ -40,12 +55,14 @@ export async function startHarness(
     email: BRIDGE_EMAIL,
     apiToken: secrets.zendeskToken,
     webhookSecret: secrets.zendeskWebhook,
+    ...o.zendeskOptions,
   });
   const chatwoot = await ChatwootSimulator.start({
     apiToken: secrets.chatwootToken,
     accountId: ACCOUNT_ID,
     inboxId: INBOX_ID,
     webhookSecret: secrets.chatwootWebhook,
+    ...o.chatwootOptions,
   });
   const calls: Harness['calls'] = [];
   const dynamo: string[] = [];
@@ -74,7 +91,7 @@ export async function startHarness(
       // Likewise the time a platform may still be finishing a write after a timeout or a reset (30 s for Zendesk,
       // the deployed retry base).
       UNKNOWN_OUTCOME_SETTLE_MS: String(Math.max(1, Math.round(visibilityTimeoutMs / 6))),
-      ...o.env,
+      ...(typeof o.env === 'function' ? o.env({ zendesk, chatwoot }) : o.env),
     },
     queue: { onBatch: (e) => batches.push(e), ...o.queue, visibilityTimeoutMs },
     onHttpRequest: (platform, method, path) => calls.push({ platform, method, path }),
@@ -97,6 +114,16 @@ export async function startHarness(
     }
   };
 
+  const beforeReconcile = async () => {
+    zendesk.advanceClock(61_000);
+    const newest = Math.max(
+      0,
+      ...chatwoot.conversations().flatMap((c) => chatwoot.messages(c.id).map((m) => m.created_at)),
+    );
+    const wait = (Math.floor(newest / 1000) + 1) * 1000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
+  };
+
   return {
     bridge,
     zendesk,
@@ -106,6 +133,7 @@ export async function startHarness(
     dynamo,
     batches,
     settle,
+    beforeReconcile,
     close: async () => {
       await bridge.close();
       await Promise.all([zendesk.close(), chatwoot.close()]);

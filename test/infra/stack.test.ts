@@ -140,7 +140,8 @@ describe('sync queue', () => {
   });
 
   it('feeds the worker with batches of 10 and partial batch responses', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The worker's, and the history import's control queue feeding the import feeder.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [ids.queue, 'Arn'] },
       FunctionName: { Ref: ids.worker },
@@ -163,7 +164,23 @@ describe('reconcile schedule', () => {
     });
   });
 
-  it('does not retry a failed run (the next scheduled run covers it); the failure is parked and alarmed', () => {
+  it('takes its interval from the context, within 3 to 60 minutes', () => {
+    const ten = assertionStack({ reconcileIntervalMinutes: '10' });
+    Template.fromStack(ten).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      Targets: [Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumEventAgeInSeconds: 600 }) })],
+    });
+    expect(() => assertionStack({ reconcileIntervalMinutes: '2' })).toThrow(/from 3 to 60/);
+  });
+
+  it('passes a look-back from the context to the reconcile function', () => {
+    const s = assertionStack({ reconcileLookbackHours: '6' });
+    const fn = Template.fromStack(s).toJSON().Resources[logicalId(s, s.reconcile.fn)];
+    expect(fn.Properties.Environment.Variables.RECONCILE_LOOKBACK_MS).toBe(String(6 * 3600 * 1000));
+    expect(() => assertionStack({ reconcileLookbackHours: '0' })).toThrow(/from 1 to 312/);
+  });
+
+  it('does not retry a failed run (the next run resumes from the cursors); the failure is parked and alarmed', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ids.reconcile },
       MaximumRetryAttempts: 0,
@@ -283,9 +300,10 @@ describe('IAM (least privilege)', () => {
     expect(actionsOnResource(statements, ids.queue)).not.toContain('sqs:ReceiveMessage');
     expect(actionsOnResource(statements, ids.queue)).not.toContain('sqs:DeleteMessage');
     expect(actionsOnResource(statements, ids.dlq)).toEqual([]);
-    expect(actionsOnResource(statements, ids.secret)).toEqual([
-      'secretsmanager:GetSecretValue',
+    // Exactly these two, in any order (@aws-cdk/aws-iam:minimizePolicies sorts the actions it merges).
+    expect(actionsOnResource(statements, ids.secret).sort()).toEqual([
       'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
     ]);
   });
 
@@ -306,8 +324,9 @@ describe('functions', () => {
     app: { ...SIZING.app, queue: true },
   } as const;
 
-  it('deploys exactly the five bridge functions (no hidden helper Lambdas)', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+  it('deploys exactly the six bridge functions (no hidden helper Lambdas)', () => {
+    // zendesk-webhook, chatwoot-webhook, sync-worker, reconcile, dashboard-app, import-feeder.
+    template.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   it.each(Object.keys(expected) as (keyof typeof expected)[])(
@@ -502,5 +521,33 @@ describe('with context alarmEmail', () => {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
       LoggingConfig: Match.objectLike({ ApplicationLogLevel: 'DEBUG' }),
     });
+  });
+});
+
+describe('history import', () => {
+  it('runs on AWS: a control queue feeding the import feeder one message at a time, with a dead-letter queue', () => {
+    const queues = template.findResources('AWS::SQS::Queue', {
+      Properties: { VisibilityTimeout: 1800, RedrivePolicy: { maxReceiveCount: 5 } },
+    });
+    const [control] = Object.keys(queues);
+    expect(control).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [control, 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    template.hasOutput('ImportQueueUrl', { Value: { Ref: control } });
+  });
+
+  it('the feeder may enqueue on the sync queue and read its depth, never consume it; links are read-only', () => {
+    const role = logicalId(stack, stack.historyImport.feeder.role);
+    const statements = statementsOfRole(template, role);
+    expect(new Set(actionsOnResource(statements, ids.queue))).toEqual(
+      new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
+    );
+    expect(actionsOnResource(statements, ids.links).every((a) => !/Put|Update|Delete|Write/.test(a))).toBe(
+      true,
+    );
+    expect(actionsOnResource(statements, ids.ledger)).toContain('dynamodb:PutItem');
   });
 });

@@ -52,15 +52,22 @@ describe('against the local bridge', () => {
     expect(s.fromChatwoot(ticket.id)).toEqual([]);
 
     const listed = await run(dlq, { local: h.bridge.url });
-    expect(listed[0]).toBe('dead letters: 1');
-    expect(listed[1]).toContain(`cw:message:${reply.id}`);
-    expect(listed[1]).toContain('reason=zendesk-put tickets/:id-http-401');
+    expect(listed[0]).toBe(`Local bridge at ${h.bridge.url}`);
+    expect(listed[1]).toBe('dead letters: 1');
+    expect(listed[2]).toContain(`cw:message:${reply.id}`);
+    expect(listed[2]).toContain('reason=zendesk-put tickets/:id-http-401');
     expect(listed.join('\n')).not.toContain('rejected at first');
 
-    expect(await run(redrive, { local: h.bridge.url })).toEqual(['redriven: 1']);
+    expect(await run(redrive, { local: h.bridge.url })).toEqual([
+      `Local bridge at ${h.bridge.url}`,
+      'redriven: 1',
+    ]);
     await h.settle();
     expect(s.fromChatwoot(ticket.id)).toEqual(['rejected at first']);
-    expect(await run(dlq, { local: h.bridge.url })).toEqual(['dead letters: 0']);
+    expect(await run(dlq, { local: h.bridge.url })).toEqual([
+      `Local bridge at ${h.bridge.url}`,
+      'dead letters: 0',
+    ]);
   });
 
   it('resync posts only the missing comment', async () => {
@@ -70,6 +77,7 @@ describe('against the local bridge', () => {
     await h.settle();
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
     expect(await run(resync, { local: h.bridge.url, ticket: String(ticket.id) })).toEqual([
+      `Local bridge at ${h.bridge.url}`,
       `ticket ${ticket.id}: 1 missing comment(s)/message(s) enqueued`,
     ]);
     await h.settle();
@@ -109,9 +117,12 @@ describe('against the deployed queues (mocked SQS)', () => {
         ],
       });
       const lines = await run(dlq, {}, env);
-      expect(lines[0]).toBe('dead letters: 2');
-      expect(lines[1]).toContain('cw:message:5001  reason=zendesk-update-rejected  group=ticket-48001');
-      expect(lines[2]).toContain('zd:comment:7  reason=max-receive-count');
+      expect(lines[0]).toBe(
+        'Deployed bridge: queues sync.fifo and dlq.fifo in eu-west-1, account 123456789012',
+      );
+      expect(lines[1]).toBe('dead letters: 2');
+      expect(lines[2]).toContain('cw:message:5001  reason=zendesk-update-rejected  group=ticket-48001');
+      expect(lines[3]).toContain('zd:comment:7  reason=max-receive-count');
       expect(lines.join('\n')).not.toContain('secret text');
       const receive = sqs.commandCalls(ReceiveMessageCommand)[0]!.args[0].input;
       expect(receive).toMatchObject({
@@ -134,7 +145,10 @@ describe('against the deployed queues (mocked SQS)', () => {
         .on(GetQueueAttributesCommand, { QueueUrl: env.QUEUE_URL })
         .resolves({ Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:sync.fifo' } });
       sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
-      expect(await run(redrive, {}, env)).toEqual(['move task started: task-1']);
+      expect(await run(redrive, {}, env)).toEqual([
+        'Deployed bridge: queues sync.fifo and dlq.fifo in eu-west-1, account 123456789012',
+        'move task started: task-1',
+      ]);
       expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]!.args[0].input).toEqual({
         SourceArn: 'arn:aws:sqs:eu-west-1:123456789012:dlq.fifo',
         DestinationArn: 'arn:aws:sqs:eu-west-1:123456789012:sync.fifo',

@@ -18,6 +18,7 @@ beforeAll(async () => {
     env: { ATTACHMENT_MAX_BYTES: String(LIMIT), ZENDESK_AUTHORSHIP: 'bridge', RECONCILE_SETTLE_MS: '0' },
   });
   s = scenario(h);
+  h.zendesk.exports.requestsPerMinute = 1000;
 });
 afterAll(async () => {
   await h?.close();
@@ -25,6 +26,7 @@ afterAll(async () => {
 
 async function reconcileNow(): Promise<{ enqueued: number }> {
   skew += 6 * 60_000;
+  await h.beforeReconcile();
   const res = await fetch(`${h.bridge.url}/_local/reconcile`, { method: 'POST' });
   const body = (await res.json()) as { enqueued: number };
   await h.settle();
@@ -84,12 +86,14 @@ describe('dead letters', () => {
       }),
     );
     const linked = held.find((d) => d.type === 'zen:event-type:ticket.attachment_linked_to_comment');
-    // Only the file event arrives; it posts the comment with its file, which Chatwoot refuses for good.
+    // Only the file event arrives; it posts the comment with its file, which Chatwoot refuses for good: a 422 that
+    // names a validation (a bare 422 from message creation proves nothing: it may be Chatwoot's flood limit).
     h.chatwoot.injectFaults({
       method: 'POST',
       path: new RegExp(`/conversations/${conversation.id}/messages$`),
       times: 1,
       status: 422,
+      body: { error: 'Validation failed: Attachments exceeded maximum allowed' },
     });
     expect(await postSigned(linked!.body)).toBe(202);
     await h.settle();

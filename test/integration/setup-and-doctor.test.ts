@@ -74,6 +74,8 @@ beforeAll(async () => {
     accountId: 1,
     inboxId: 7,
     webhookSecret: s.chatwootHook,
+    // An administrator's token: an agent's is a problem doctor names (its own test below).
+    tokenRole: 'administrator',
   });
 });
 afterAll(async () => {
@@ -285,6 +287,53 @@ describe('doctor', () => {
     expect(text).toMatch(/Chatwoot webhook \d+ signs with a secret that is not in CHATWOOT_WEBHOOK_SECRET/);
     expect(text).toMatch(/inbox 7 is a Channel::Email inbox, not an API inbox/);
     expect(text).not.toContain('rotated-elsewhere-1234');
+  });
+
+  describe('what the Chatwoot in front of it really does (issue #13)', () => {
+    afterEach(() => {
+      chatwoot.configure({ tokenRole: 'administrator', version: '4.16.2' });
+      chatwoot.frontendUrl = chatwoot.baseUrl;
+    });
+
+    it('names an agent-role token: Chatwoot assigns every conversation the bridge reopens to it', async () => {
+      await run(setup, viaSecret);
+      chatwoot.configure({ tokenRole: 'agent' });
+      const { out, error } = await run(doctor, viaSecret);
+      expect(error).toBe('1 problem found (lines marked FIX)');
+      expect(fixes(out)).toEqual([
+        expect.stringMatching(
+          /is an agent: Chatwoot assigns every conversation .* administrator's access token/,
+        ),
+      ]);
+    });
+
+    it('names the URL token for a Chatwoot that signs no webhook (before 4.11), and is content once it is set', async () => {
+      await run(setup, viaSecret);
+      chatwoot.configure({ version: '4.10.1' });
+      const { out } = await run(doctor, viaSecret);
+      expect(fixes(out).join('\n')).toMatch(
+        /Chatwoot version 4\.10\.1 signs no webhook .* set CHATWOOT_WEBHOOK_URL_TOKEN/,
+      );
+      stored.CHATWOOT_WEBHOOK_URL_TOKEN = randomBytes(24).toString('base64url');
+      const after = await run(doctor, viaSecret);
+      expect(after.out.join('\n')).toMatch(
+        /ok {4}Chatwoot version 4\.10\.1: signs nothing; CHATWOOT_WEBHOOK_URL_TOKEN/,
+      );
+    });
+
+    it('names a file host (FRONTEND_URL) other than CHATWOOT_BASE_URL, and the setting that allows it', async () => {
+      await run(setup, viaSecret);
+      chatwoot.frontendUrl = 'https://files.acme.example';
+      const { out, error } = await run(doctor, viaSecret);
+      expect(error).toBe('1 problem found (lines marked FIX)');
+      expect(fixes(out)).toEqual([
+        expect.stringMatching(
+          /serves files from https:\/\/files\.acme\.example.*CHATWOOT_ATTACHMENT_ORIGINS=https:\/\/files\.acme\.example/,
+        ),
+      ]);
+      stored.CHATWOOT_ATTACHMENT_ORIGINS = 'https://files.acme.example';
+      expect((await run(doctor, viaSecret)).error).toBeUndefined();
+    });
   });
 
   it('says which credentials are rejected, and skips the checks that need them', async () => {

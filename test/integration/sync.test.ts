@@ -127,7 +127,8 @@ describe('the pipeline', () => {
 describe('Zendesk → Chatwoot', () => {
   it('a first customer comment creates the contact, the conversation and the message', async () => {
     const { customer, ticket, conversation } = await openTicket(
-      'Hi!\\n\\n-------------------\\nMy order arrived damaged.',
+      // Real line breaks: an event webhook's backslashes are the customer's own (a literal \\n stays as written).
+      'Hi!\n\n-------------------\nMy order arrived damaged.',
     );
     const contacts = h.chatwoot.contacts().filter((c) => c.identifier === `zendesk:user:${customer.id}`);
     expect(contacts).toHaveLength(1);

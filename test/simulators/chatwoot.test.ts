@@ -342,3 +342,52 @@ describe('faults', () => {
     }
   });
 });
+
+describe('conversations by last activity (the reconciler’s change feed)', () => {
+  const activeSince = (date: string, page = 1, extra: Json[] = []) =>
+    api('POST', `/conversations/filter?page=${page}`, {
+      payload: [
+        ...extra,
+        {
+          attribute_key: 'inbox_id',
+          filter_operator: 'equal_to',
+          values: [String(INBOX)],
+          query_operator: 'AND',
+        },
+        { attribute_key: 'last_activity_at', filter_operator: 'is_greater_than', values: [date] },
+      ],
+    });
+  const day = (offsetDays: number) =>
+    new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+  it('compares dates, not times, and lists newest activity first, 25 a page', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 27; i++) ids.push((await bridgeConversation(7000 + i)).conversationId);
+    sim.agentReply(ids[0]!, { content: 'the oldest conversation is now the most recent' });
+    // "after yesterday" is today, whatever the time of day.
+    const first = await activeSince(day(-1));
+    const page1 = first.json.payload as Json[];
+    expect(page1).toHaveLength(25);
+    expect(page1[0]?.id).toBe(ids[0]);
+    expect(at(first.json, 'meta.all_count')).toBe(27);
+    expect(((await activeSince(day(-1), 2)).json.payload as Json[]).map((c) => c.id)).toHaveLength(2);
+    // "after today" excludes everything that happened today.
+    expect((await activeSince(day(0))).json.payload).toEqual([]);
+    sim.backdate(3 * 86_400_000);
+    expect((await activeSince(day(-1))).json.payload).toEqual([]);
+    expect(((await activeSince(day(-4))).json.payload as Json[]).length).toBe(25);
+  });
+
+  it('answers 422 for an operator the attribute does not take, a bad date, or a query_operator on the last condition', async () => {
+    const bad = [
+      [{ attribute_key: 'last_activity_at', filter_operator: 'equal_to', values: ['2026-11-30'] }],
+      [{ attribute_key: 'last_activity_at', filter_operator: 'is_greater_than', values: ['yesterday'] }],
+      [{ attribute_key: 'status', filter_operator: 'equal_to', values: ['open'], query_operator: 'AND' }],
+    ];
+    for (const payload of bad) {
+      const res = await api('POST', '/conversations/filter', { payload });
+      expect(res.status).toBe(422);
+      expect(typeof res.json.error).toBe('string');
+    }
+  });
+});

@@ -25,8 +25,9 @@ beforeAll(async () => {
     inboxId: 7,
     webhookSecret: 'cw-webhook-secret',
     perIpRateLimit: 6,
-    messagesPerConversationPerMinute: 3,
+    messagesPerMinute: 3,
     rateWindowMs: 600_000,
+    floodWindowMs: 600_000,
   });
 });
 afterAll(async () => {

@@ -25,11 +25,13 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      received.push({
-        headers: req.headers,
-        raw,
-        body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>,
-      });
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        // A trigger's rendered template need not be JSON: keep the raw bytes only.
+      }
+      received.push({ headers: req.headers, raw, body });
       res.writeHead(receiver.status).end();
     });
   });

@@ -320,3 +320,101 @@ describe('faults', () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
 });
+
+describe('incremental exports', () => {
+  const minuteAgo = () => Math.floor((sim.now() - 61_000) / 1000);
+  type EventsPage = {
+    ticket_events: Array<{ id: number; ticket_id: number; timestamp: number; child_events: Json[] }>;
+    end_time: number | null;
+    next_page: string | null;
+    end_of_stream: boolean;
+    count: number;
+  };
+  type Json = Record<string, unknown>;
+  const events = async (start: number, include = true) =>
+    (
+      await api(
+        'GET',
+        `/api/v2/incremental/ticket_events?start_time=${start}${include ? '&include=comment_events' : ''}`,
+      )
+    ).json as unknown as EventsPage;
+
+  it('streams each ticket update with its comments once the minute has passed; start_time is inclusive', async () => {
+    const start = minuteAgo();
+    const { ticket } = customerTicket();
+    const comment = sim.customerComment(ticket.id, 'second comment');
+    // Zendesk leaves out the last minute.
+    expect((await events(start)).ticket_events).toEqual([]);
+    sim.advanceClock(61_000);
+    const page = await events(start);
+    expect(page.ticket_events.map((e) => e.ticket_id)).toEqual([ticket.id, ticket.id]);
+    expect(page.ticket_events[1]?.child_events).toEqual([
+      expect.objectContaining({
+        id: comment.id,
+        event_type: 'Comment',
+        body: 'second comment',
+        public: true,
+      }),
+    ]);
+    expect(page).toMatchObject({ count: 2, end_of_stream: true });
+    // The next page starts at end_time and repeats that second's updates.
+    const again = await events(page.end_time ?? 0);
+    expect(again.ticket_events.map((e) => e.id)).toEqual(page.ticket_events.map((e) => e.id));
+    // Without the sideload a comment is only flagged.
+    expect((await events(start, false)).ticket_events[1]?.child_events).toEqual([
+      { id: comment.id, comment_present: true, comment_public: true, event_type: 'Comment' },
+    ]);
+  });
+
+  it('pages by 1,000 with end_of_stream false until the last page; an empty page has null end_time', async () => {
+    const start = minuteAgo();
+    const maria = sim.createUser({ name: 'M', email: `m.${Date.now()}@example.com`, role: 'end-user' });
+    sim.setWebhookUrl(undefined); // 1,005 deliveries would only slow the test
+    for (let i = 0; i < 1005; i++) {
+      if (i === 600) sim.advanceClock(1000);
+      sim.createTicket({ requester: maria, subject: 's', body: `b${i}` });
+    }
+    await sim.idle();
+    sim.setWebhookUrl(receiver.url);
+    sim.advanceClock(61_000);
+    const first = await events(start);
+    expect(first).toMatchObject({ count: 1000, end_of_stream: false });
+    expect(first.next_page).toContain(`start_time=${first.end_time}`);
+    const second = await events(first.end_time ?? 0);
+    expect(second.end_of_stream).toBe(true);
+    expect(second.count).toBe(405);
+    const empty = await events(Math.floor((sim.now() - 60_000) / 1000));
+    expect(empty).toMatchObject({ count: 0, end_time: null, next_page: null, end_of_stream: true });
+  });
+
+  it('refuses a start_time inside the last minute and allows 10 export requests a minute, then 429', async () => {
+    const recent = await api(
+      'GET',
+      `/api/v2/incremental/ticket_events?start_time=${Math.floor(sim.now() / 1000)}`,
+    );
+    expect(recent.status).toBe(400);
+    for (let i = 1; i < 10; i++) expect((await events(minuteAgo())).count).toBeGreaterThanOrEqual(0);
+    const limited = await api('GET', `/api/v2/incremental/tickets/cursor?start_time=${minuteAgo()}`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('exports changed tickets by cursor, oldest change first, keeping the cursor when nothing is new', async () => {
+    const start = minuteAgo();
+    const { ticket: one } = customerTicket();
+    const { ticket: two } = customerTicket();
+    sim.advanceClock(61_000);
+    const first = await api('GET', `/api/v2/incremental/tickets/cursor?start_time=${start}&per_page=1`);
+    expect((first.json.tickets as Json[]).map((t) => t.id)).toEqual([one.id]);
+    expect(first.json.end_of_stream).toBe(false);
+    const second = await api('GET', `/api/v2/incremental/tickets/cursor?cursor=${first.json.after_cursor}`);
+    expect((second.json.tickets as Json[]).map((t) => t.id)).toEqual([two.id]);
+    expect(second.json.end_of_stream).toBe(true);
+    const none = await api('GET', `/api/v2/incremental/tickets/cursor?cursor=${second.json.after_cursor}`);
+    expect(none.json).toMatchObject({
+      tickets: [],
+      after_cursor: second.json.after_cursor,
+      end_of_stream: true,
+    });
+  });
+});

@@ -79,7 +79,15 @@ describe('decideRetry: a passing failure costs seconds', () => {
   });
 
   it('after a timeout or a reset, retries in-process but lets the guard write only once the platform is done', () => {
-    const timeout = new UpstreamError('chatwoot', 'post conversations/:id/messages', 504, undefined, false);
+    const timeout = new UpstreamError(
+      'chatwoot',
+      'post conversations/:id/messages',
+      504,
+      undefined,
+      undefined,
+      false,
+      false,
+    );
     expect(decideRetry(timeout, ctx())).toEqual({ kind: 'again', afterMs: 300, settleUntil: 1_015_000 });
     const reset = new NetworkError('zendesk', 'put tickets/:id', 'ECONNRESET');
     expect(decideRetry(reset, ctx())).toEqual({ kind: 'again', afterMs: 300, settleUntil: 1_030_000 });

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { cleanComment } from '../../shared/sync/clean.ts';
 
 describe('cleanComment', () => {
-  it('turns literal \\n sequences into newlines', () => {
-    expect(cleanComment('Hello\\nWorld')).toBe('Hello\nWorld');
-    expect(cleanComment('a\\r\\nb')).toBe('a\nb');
+  it('turns literal \\n sequences into newlines in trigger bodies', () => {
+    expect(cleanComment('Hello\\nWorld', { literalNewlines: true })).toBe('Hello\nWorld');
+    expect(cleanComment('a\\r\\nb', { literalNewlines: true })).toBe('a\nb');
   });
 
   it('drops separator lines of more than 10 dashes', () => {
@@ -24,7 +24,7 @@ describe('cleanComment', () => {
 
   it('collapses runs of blank lines into one', () => {
     expect(cleanComment('one\n\n\n\n \ntwo')).toBe('one\n\ntwo');
-    expect(cleanComment('one\\n\\n\\n\\ntwo')).toBe('one\n\ntwo');
+    expect(cleanComment('one\\n\\n\\n\\ntwo', { literalNewlines: true })).toBe('one\n\ntwo');
   });
 
   it('leaves blank lines left by a dropped separator collapsed too', () => {
@@ -34,10 +34,17 @@ describe('cleanComment', () => {
   });
 
   it('returns an empty string for a comment that was only separators and whitespace', () => {
-    expect(cleanComment('\\n-----------\\n   \\n')).toBe('');
+    expect(cleanComment('\\n-----------\\n   \\n', { literalNewlines: true })).toBe('');
   });
 
   it('keeps non-Latin text and emoji intact', () => {
-    expect(cleanComment('Спасибо! 🙏\\n注文番号 42')).toBe('Спасибо! 🙏\n注文番号 42');
+    expect(cleanComment('Спасибо! 🙏\\n注文番号 42', { literalNewlines: true })).toBe(
+      'Спасибо! 🙏\n注文番号 42',
+    );
+  });
+
+  it('keeps backslashes as written outside trigger bodies (event webhooks are JSON Zendesk built itself)', () => {
+    expect(cleanComment('C:\\new\\reports')).toBe('C:\\new\\reports');
+    expect(cleanComment('regex ^\\d+\\n$ and a\\r\\nb')).toBe('regex ^\\d+\\n$ and a\\r\\nb');
   });
 });

@@ -1,7 +1,9 @@
 // The platform HTTP client's retry policy: what is retried in-process, what goes back to the queue, and how each
 // failure is classified (retryable, permanent, possibly applied). A scripted fetch stands in for the network.
 import { describe, expect, it } from 'vitest';
+import { classifyChatwootError } from '../../shared/chatwoot/errors.ts';
 import {
+  errorReason,
   isRetryable,
   mayHaveBeenApplied,
   NetworkError,
@@ -152,6 +154,8 @@ describe('outcomes', () => {
         prefix: 'http://127.0.0.1:9/api/v1/accounts/1/',
         headers: {},
         fetch: scriptedFetch(steps) as typeof fetch,
+        // The one reading of Chatwoot's error answers, as ChatwootClient passes it.
+        classify: classifyChatwootError,
       });
     const flood = new Response(JSON.stringify({ error: 'Validation failed: Too many messages' }), {
       status: 422,
@@ -159,7 +163,8 @@ describe('outcomes', () => {
     });
     const err = await failure(chatwoot([flood]).json('POST', 'conversations/5/messages', { json: {} }));
     expect(isRetryable(err)).toBe(true);
-    expect(err).toMatchObject({ reason: 'chatwoot-conversation-flood', retryAfterMs: 30_000 });
+    expect(err).toMatchObject({ status: 422, detail: 'flood-limit', mayPass: true });
+    expect(errorReason(err)).toBe('chatwoot-post conversations/:id/messages-http-422-flood-limit');
     expect(mayHaveBeenApplied(err)).toBe(false);
 
     const invalid = new Response(JSON.stringify({ message: "Content can't be blank" }), {

@@ -231,7 +231,7 @@ describe.each(['zendesk', 'chatwoot'] as const)('%s ingress', (platform) => {
     expect((await deliver(platform, signed(platform, JSON.stringify(body)))).status).toBe(202);
   });
 
-  it('refuses a body over 256 KB with 413, plain or base64, signed or not; accepts one of exactly 256 KB', async () => {
+  it('refuses a body over 10 MB (API Gateway’s limit) with 413, plain or base64, signed or not; accepts one of exactly 10 MB', async () => {
     const raw = JSON.stringify(validBody(platform));
     const exact = `${raw.slice(0, -1)}${' '.repeat(MAX_BODY_BYTES - Buffer.byteLength(raw))}}`;
     expect(Buffer.byteLength(exact)).toBe(MAX_BODY_BYTES);
@@ -242,7 +242,7 @@ describe.each(['zendesk', 'chatwoot'] as const)('%s ingress', (platform) => {
         signed(platform, over, { base64 }),
         413,
         'payload_too_large',
-        /262144 bytes/,
+        /10485760 bytes/,
       );
       await expectRejected(platform, { body: over, base64 }, 413, 'payload_too_large');
       expect((await deliver(platform, signed(platform, exact, { base64 }))).status).toBe(202);
@@ -277,16 +277,21 @@ describe.each(['zendesk', 'chatwoot'] as const)('%s ingress', (platform) => {
   });
 });
 
-describe('missing or mistyped fields', () => {
-  it('Zendesk: 400 names the path of a missing or mistyped field, never its value', async () => {
+/** An authentic body the bridge cannot use: acknowledged (200, so no retry and no circuit-breaker failure), not queued. */
+async function expectUnusable(platform: Platform, d: Delivery) {
+  const queued = queue.sent.length;
+  const r = await deliver(platform, d);
+  expect(r.status).toBe(200);
+  expect(r.body).toMatchObject({ status: 'ignored', reason: 'unusable', message: expect.any(String) });
+  expect(queue.sent.length).toBe(queued);
+  return r;
+}
+
+describe('missing or mistyped fields in an authentic event', () => {
+  it('Zendesk: acknowledged without queueing, naming the path of the field, never its value', async () => {
     const missing = zendeskComment() as { event: { comment: Record<string, unknown> } };
     delete missing.event.comment.id;
-    const r1 = await expectRejected(
-      'zendesk',
-      signed('zendesk', JSON.stringify(missing)),
-      400,
-      'invalid_body',
-    );
+    const r1 = await expectUnusable('zendesk', signed('zendesk', JSON.stringify(missing)));
     expect(r1.body.message).toContain('event.comment.id');
 
     const mistyped = zendeskComment() as {
@@ -295,25 +300,15 @@ describe('missing or mistyped fields', () => {
     };
     mistyped.event.comment.is_public = 'canary-value-1';
     mistyped.detail.id = 'canary-value-2';
-    const r2 = await expectRejected(
-      'zendesk',
-      signed('zendesk', JSON.stringify(mistyped)),
-      400,
-      'invalid_body',
-    );
+    const r2 = await expectUnusable('zendesk', signed('zendesk', JSON.stringify(mistyped)));
     expect(r2.body.message).toMatch(/detail\.id/);
     expect(r2.raw).not.toContain('canary');
   });
 
-  it('Chatwoot: 400 names the path of a missing or mistyped field, never its value', async () => {
+  it('Chatwoot: acknowledged without queueing, naming the path of the field, never its value', async () => {
     const missing = chatwootReply() as { conversation: Record<string, unknown> };
     delete missing.conversation.id;
-    const r1 = await expectRejected(
-      'chatwoot',
-      signed('chatwoot', JSON.stringify(missing)),
-      400,
-      'invalid_body',
-    );
+    const r1 = await expectUnusable('chatwoot', signed('chatwoot', JSON.stringify(missing)));
     expect(r1.body.message).toContain('conversation.id');
 
     for (const [field, value] of [
@@ -321,16 +316,15 @@ describe('missing or mistyped fields', () => {
       ['message_type', 'canary-value-4'],
       ['private', 'canary-value-5'],
     ] as const) {
-      const r = await expectRejected(
+      const r = await expectUnusable(
         'chatwoot',
         signed('chatwoot', JSON.stringify({ ...chatwootReply(), [field]: value })),
-        400,
-        'invalid_body',
       );
       expect(r.body.message).toMatch(new RegExp(`^${field}:`));
       expect(r.raw).not.toContain('canary');
     }
-    await expectRejected('chatwoot', signed('chatwoot', '{"id": 5}'), 400, 'invalid_body', /event/);
+    const r = await expectUnusable('chatwoot', signed('chatwoot', '{"id": 5}'));
+    expect(r.body.message).toMatch(/event/);
   });
 });
 
@@ -459,18 +453,41 @@ describe('what leaks', () => {
 });
 
 describe('what the queue and the worker will take', () => {
-  it('refuses with 400 an event the worker would reject as malformed (a file name over its limit)', async () => {
+  it('acknowledges without queueing an event the worker would reject as malformed (a file name over its limit)', async () => {
     const body = fixture('zendesk', 'ticket.attachment_linked_to_comment-end-user.json');
     const attachment = (body.event as { comment: { attachment: { filename: string } } }).comment.attachment;
     attachment.filename = `${'x'.repeat(1500)}.pdf`;
-    await expectRejected('zendesk', signed('zendesk', JSON.stringify(body)), 400, 'invalid_body', /fileName/);
+    const r = await expectUnusable('zendesk', signed('zendesk', JSON.stringify(body)));
+    expect(r.body.message).toMatch(/fileName/);
   });
 
-  it('refuses with 413 a body whose normalised event outgrows a queue message (a trigger body full of escapes)', async () => {
-    // Control characters take one byte in the body and six (\u0001) in the queued JSON.
-    const comment = '\u0001'.repeat(60_000);
+  it('refuses with 413 a trigger body whose normalised event outgrows a queue message (no Zendesk comment is that long)', async () => {
+    // Control characters take one byte in the body and six (\u0001) in the queued JSON: 1.2 MB queued.
+    const comment = '\u0001'.repeat(200_000);
     const raw = `{\n  "ticket_id": "77",\n  "requester_id": "5",\n  "latest_comment": "${comment}",\n  "updated_at": "x"\n}`;
     await expectRejected('zendesk', signed('zendesk', raw), 413, 'payload_too_large');
+  });
+
+  it('queues a Chatwoot message of 150,000 characters whole (a 1 MiB queue message holds it), text once', async () => {
+    const body = chatwootReply();
+    // The worst case for the queue: every character a control character, six bytes once escaped.
+    body.content = '\u0001'.repeat(150_000);
+    const r = await deliver('chatwoot', signed('chatwoot', JSON.stringify(body)));
+    expect(r.status).toBe(202);
+    const queued = JSON.parse(queue.sent.at(-1)!.body) as { content: string; readBack?: boolean };
+    expect(queued.content).toBe(body.content);
+    expect(queued.readBack).toBeUndefined();
+  });
+
+  it('leaves the text of an event larger than a queue message at the platform, marked for the worker to read back', async () => {
+    const body = chatwootReply();
+    // content_attributes travel with the event; an e-mail inbox keeps whole HTML bodies there.
+    body.content_attributes = { email: { html_content: { full: `<p>${'x'.repeat(1_100_000)}</p>` } } };
+    const r = await deliver('chatwoot', signed('chatwoot', JSON.stringify(body)));
+    expect(r.status).toBe(202);
+    const queued = queue.sent.at(-1)!.body;
+    expect(Buffer.byteLength(queued)).toBeLessThan(10_000);
+    expect(JSON.parse(queued)).toMatchObject({ kind: 'chatwoot.message', readBack: true, content: '' });
   });
 
   it('queues text with U+FFFE/U+FFFF escaped (SQS refuses them raw), and the worker reads back the same text', async () => {

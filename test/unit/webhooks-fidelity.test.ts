@@ -21,7 +21,6 @@ describe('Zendesk', () => {
         eventKey: 'zd:attachment:39876543219901',
         ticketId: '48213',
         commentId: '39876543210004',
-        public: true,
         actorId: '31415926535897',
         attachment: {
           id: '39876543219901',
@@ -32,13 +31,15 @@ describe('Zendesk', () => {
       },
     });
     if (r.kind === 'event') expect(screen(r.event, 7)).toBeUndefined();
+    // The event's is_public is the file's own flag, not its comment's: it must not decide the file's fate.
+    if (r.kind === 'event') expect(r.event).not.toHaveProperty('public');
   });
 
-  it('drops files of internal notes at the edge when internal notes are switched off', () => {
+  it('lets a file whose own is_public is false through the edge, internal notes on or off (Zendesk’s example: a public e-mail comment’s file)', () => {
     const body = fixture('zendesk', 'ticket.attachment_linked_to_comment-end-user.json');
     (body.event as { comment: { attachment: { is_public: boolean } } }).comment.attachment.is_public = false;
     const r = parseZendeskWebhook(body, NOW);
-    expect(r.kind === 'event' && screen(r.event, 7, { SYNC_INTERNAL_NOTES: false })).toBe('internal-note');
+    expect(r.kind === 'event' && screen(r.event, 7, { SYNC_INTERNAL_NOTES: false })).toBeUndefined();
     expect(r.kind === 'event' && screen(r.event, 7, { SYNC_INTERNAL_NOTES: true })).toBeUndefined();
   });
 
@@ -57,7 +58,7 @@ describe('Zendesk', () => {
     });
   });
 
-  it('maps every Zendesk status onto open or resolved', () => {
+  it('maps every documented Zendesk status explicitly; archived, deleted, scrubbed and unknown ones change nothing', () => {
     const body = fixture('zendesk', 'ticket.status_changed-solved.json');
     const stateOf = (current: string) => {
       const r = parseZendeskWebhook({ ...body, event: { current, previous: 'OPEN' } }, NOW);
@@ -71,6 +72,14 @@ describe('Zendesk', () => {
       'resolved',
       'resolved',
     ]);
+    // A closed ticket archived months later, a deleted or scrubbed one: never a reopen (nor a resolve).
+    for (const current of ['ARCHIVED', 'DELETED', 'SCRUBBED', 'TRASHED']) {
+      const r = parseZendeskWebhook({ ...body, event: { current, previous: 'CLOSED' } }, NOW);
+      expect(r).toMatchObject({
+        kind: 'ignore',
+        reason: expect.stringMatching(/^status-(not-synced|undocumented):/),
+      });
+    }
   });
 
   it('carries the actor of a comment_added: the bridge user for its own writes', () => {
@@ -160,5 +169,103 @@ describe('Chatwoot', () => {
       kind: 'ignore',
       reason: 'unsynced-status:snoozed',
     });
+  });
+});
+
+describe('authentic events with odd values (docs/platforms.md)', () => {
+  it('Zendesk: the system actor (-1), empty and null ids are accepted; the comment is still normalised', () => {
+    const body = fixture('zendesk', 'ticket.comment_added-end-user-public.json');
+    const detail = body.detail as Record<string, unknown>;
+    detail.actor_id = '-1';
+    detail.requester_id = '';
+    detail.assignee_id = null;
+    const r = parseZendeskWebhook(body, NOW);
+    expect(r.kind).toBe('event');
+    if (r.kind !== 'event' || r.event.kind !== 'zendesk.comment') return;
+    expect(r.event.actorId).toBeUndefined();
+    expect(r.event.requester).toBeUndefined();
+    expect(r.event.body).toBe((body.event as { comment: { body: string } }).comment.body);
+  });
+
+  it('Chatwoot: a reply with a location, a contact card, a null entry and a photo keeps its text and photo', () => {
+    const body = fixture('chatwoot', 'message_created-outgoing-with-attachment.json');
+    const photo = (body.attachments as Array<Record<string, unknown>>)[0]!;
+    // Attachment#push_event_data: location → {coordinates_*, fallback_title, data_url: external_url (nil)};
+    // contact → {fallback_title, meta} with no data_url; nil when file_type is nil.
+    body.attachments = [
+      {
+        id: 401,
+        message_id: 5014,
+        file_type: 'location',
+        account_id: 1,
+        coordinates_lat: 52.5,
+        coordinates_long: 13.4,
+        fallback_title: 'Office',
+        data_url: null,
+      },
+      {
+        id: 402,
+        message_id: 5014,
+        file_type: 'contact',
+        account_id: 1,
+        fallback_title: '+49 30 1234',
+        meta: {},
+      },
+      null,
+      photo,
+    ];
+    const r = parseChatwootWebhook(body, NOW);
+    expect(r.kind).toBe('event');
+    if (r.kind !== 'event' || r.event.kind !== 'chatwoot.message') return;
+    expect(r.event.content).toBe(body.content);
+    expect(r.event.attachments?.map((a) => a.id)).toEqual([String(photo.id)]);
+    expect(r.skipped).toEqual(['attachment-location', 'attachment-contact', 'attachment-null']);
+    expect(screen(r.event, r.event.inboxId ?? 0)).toBeUndefined();
+  });
+
+  it('Chatwoot: a file not attached yet (data_url "") is skipped with a reason, not a 400', () => {
+    const body = fixture('chatwoot', 'message_created-outgoing-with-attachment.json');
+    (body.attachments as Array<Record<string, unknown>>)[1]!.data_url = '';
+    const r = parseChatwootWebhook(body, NOW);
+    expect(r).toMatchObject({ kind: 'event', skipped: ['attachment-without-file'] });
+  });
+});
+
+describe('messaging tickets', () => {
+  const messageAdded = (actorType: string, body = 'Where is my parcel?') => ({
+    // Shape of Zendesk's documented example (Messaging events, "Message added").
+    account_id: 21825834,
+    detail: { id: '141' },
+    event: {
+      actor: { id: actorType === 'end_user' ? '381234560777' : 'zd:answerBot', name: 'Ann', type: actorType },
+      conversation_id: '67ab5f53a96f98663935c3f2',
+      message: { body, id: '67ab5f55155becd183e284cb' },
+    },
+    id: '01JQMQH83YNAKWSWJ8B1QH2NSC',
+    subject: 'zen:ticket:141',
+    time: '2025-02-11T14:32:05.254571515Z',
+    type: 'zen:event-type:messaging_ticket.message_added',
+    zendesk_event_version: '2022-11-06',
+  });
+
+  it('an end user’s message becomes a customer comment to resolve by text (it names no comment)', () => {
+    const r = parseZendeskWebhook(messageAdded('end_user'), NOW);
+    expect(r).toMatchObject({
+      kind: 'event',
+      event: {
+        kind: 'zendesk.comment',
+        via: 'messaging',
+        ticketId: '141',
+        body: 'Where is my parcel?',
+        public: true,
+        author: { id: '381234560777', isStaff: false },
+      },
+    });
+    if (r.kind === 'event') expect(r.event).not.toHaveProperty('commentId');
+  });
+
+  it('agent, trigger and system messages (a non-numeric actor id) are acknowledged, not synced', () => {
+    for (const type of ['agent', 'trigger', 'system'])
+      expect(parseZendeskWebhook(messageAdded(type), NOW)).toMatchObject({ kind: 'ignore' });
   });
 });
