@@ -20,6 +20,21 @@ export interface LoadOptions {
   /** Target arrival rate in events/s (0: as fast as acknowledgements allow, to find the saturation point). */
   rate: number;
   progress: (line: string) => void;
+  /** Called when the measured phase starts and ends (the log-volume run counts output bytes in between). */
+  onMeasured?: (phase: 'start' | 'end') => void;
+  /** Latency the simulators add to every API answer (the cost run: a real platform is not on loopback). */
+  platformLatencyMs?: number;
+}
+
+/** Per synced message, what AWS would bill for (see bench/cost.ts). */
+export interface WorkPerMessage {
+  deliveries: number;
+  ingressMsPerDelivery: number;
+  workerInvocations: number;
+  workerMs: number;
+  apiCalls: number;
+  sqs: { sends: number; receives: number; deletes: number; visibilityChanges: number };
+  dynamo: { wru: number; rru: number; requests: Record<string, number> };
 }
 
 export interface LoadResult {
@@ -42,6 +57,7 @@ export interface LoadResult {
   duplicated: number;
   outOfOrder: number;
   deadLettered: number;
+  work: WorkPerMessage;
 }
 
 interface Planned {
@@ -76,8 +92,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     webhookSecret: s.cw,
     validate: false,
   });
+  zendesk.latencyMs = o.platformLatencyMs ?? 0;
+  chatwoot.latencyMs = o.platformLatencyMs ?? 0;
   let calls = 0;
   let dynamo = 0;
+  const dynamoOps = new Map<string, number>();
+  const handled: number[] = [];
   let bridge: LocalBridge | undefined;
   try {
     bridge = await startLocalBridge({
@@ -92,6 +112,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         CHATWOOT_API_TOKEN: s.ct,
         CHATWOOT_WEBHOOK_SECRET: s.cw,
         LOCAL_DATA_DIR: ':memory:',
+        // Chatwoot limits requests per IP (3000 a minute by default); deployed, the worker runs as up to five
+        // containers with an address each, which this one process stands in for.
+        CHATWOOT_RATE_LIMIT: '15000',
+        // This run measures the bridge's own throughput: the simulator enforces no account limits here, so the
+        // budgets are set past the offered load (the backlog run measures pacing against Zendesk's limits).
+        ZENDESK_RATE_LIMIT: '100000',
+        ZENDESK_TICKET_UPDATE_LIMIT: '100000',
         ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },
       // Five batches at once, like the deployed event source's maxConcurrency.
@@ -99,8 +126,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       onHttpRequest: () => {
         calls++;
       },
-      onDynamoRequest: () => {
+      onWebhookHandled: (ms) => {
+        handled.push(ms);
+      },
+      onDynamoRequest: (op) => {
         dynamo++;
+        dynamoOps.set(op, (dynamoOps.get(op) ?? 0) + 1);
       },
     });
     const b = bridge;
@@ -194,6 +225,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         ...signedHeaders(platform, platform === 'zendesk' ? s.zw : s.cw, raw, Date.now()),
       };
       const started = performance.now();
+      posts++;
       const res = await fetch(`${b.url}/webhooks/${platform}`, {
         method: 'POST',
         headers,
@@ -210,6 +242,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const lanes = [...byConversation.values()];
     const calls0 = calls;
     const dynamo0 = dynamo;
+    dynamoOps.clear();
+    handled.length = 0;
+    const usage0 = { ...b.queue.usage, sent: b.queue.sent };
+    const hooks0 = zendesk.deliveries.length + chatwoot.deliveries.length;
+    let posts = 0;
+    o.onMeasured?.('start');
     const startedAt = Date.now();
     let sent = 0;
     let faultsInjected = 0;
@@ -245,6 +283,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     await quiet();
     const durationMs = Date.now() - startedAt;
+    o.onMeasured?.('end');
 
     // Verify the final state, and measure end-to-end latency from the simulators' request log.
     // Find each event's text in what was written, whatever wraps it (an authorship line, HTML).
@@ -294,6 +333,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const runCalls = attempts.length;
     const faultRetries = attempts.filter((r) => r.status === 429 || r.status === 503).length;
     if (calls - calls0 > runCalls) throw new Error('the bridge made calls the simulators did not see');
+    const n = plan.length;
+    const batches = b.queue.usage.batches - usage0.batches;
+    const deliveries = posts + zendesk.deliveries.length + chatwoot.deliveries.length - hooks0;
+    const units = dynamoUnits(dynamoOps);
+    const work: WorkPerMessage = {
+      deliveries: deliveries / n,
+      // Time inside the webhook handlers (what Lambda bills), not the HTTP round trip around them.
+      ingressMsPerDelivery: handled.reduce((a, x) => a + x, 0) / Math.max(1, handled.length),
+      workerInvocations: batches / n,
+      workerMs: (b.queue.usage.workerMs - usage0.workerMs) / n,
+      apiCalls: runCalls / n,
+      sqs: {
+        sends: (b.queue.sent - usage0.sent) / n,
+        // The event source receives a batch with one ReceiveMessage and deletes its successes with one
+        // DeleteMessageBatch.
+        receives: batches / n,
+        deletes: batches / n,
+        visibilityChanges: (b.queue.usage.visibilityChanges - usage0.visibilityChanges) / n,
+      },
+      dynamo: { wru: units.wru / n, rru: units.rru / n, requests: Object.fromEntries(dynamoOps) },
+    };
     return {
       events: plan.length,
       targetRate: o.rate,
@@ -314,9 +374,24 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       duplicated,
       outOfOrder,
       deadLettered: b.queue.deadLetters.length,
+      work,
     };
   } finally {
     await bridge?.close();
     await Promise.all([zendesk.close(), chatwoot.close()]);
   }
+}
+
+/**
+ * DynamoDB request units of the counted operations. Every item the bridge writes or reads is under 1 KB (ids and
+ * timestamps only), so a write is 1 WRU per item and a read 0.5 RRU (eventually consistent) or 1 (strong). A
+ * BatchWriteItem here writes the event's claim and the id it wrote (2 items), a BatchGetItem reads up to 100 keys
+ * (reconciliation only); both counted at their steady-state size.
+ */
+export function dynamoUnits(ops: Map<string, number>): { wru: number; rru: number } {
+  const n = (op: string) => ops.get(op) ?? 0;
+  const wru =
+    n('PutItemCommand') + n('UpdateItemCommand') + n('DeleteItemCommand') + 2 * n('BatchWriteItemCommand');
+  const rru = n('GetItemCommand') + n('QueryCommand') + 2 * n('BatchGetItemCommand');
+  return { wru, rru };
 }

@@ -2,17 +2,22 @@
 // local bridge, and cold start per function; prints tables and writes bench-results/bench.json.
 // Options: --events N (2000) --conversations N (200) --duplicates 0.1 --faults 0.05 --concurrency N (20)
 //          --rate N (target events/s, 100; 0 = as fast as acknowledgements allow, i.e. saturation)
-//          --runs N (cold-start processes per function, 15) --skip-load --skip-coldstart --out DIR
+//          --runs N (cold-start processes per function, 15) --backlog N (agent replies, 100) --backlog-tickets N (20)
+//          --account-limit N (Zendesk requests a minute, 200) --fault-trials N (5)
+//          --skip-load --skip-coldstart --skip-backlog --skip-faults --skip-cost --out DIR
 // `npm run bench -- --import`: the history import instead (bench/import.ts), writing bench-results/import.json.
 // Options: --tickets N (50000) --comments N (10) --restart-at 0.5 (share fed when the feeder is killed; 0 = none)
 //          --rate-limit N (Zendesk requests/min, 0 = none) --page-size N (export page, 100)
 import './bench-env.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
+import { costPerMillion, DEFAULT_ASSUMPTIONS, PRICES, readTemplate } from '../bench/cost.ts';
 import { runImportBench } from '../bench/import.ts';
-import { runLoad } from '../bench/load.ts';
+import { type LoadResult, runLoad } from '../bench/load.ts';
+import { runBacklog, runFaultLatency, runNewTicketCalls } from '../bench/platform-limits.ts';
 import { round, table } from '../bench/stats.ts';
 
 const args = process.argv.slice(2);
@@ -112,6 +117,110 @@ if (!args.includes('--skip-load')) {
       ['lost / duplicated / out of order', `${load.lost} / ${load.duplicated} / ${load.outOfOrder}`],
       ['dead-lettered', load.deadLettered],
     ]),
+  );
+}
+
+if (!args.includes('--skip-load')) {
+  const calls = await runNewTicketCalls({ tickets: 20, progress });
+  report.newTicket = calls;
+  console.log(
+    table('\nAPI calls for a new ticket (Zendesk → Chatwoot)', [
+      [
+        'first comment (contact, conversation, message)',
+        `${calls.firstMessage} (replaced service: ${calls.replaced.firstMessage})`,
+      ],
+      ['each later comment', `${calls.later} (replaced service: ${calls.replaced.later})`],
+    ]),
+  );
+}
+
+if (!args.includes('--skip-backlog')) {
+  const backlog = await runBacklog({
+    replies: opt('backlog', 100),
+    tickets: opt('backlog-tickets', 20),
+    accountLimit: opt('account-limit', 200),
+    progress,
+  });
+  report.backlog = backlog;
+  console.log(
+    table(
+      `\nBacklog drain: ${backlog.replies} agent replies across ${backlog.tickets} tickets at once (Zendesk account ${backlog.accountLimit}/min, Update Ticket ${backlog.ticketUpdateLimit}/min)`,
+      [
+        [
+          'drained in',
+          `${round(backlog.drainMs / 1000, 1)} s (the limit allows ${round(backlog.idealMs / 1000, 1)} s)`,
+        ],
+        ['utilisation of the limit', `${backlog.utilisationPct} %`],
+        ['429 answers', backlog.tooManyRequests],
+        [
+          'lost / duplicated / out of order / dead-lettered',
+          `${backlog.lost} / ${backlog.duplicated} / ${backlog.outOfOrder} / ${backlog.deadLettered}`,
+        ],
+      ],
+    ),
+  );
+}
+
+if (!args.includes('--skip-faults')) {
+  const faults = await runFaultLatency({ trials: opt('fault-trials', 5), progress });
+  report.faultLatency = faults;
+  console.log(
+    table(
+      '\nExtra delay one passing failure adds to its message (vs fault-free median)',
+      faults.map((f) => [
+        f.fault,
+        `p50 ${round(f.extraMs.p50 / 1000, 2)} s, p99 ${round(f.extraMs.p99 / 1000, 2)} s, duplicates ${f.duplicated} (${f.trials} trials)`,
+      ]),
+    ),
+  );
+}
+
+const loadResult = report.load as LoadResult | undefined;
+if (loadResult && !args.includes('--skip-cost')) {
+  progress('cost: log volume at INFO with metrics on (child process), template synthesis…');
+  const file = join(outDir, 'log-volume.json');
+  mkdirSync(outDir, { recursive: true });
+  const latency = String(DEFAULT_ASSUMPTIONS.platformLatencyMs);
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/log-volume.ts',
+      file,
+      '400',
+      latency,
+      String(DEFAULT_ASSUMPTIONS.messagesPerSecond),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  if (child.status !== 0) throw new Error('log-volume run failed');
+  const logs = JSON.parse(readFileSync(file, 'utf8')) as {
+    events: number;
+    bytes: number;
+    lines: number;
+    metricNames: string[];
+    work: LoadResult['work'];
+  };
+  const shape = readTemplate();
+  const lines = costPerMillion(shape, {
+    // The cost run's work: measured with the platforms a round trip away, so worker time is what Lambda bills.
+    ...logs.work,
+    logBytes: logs.bytes / logs.events,
+    metricNames: logs.metricNames.length,
+  });
+  const total = lines.reduce((a, l) => a + l.usd, 0);
+  report.cost = { prices: PRICES, assumptions: DEFAULT_ASSUMPTIONS, lines, total, logs };
+  console.log(
+    `\nCost per million synced messages (AWS list prices ${PRICES.region}, read ${PRICES.date}; assumptions: ${DEFAULT_ASSUMPTIONS.platformLatencyMs} ms per platform call, ${DEFAULT_ASSUMPTIONS.messagesPerSecond} messages/s sustained)`,
+  );
+  for (const l of lines)
+    console.log(`  ${l.item.padEnd(28)} $${l.usd.toFixed(3).padStart(7)}   ${l.quantity}`);
+  console.log(`  ${'total'.padEnd(28)} $${total.toFixed(3).padStart(7)}`);
+  console.log(
+    `  (logs: ${round(logs.bytes / logs.events, 0)} bytes and ${round(logs.lines / logs.events, 2)} lines per message at INFO, metrics on)`,
   );
 }
 

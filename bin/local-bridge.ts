@@ -35,6 +35,8 @@ export interface LocalBridgeOptions {
   /** Count outbound calls (benchmarks, tests that assert one API call per message). */
   onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
   onDynamoRequest?: (operation: string) => void;
+  /** Time spent in a webhook function's handler, as Lambda would bill it (benchmarks). */
+  onWebhookHandled?: (ms: number) => void;
 }
 
 export interface Sandbox {
@@ -335,7 +337,9 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       const body = await readBody(req);
       if (body === 'too-large')
         return send(res, 413, { error: 'payload_too_large', message: 'body too large' });
+      const handlerStarted = performance.now();
       const result = await hook(toApiGatewayEvent(req, url, body));
+      o.onWebhookHandled?.(performance.now() - handlerStarted);
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
     };

@@ -50,6 +50,8 @@ export const CUSTOM_METRICS = [
   'ReconcileFailedLinks',
   'ServerMisconfigured',
   'EnqueueFailures',
+  'HeldBackAgeSeconds',
+  'HeldBackReceiveCount',
 ] as const;
 export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
 
@@ -186,6 +188,18 @@ export class Observability extends Construct {
       queue.metricApproximateAgeOfOldestMessage({ period: fiveMinutes, statistic: 'Maximum' }),
       15 * 60,
       ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    // ApproximateAgeOfOldestMessage leaves out a message received three or more times — exactly the one a failing
+    // ticket holds back — so the worker publishes the age of every message it holds back after a failure (waits a
+    // platform or the rate budget asked for are left out). Five minutes: a passing failure is retried in seconds
+    // in-process; one still failing after 30 s + 1 + 2 min of queue retries is a stuck ticket, minutes after it
+    // began, not a day later in the dead-letter queue.
+    alarm(
+      'SyncTicketStuck',
+      'A message has been failing for more than 5 minutes and holds its ticket’s later messages back.',
+      customMetric('HeldBackAgeSeconds', 'Maximum'),
+      5 * 60,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
     // A few rejections are normal (scanners, a misconfigured test webhook); >20 in 5 minutes is a rotated
     // secret that was not updated here, or someone probing the endpoint.
@@ -346,6 +360,9 @@ export class Observability extends Construct {
         ],
         right: [
           queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+          // What that age leaves out: messages received 3+ times, i.e. the ones a failing ticket holds back.
+          customMetric('HeldBackAgeSeconds', 'Maximum'),
+          customMetric('HeldBackReceiveCount', 'Maximum'),
         ],
         width: 8,
       }),

@@ -24,9 +24,10 @@ export class SyncQueues extends Construct {
   constructor(scope: Construct, id: string, props: SyncQueuesProps) {
     super(scope, id);
 
-    // How long a message that keeps failing is retried before SQS dead-letters it: ≈ 23¾ hours (85,530 s; 85,860 s
-    // when every failure is an uncertain write, whose retries wait at least 3 min) with MAX_RECEIVE_COUNT = 100 and
-    // the worker's hold-back schedule (30 s doubling to 15 min, shared/queue/backoff.ts). The longer one counts.
+    // How long a message that keeps failing is retried before SQS dead-letters it: ≈ 23¾ hours (85,530 s, also when
+    // every failure is a write with an unknown outcome, whose retries wait at least the 30 s a platform may still be
+    // finishing it) with MAX_RECEIVE_COUNT = 100 and the worker's hold-back schedule (30 s doubling to 15 min,
+    // shared/queue/backoff.ts). The longer one counts.
     const retryWindow = Duration.millis(retryWindowMs({ uncertain: true }));
     // The SQS maximum, measured from the move (a FIFO dead-letter queue resets the enqueue time): on-call gets
     // two weeks (a holiday, a long weekend) to inspect and redrive, far more than the retry window.

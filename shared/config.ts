@@ -114,6 +114,26 @@ export const RuntimeSchema = z.object({
    * embed the dashboard app (Content-Security-Policy frame-ancestors).
    */
   CHATWOOT_DASHBOARD_URL: z.optional(url),
+  /**
+   * Zendesk API requests per minute of the account's plan (Team 200, Growth/Professional 400, Enterprise 700, High
+   * Volume 2,500); used until Zendesk's `X-Rate-Limit` header says otherwise.
+   */
+  ZENDESK_RATE_LIMIT: z._default(positiveInt, 200),
+  /**
+   * Fraction of the Zendesk account's limits (the plan's budget and Update Ticket's 100 a minute) the bridge may
+   * use; the rest is left to other integrations and apps on the same account. Default 1: the bridge alone; when
+   * others use up the minute anyway (X-Rate-Limit-Remaining 0) the bridge waits for its reset.
+   */
+  ZENDESK_RATE_SHARE: z._default(
+    z.coerce.number().check(z.gt(0, 'must be more than 0'), z.lte(1, 'must be at most 1')),
+    1,
+  ),
+  /** Zendesk's Update Ticket limit per account per minute (100, "Endpoint rate limits"; raise it only if Zendesk did). */
+  ZENDESK_TICKET_UPDATE_LIMIT: z._default(positiveInt, 100),
+  /** Chatwoot's per-IP request limit per minute (its RACK_ATTACK_LIMIT; default 3000). */
+  CHATWOOT_RATE_LIMIT: z._default(positiveInt, 3000),
+  /** Chatwoot's messages per conversation per minute (its CONVERSATION_MESSAGE_PER_MINUTE_LIMIT; default 200). */
+  CHATWOOT_CONVERSATION_MESSAGE_LIMIT: z._default(positiveInt, 200),
 });
 
 export type PlatformConfig = z.output<typeof PlatformSchema>;

@@ -1,6 +1,7 @@
 // What the worker and the reconciler need on top of configuration: API clients, the stores and the queue,
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
@@ -27,6 +28,8 @@ export interface WorkerDeps extends SyncDeps {
   cursors: CursorStore;
   /** Held and dead-lettered events per group, for the dashboard app (absent: not recorded). */
   attention?: AttentionStore;
+  /** How long a platform may still finish a write after an unknown outcome (tests shorten it). */
+  settleMs?: number;
 }
 
 let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
@@ -60,14 +63,24 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
   // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  const [{ createDynamo }, { Ledger }, { LinkStore }, { AttentionStore }, { CursorStore }] =
-    await Promise.all([
-      import('./store/dynamo.ts'),
-      import('./store/ledger.ts'),
-      import('./store/links.ts'),
-      import('./store/attention.ts'),
-      import('./store/cursors.ts'),
-    ]);
+  // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them.
+  const [
+    { createDynamo },
+    { Ledger },
+    { LinkStore },
+    { AttentionStore },
+    { CursorStore },
+    { DynamoBucketStore, MemoryBucketStore },
+    limits,
+  ] = await Promise.all([
+    import('./store/dynamo.ts'),
+    import('./store/ledger.ts'),
+    import('./store/links.ts'),
+    import('./store/attention.ts'),
+    import('./store/cursors.ts'),
+    import('./store/rate-budget.ts'),
+    import('./http/rate-limits.ts'),
+  ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -75,11 +88,29 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   // Per-attempt timeout of platform calls (default in shared/http/client.ts) and the first retry delay.
   const timeoutMs = msSetting(env, 'HTTP_TIMEOUT_MS', { min: 1, max: 25_000 });
   const retryBaseMs = msSetting(env, 'RETRY_BACKOFF_BASE_MS', { min: 1, max: RETRY_BASE_MS });
+  // Never longer than a platform may take (shared/budgets.ts); tests shorten it like the retry base.
+  const settleMs = msSetting(env, 'UNKNOWN_OUTCOME_SETTLE_MS', {
+    min: 1,
+    max: Math.min(...Object.values(UNKNOWN_OUTCOME_SETTLE_MS)),
+  });
   // Each DynamoDB request becomes an X-Ray subsegment when traced (a no-op outside Lambda).
   db ??= captureAwsClient(createDynamo(env.DYNAMODB_ENDPOINT, local?.onDynamoRequest));
   // The link cache survives a configuration change: a ticket's link never changes once made (a relinked
   // conversation is re-read, see LinkStore).
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
+  // Zendesk's budget is the account's, shared by every container through one ledger item per budget;
+  // Chatwoot's limits are per IP (per container) and per conversation (one worker at a time).
+  const zendeskLimits = new limits.ZendeskLimits({
+    store: new DynamoBucketStore(db, config.LEDGER_TABLE_NAME),
+    accountLimit: config.ZENDESK_RATE_LIMIT,
+    share: config.ZENDESK_RATE_SHARE,
+    ticketUpdateLimit: config.ZENDESK_TICKET_UPDATE_LIMIT,
+  });
+  const chatwootLimits = new limits.ChatwootLimits({
+    store: new MemoryBucketStore(),
+    perIpLimit: config.CHATWOOT_RATE_LIMIT,
+    perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
+  });
   const backfill = importBackfill();
   const runtime: WorkerDeps = {
     config,
@@ -89,6 +120,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
       apiToken: config.ZENDESK_API_TOKEN,
       timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('zendesk', m, p)),
+      limiter: zendeskLimits,
     }),
     chatwoot: new ChatwootClient({
       baseUrl: config.CHATWOOT_BASE_URL,
@@ -100,6 +132,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
         : {}),
       timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('chatwoot', m, p)),
+      limiter: chatwootLimits,
     }),
     links,
     ledger: new Ledger(db, {
@@ -114,6 +147,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     ...getQueues(),
     redelivery: redeliveryControl(),
     ...(retryBaseMs !== undefined ? { retryBaseMs } : {}),
+    ...(settleMs !== undefined ? { settleMs } : {}),
     logger,
     now: Date.now,
     backfill: (e) => backfill(e, runtime),

@@ -56,6 +56,14 @@ export interface ChatwootSimulatorOptions {
   /** Events the account webhook subscribes to (default: all four the simulator emits). */
   subscriptions?: ChatwootWebhookEvent[];
   /**
+   * rack-attack's `req/ip` throttle (config/initializers/rack_attack.rb: `RACK_ATTACK_LIMIT`, default 3000 a
+   * minute). Unset: off — Chatwoot safelists 127.0.0.1 itself, and a simulator on loopback stands for a remote one
+   * only where a test asks for it.
+   */
+  perIpRateLimit?: number;
+  /** Length of rack-attack's window (a minute; tests may shorten it). */
+  rateWindowMs?: number;
+  /**
    * `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (lib/limits.rb, default 200): messages of every kind created in a
    * conversation within the last minute before `Message#prevent_message_flooding` refuses the next with 422.
    */
@@ -126,6 +134,10 @@ export class ChatwootSimulator extends SimulatorServer {
   /** The public FRONTEND_URL origin files are served on, when it differs from `baseUrl` (else `baseUrl`). */
   frontendUrl = '';
   private frontendServer: Server | undefined;
+
+  /** Requests rack-attack counted per window, and how many it refused. */
+  private readonly perIpWindows = new Map<number, number>();
+  tooManyRequests = 0;
 
   private constructor(private readonly opts: ChatwootSimulatorOptions) {
     super('chatwoot', opts.validate !== false, opts.webhookUrl);
@@ -432,6 +444,11 @@ export class ChatwootSimulator extends SimulatorServer {
       contactInbox = [...this.contactInboxes.values()].find((ci) => ci.source_id === sourceId);
       if (!contactInbox) return json(404, NOT_FOUND);
     }
+    const first = isRecord(body.message) ? body.message : undefined;
+    const firstType = str(first?.message_type) ?? 'outgoing';
+    // Validated before anything is created: the controller's transaction would roll the conversation back.
+    if (first && firstType !== 'incoming' && firstType !== 'outgoing')
+      return json(422, { error: `'${firstType}' is not a valid message_type` });
     const status = CONVERSATION_STATUSES.find((s) => s === body.status) ?? 'open';
     const now = Date.now();
     const conversation: ChatwootConversation = {
@@ -449,16 +466,20 @@ export class ChatwootSimulator extends SimulatorServer {
       ...conversationWebhookData(conversation, this.world),
       event: 'conversation_created',
     });
-    const initial = isRecord(body.message) ? str(body.message.content) : undefined;
-    if (initial !== undefined) {
+    // ConversationsController#create builds the first message in the same transaction with
+    // Messages::MessageBuilder (app/builders/messages/message_builder.rb): message_type defaults to outgoing,
+    // `private`, `source_id`, `content_attributes` and `content_type` are taken as on the messages endpoint; an
+    // outgoing message's sender is the API user, an incoming one's the contact.
+    if (first) {
+      const m = first;
       this.createMessage(conversation, {
-        content: initial,
-        messageType: 1,
-        private: false,
-        sourceId: null,
-        contentAttributes: {},
-        contentType: 'text',
-        senderAgentId: this.bridgeAgent.id,
+        content: str(m.content) ?? null,
+        messageType: firstType === 'incoming' ? 0 : 1,
+        private: m.private === true || m.private === 'true',
+        sourceId: str(m.source_id) ?? null,
+        contentAttributes: this.contentAttributes(m),
+        contentType: str(m.content_type) ?? 'text',
+        senderAgentId: firstType === 'incoming' ? undefined : this.bridgeAgent.id,
         files: [],
       });
     }
@@ -664,6 +685,26 @@ export class ChatwootSimulator extends SimulatorServer {
       },
       payload: page.map((m) => messagePushData(m, conversation, this.world)),
     });
+  }
+
+  /**
+   * rack-attack (config/initializers/rack_attack.rb): `throttle('req/ip', limit: RACK_ATTACK_LIMIT || 3000, period:
+   * 1.minute)`, counted per fixed period; a throttled request gets rack-attack's default answer, 429 with the body
+   * "Retry later" and no Retry-After.
+   */
+  protected override rateLimit(
+    _req: SimRequest,
+  ): { reject?: SimResponse; headers?: Record<string, string> } | undefined {
+    const limit = this.opts.perIpRateLimit;
+    if (limit === undefined) return undefined;
+    const window = Math.floor(Date.now() / (this.opts.rateWindowMs ?? 60_000));
+    const used = this.perIpWindows.get(window) ?? 0;
+    this.perIpWindows.set(window, used + 1);
+    if (used >= limit) {
+      this.tooManyRequests++;
+      return { reject: { status: 429, text: 'Retry later\n' } };
+    }
+    return undefined;
   }
 
   private postMessage(req: SimRequest, conversationId: number): SimResponse {

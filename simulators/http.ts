@@ -188,6 +188,8 @@ export abstract class SimulatorServer {
   readonly contractViolations: string[] = [];
   readonly deliveries: Delivery[] = [];
   baseUrl = '';
+  /** Added to every API answer: a real platform is a network round trip and a database away (benchmarks). */
+  latencyMs = 0;
   protected webhookUrl: string | undefined;
   private readonly faults: FaultRule[] = [];
   private server: Server | undefined;
@@ -214,6 +216,16 @@ export abstract class SimulatorServer {
   protected abstract faultResponse(rule: FaultRule, status: number): SimResponse;
 
   protected abstract notFound(): SimResponse;
+
+  /**
+   * The platform's rate limiting (subclasses; none by default): called for every request after fault rules and
+   * before routing. `reject` answers instead of the route (a 429); `headers` go on whatever the answer is.
+   */
+  protected rateLimit(
+    _req: SimRequest,
+  ): { reject?: SimResponse; headers?: Record<string, string> } | undefined {
+    return undefined;
+  }
 
   protected async listen(): Promise<void> {
     if (this.validate) preloadContracts(this.api);
@@ -352,6 +364,7 @@ export abstract class SimulatorServer {
       }
     }
 
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = this.takeFault(method, sim.path);
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault?.reset) {
@@ -359,9 +372,11 @@ export abstract class SimulatorServer {
       return;
     }
     let response: SimResponse;
+    const limited = fault?.status ? undefined : this.rateLimit(sim);
     if (fault?.status)
       response =
         fault.body !== undefined ? json(fault.status, fault.body) : this.faultResponse(fault, fault.status);
+    else if (limited?.reject) response = limited.reject;
     else if (parseError) response = parseError;
     else {
       try {
@@ -371,6 +386,7 @@ export abstract class SimulatorServer {
         response = err.response;
       }
     }
+    if (limited?.headers) response = { ...response, headers: { ...limited.headers, ...response.headers } };
     recorded.status = response.status;
     this.send(res, response);
   }

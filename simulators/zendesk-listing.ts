@@ -1,7 +1,7 @@
 // Zendesk's listing endpoints for the history import, as unkind as the real ones: Export Search Results
 // (cursor pages, ordered by created_at, cursors that expire after an hour, 100 requests a minute), Show Results
-// Count, List Comments with cursor pagination and side-loaded users, and the account-wide rate limit every API
-// answer reports (X-Rate-Limit / X-Rate-Limit-Remaining, 429 with Retry-After).
+// Count, List Comments with cursor pagination and side-loaded users. The account-wide rate limit every API answer
+// reports (X-Rate-Limit / X-Rate-Limit-Remaining, 429 with Retry-After) is ZendeskSimulator's `rateLimit`.
 // Sources: contracts/zendesk/support-api.yaml (ExportSearchResults, CountSearchResults, ListTicketComments);
 // https://developer.zendesk.com/api-reference/introduction/pagination/ (page[size], page[after], meta.has_more,
 // meta.after_cursor, links.next); https://developer.zendesk.com/api-reference/introduction/rate-limits/ (plan
@@ -56,32 +56,6 @@ export class MinuteWindow {
   remaining(): number {
     return Math.max(0, this.limit - this.times.length);
   }
-}
-
-/**
- * The account-wide budget: every API request counts, every answer carries the headers, and a request over the
- * limit gets 429 `APIRateLimitExceeded` with Retry-After (rate-limits page: "X-Rate-Limit: 700",
- * "X-Rate-Limit-Remaining: 699", 429 "Retry-After: 93").
- */
-export async function withAccountLimit(
-  window: MinuteWindow | undefined,
-  handle: () => SimResponse | Promise<SimResponse>,
-): Promise<SimResponse> {
-  if (!window) return handle();
-  const wait = window.take();
-  const headers = {
-    'x-rate-limit': String(window.limit),
-    'x-rate-limit-remaining': String(window.remaining()),
-  };
-  if (wait !== undefined) {
-    return json(
-      429,
-      { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' },
-      { ...headers, 'retry-after': String(wait) },
-    );
-  }
-  const res = await handle();
-  return { ...res, headers: { ...headers, ...res.headers } };
 }
 
 interface Cursor {

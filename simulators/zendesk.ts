@@ -13,13 +13,7 @@ import {
 } from './http.ts';
 import { ZendeskWebhookAdmin } from './webhook-admin.ts';
 import { type ExportedUpdate, ZendeskExport } from './zendesk-export.ts';
-import {
-  addListingRoutes,
-  listComments,
-  MinuteWindow,
-  SEARCH_EXPORT_PER_MINUTE,
-  withAccountLimit,
-} from './zendesk-listing.ts';
+import { addListingRoutes, listComments, MinuteWindow, SEARCH_EXPORT_PER_MINUTE } from './zendesk-listing.ts';
 import {
   attachmentLinkedEvent,
   commentAddedEvent,
@@ -60,6 +54,15 @@ export interface ZendeskSimulatorOptions {
   rateLimitPerTicket?: number;
   rateWindowMs?: number;
   /**
+   * The account's API requests per minute (the plan's limit; Team 200 … Enterprise Plus 2,500). Every answer then
+   * carries X-Rate-Limit / X-Rate-Limit-Remaining; beyond it, 429 with Retry-After. Unset: no account limit.
+   */
+  accountRateLimit?: number;
+  /** Update Ticket's own account-wide limit (Zendesk: 100 a minute); enforced only with `accountRateLimit`. */
+  ticketUpdateRateLimit?: number;
+  /** Length of Zendesk's rate window (a minute; tests may shorten it). */
+  accountWindowMs?: number;
+  /**
    * Who authors the first comment of a ticket created through the API: its submitter (default), or the requester
    * whatever the request says, as Zendesk does when it creates a ticket on the requester's behalf.
    */
@@ -72,8 +75,8 @@ export interface ZendeskSimulatorOptions {
   /** The attachment's own `is_public` in `attachment_linked_to_comment` (default false, as in Zendesk's example). */
   attachmentsPublic?: boolean;
   /**
-   * The account's API requests per minute (plans allow 200–2,500): every answer then carries X-Rate-Limit and
-   * X-Rate-Limit-Remaining, and a request over it gets 429 with Retry-After (simulators/zendesk-listing.ts).
+   * The same account limit under the name the history import's tests and benchmark use: one limit, enforced by
+   * `rateLimit` below (`accountRateLimit` wins when both are set).
    */
   rateLimitPerMinute?: number;
 }
@@ -127,13 +130,20 @@ export class ZendeskSimulator extends SimulatorServer {
   readonly defaultAgent: ZendeskUser;
   rateLimitPerTicket: number | undefined;
   rateWindowMs: number;
+  accountRateLimit: number | undefined;
+  ticketUpdateRateLimit: number;
+  accountWindowMs: number;
+  /** Requests the account rate limit counted per window, and the 429s it answered (benchmarks read these). */
+  readonly rateLimited: { accountWindows: Map<number, number>; tooManyRequests: number } = {
+    accountWindows: new Map(),
+    tooManyRequests: 0,
+  };
+  private readonly ticketUpdateWindows = new Map<number, number>();
   apiTicketCommentAuthor: 'submitter' | 'requester';
   /** Webhooks registered through the Webhooks API (`bridge setup`); deliveries still go to `setWebhookUrl`. */
   readonly webhookAdmin: ZendeskWebhookAdmin;
   /** The Incremental Exports (ticket events, tickets); `exports.requestsPerMinute` is Zendesk's 10 by default. */
   readonly exports: ZendeskExport;
-  /** The account-wide budget, when `rateLimitPerMinute` is set. */
-  readonly accountLimit: MinuteWindow | undefined;
   /** Creates tickets and comments without sending their webhooks (seeding a benchmark's backlog). */
   muteWebhooks = false;
 
@@ -165,6 +175,9 @@ export class ZendeskSimulator extends SimulatorServer {
     this.rateLimitPerTicket = opts.rateLimitPerTicket;
     this.apiTicketCommentAuthor = opts.apiTicketCommentAuthor ?? 'submitter';
     this.rateWindowMs = opts.rateWindowMs ?? 10 * 60 * 1000;
+    this.accountRateLimit = opts.accountRateLimit ?? (opts.rateLimitPerMinute || undefined);
+    this.ticketUpdateRateLimit = opts.ticketUpdateRateLimit ?? 100;
+    this.accountWindowMs = opts.accountWindowMs ?? 60_000;
     this.bridgeUser = this.createUser({ name: 'Chatwoot Bridge', email: opts.email, role: 'admin' });
     this.defaultAgent = this.createUser({
       name: 'Sam Agent',
@@ -185,7 +198,6 @@ export class ZendeskSimulator extends SimulatorServer {
         return sim.baseUrl;
       },
     });
-    this.accountLimit = opts.rateLimitPerMinute ? new MinuteWindow(opts.rateLimitPerMinute) : undefined;
     this.routes();
   }
 
@@ -360,7 +372,7 @@ export class ZendeskSimulator extends SimulatorServer {
       }
     }
     if (!req.path.startsWith('/api/v2/')) return this.router.dispatch(req);
-    return withAccountLimit(this.accountLimit, () => this.router.dispatch(req) ?? this.notFound());
+    return this.router.dispatch(req) ?? this.notFound();
   }
 
   private routes(): void {
@@ -531,6 +543,53 @@ export class ZendeskSimulator extends SimulatorServer {
     return json(201, {
       upload: { token, expires_at: upload.expires_at, attachments: upload.attachments, attachment },
     });
+  }
+
+  /**
+   * Zendesk's account-wide limit (developer.zendesk.com/api-reference/introduction/rate-limits): requests per
+   * minute by plan, counted per minute. Every answer carries `X-Rate-Limit` and `X-Rate-Limit-Remaining`; Ticketing
+   * APIs (tickets, users) also `ratelimit-limit`, `ratelimit-remaining` and `ratelimit-reset` (seconds until the
+   * minute ends). Beyond the limit: 429 `APIRateLimitExceeded` with `Retry-After`. Update Ticket has its own
+   * limit of 100 a minute per account ("Endpoint rate limits"), answered the same way. Refused requests are not
+   * counted. Attachment downloads (`/attachments/…`) are outside the API budget.
+   */
+  protected override rateLimit(
+    req: SimRequest,
+  ): { reject?: SimResponse; headers?: Record<string, string> } | undefined {
+    const limit = this.accountRateLimit;
+    if (limit === undefined || !req.path.startsWith('/api/v2/')) return undefined;
+    const now = Date.now();
+    const window = Math.floor(now / this.accountWindowMs);
+    const resetS = Math.max(1, Math.ceil(((window + 1) * this.accountWindowMs - now) / 1000));
+    const used = this.rateLimited.accountWindows.get(window) ?? 0;
+    const ticketing = /^\/api\/v2\/(tickets|users)\b/.test(req.path);
+    const headers = (remaining: number): Record<string, string> => ({
+      'x-rate-limit': String(limit),
+      'x-rate-limit-remaining': String(Math.max(0, remaining)),
+      ...(ticketing
+        ? {
+            'ratelimit-limit': String(limit),
+            'ratelimit-remaining': String(Math.max(0, remaining)),
+            'ratelimit-reset': String(resetS),
+          }
+        : {}),
+    });
+    const refuse = (description: string) => {
+      this.rateLimited.tooManyRequests++;
+      return {
+        reject: json(429, { error: 'APIRateLimitExceeded', description }, { 'retry-after': String(resetS) }),
+        headers: headers(limit - used),
+      };
+    };
+    if (used >= limit) return refuse('Number of allowed API requests per minute exceeded');
+    if (req.method === 'PUT' && /^\/api\/v2\/tickets\/[^/]+$/.test(req.path)) {
+      const updates = this.ticketUpdateWindows.get(window) ?? 0;
+      if (updates >= this.ticketUpdateRateLimit)
+        return refuse('Number of allowed ticket updates per minute exceeded');
+      this.ticketUpdateWindows.set(window, updates + 1);
+    }
+    this.rateLimited.accountWindows.set(window, used + 1);
+    return { headers: headers(limit - used - 1) };
   }
 
   private checkRateLimit(ticketId: number): SimResponse | undefined {

@@ -1,6 +1,7 @@
 // A minimal client for AWS services that speak the JSON protocol (SQS, Secrets Manager): SigV4-signed POSTs
 // with the Lambda's credentials from the environment, a few retries on throttling and 5xx, and errors that
 // carry the service's error type but never the request or response body.
+import { AWS_ATTEMPT_TIMEOUT_MS, AWS_CALL_BUDGET_MS } from '../budgets.ts';
 import { ConfigError } from '../config.ts';
 import { type AwsCredentials, signRequest } from './sigv4.ts';
 
@@ -56,13 +57,22 @@ function credentials(env: Record<string, string | undefined>): AwsCredentials {
 
 const ATTEMPTS = 3;
 
-/** Calls `operation` with `input`; `region` defaults to AWS_REGION. */
+/**
+ * Calls `operation` with `input`; `region` defaults to AWS_REGION. All attempts together stay within `budgetMs`
+ * (AWS_CALL_BUDGET_MS, shared/budgets.ts): the ingress makes such calls while a platform waits for its answer.
+ */
 export async function callAws<T>(
   svc: AwsService,
   operation: string,
   input: Record<string, unknown>,
-  o: { region?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  o: {
+    region?: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    budgetMs?: number;
+  } = {},
 ): Promise<T> {
+  const deadline = Date.now() + (o.budgetMs ?? AWS_CALL_BUDGET_MS);
   const env = o.env ?? process.env;
   const region = o.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError(['AWS_REGION is not set']);
@@ -91,7 +101,9 @@ export async function callAws<T>(
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(o.timeoutMs ?? 3_000),
+        signal: AbortSignal.timeout(
+          Math.max(1, Math.min(o.timeoutMs ?? AWS_ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
+        ),
       });
       const text = await res.text();
       if (res.ok) return (text ? JSON.parse(text) : {}) as T;
@@ -112,8 +124,9 @@ export async function callAws<T>(
       if (err instanceof ConfigError || (err instanceof AwsApiError && !err.retryable)) throw err;
       failure = err instanceof Error ? err : new Error(String(err));
     }
-    if (attempt >= ATTEMPTS) throw failure;
-    // Full jitter over an exponential base, as the SDK's standard retry mode does.
-    await new Promise((r) => setTimeout(r, Math.random() * 100 * 2 ** attempt));
+    // Full jitter over an exponential base, as the SDK's standard retry mode does; no attempt past the budget.
+    const pause = Math.random() * 100 * 2 ** attempt;
+    if (attempt >= ATTEMPTS || Date.now() + pause + 50 >= deadline) throw failure;
+    await new Promise((r) => setTimeout(r, pause));
   }
 }

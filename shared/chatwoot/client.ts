@@ -82,6 +82,8 @@ export interface ChatwootClientConfig {
   apiToken: string;
   timeoutMs?: number;
   onRequest?: ApiClientOptions['onRequest'];
+  /** Chatwoot's per-IP and per-conversation limits (shared/http/rate-limits.ts). */
+  limiter?: ApiClientOptions['limiter'];
   /**
    * Origins attachment `data_url`s may be on besides the API's: Chatwoot builds them on its public FRONTEND_URL
    * (docs/platforms.md, "Attachment hosts"). No credential is sent to any of them.
@@ -113,6 +115,7 @@ export class ChatwootClient {
       headers: { api_access_token: c.apiToken, accept: 'application/json' },
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
+      ...(c.limiter ? { limiter: c.limiter } : {}),
       classify: classifyChatwootError,
     };
     this.http = createApiClient({ ...common, prefix: `${c.baseUrl}/api/v1/accounts/${c.accountId}/` });
@@ -157,6 +160,44 @@ export class ChatwootClient {
         status: 'open',
       },
     });
+  }
+
+  /**
+   * Creates the conversation together with its first message, in one request: ConversationsController#create
+   * builds the message with Messages::MessageBuilder inside the same transaction (app/controllers/api/v1/accounts/
+   * conversations_controller.rb at the commit in contracts/chatwoot/SOURCE.md), so either both exist or neither.
+   * The answer's `messages` holds the conversation's last message (its partial renders `messages.last`): this one,
+   * found by its `source_id`; if Chatwoot added an activity message in between, one read finds it. Never throws
+   * after the conversation exists: a retry would create a second one.
+   */
+  async createConversationWithMessage(c: {
+    sourceId: string;
+    contactId: number;
+    customAttributes: Record<string, unknown>;
+    /** Set once at creation; no endpoint changes them afterwards (unlike custom attributes). */
+    additionalAttributes?: Record<string, unknown>;
+    message: NewMessage & { source_id: string };
+  }): Promise<{ conversation: ChatwootConversation; message: ChatwootMessage | undefined }> {
+    const conversation = await this.http.json<ChatwootConversation & { messages?: ChatwootMessage[] }>(
+      'POST',
+      'conversations',
+      {
+        json: {
+          source_id: c.sourceId,
+          inbox_id: this.inboxId,
+          contact_id: c.contactId,
+          custom_attributes: c.customAttributes,
+          ...(c.additionalAttributes ? { additional_attributes: c.additionalAttributes } : {}),
+          status: 'open',
+          message: c.message,
+        },
+      },
+    );
+    const wanted = (m: ChatwootMessage) => m.source_id === c.message.source_id;
+    const message =
+      conversation.messages?.find(wanted) ??
+      (await this.messages(conversation.id).catch(() => [] as ChatwootMessage[])).find(wanted);
+    return { conversation, message };
   }
 
   async conversation(id: number | string): Promise<ChatwootConversation> {
@@ -234,10 +275,11 @@ export class ChatwootClient {
    * Downloads an attachment from its `data_url`. No credentials: the URL itself authorises (Active Storage),
    * and only URLs on the Chatwoot origin are fetched, so a webhook cannot point the bridge elsewhere.
    */
-  download(url: string, limitBytes: number): Promise<Download> {
+  download(url: string, limitBytes: number, deadline?: number): Promise<Download> {
     return download(url, {
       platform: 'chatwoot',
       limitBytes,
+      ...(deadline !== undefined ? { deadline } : {}),
       allowedOrigins: this.attachmentOrigins,
       onRequest: this.onRequest,
     });

@@ -1,8 +1,25 @@
 // One configured HTTP client per platform: per-call timeout, bounded retries with backoff and jitter,
 // Retry-After honoured, and every failure turned into an UpstreamError that never carries a body or a secret.
 import ky, { HTTPError, type KyInstance, type Options, type RetryOptions, TimeoutError } from 'ky';
-import { NetworkError, UpstreamError } from '../errors.ts';
+import { HTTP_ATTEMPT_TIMEOUT_MS, HTTP_CALL_BUDGET_MS, RATE_WAIT_MS } from '../budgets.ts';
+import { NetworkError, RetryableError, UpstreamError } from '../errors.ts';
 import { recordDownstreamCall } from '../observability.ts';
+
+/** One call as a request budget sees it: method and the path below the API prefix (e.g. `tickets/12`). */
+export interface Call {
+  method: string;
+  path: string;
+}
+
+/**
+ * Paces calls to a platform's rate limits (shared/http/rate-limits.ts): `acquire` waits for the call's slot (at
+ * most `maxWaitMs`) or throws a RetryableError carrying when to come back; `observe` learns from every answer
+ * (Zendesk's X-Rate-Limit headers, a 429's Retry-After).
+ */
+export interface CallLimiter {
+  acquire(call: Call, maxWaitMs: number): Promise<void>;
+  observe(call: Call, answer: { status: number; headers: Headers }): Promise<void>;
+}
 
 export interface ApiClientOptions {
   platform: 'zendesk' | 'chatwoot';
@@ -19,6 +36,8 @@ export interface ApiClientOptions {
   maxRetryAfterMs?: number;
   /** Called once per HTTP attempt: lets benchmarks and metrics count outbound calls. */
   onRequest?: (method: string, path: string) => void;
+  /** The platform's request budget; every attempt (retries included) takes a slot from it. */
+  limiter?: CallLimiter;
   fetch?: typeof fetch;
   /**
    * The platform's reading of an error answer from its body (only a label and a verdict leave it, never the body):
@@ -50,9 +69,9 @@ export interface ApiClient {
   raw: KyInstance;
 }
 
-/** Per attempt: a slow platform answers within seconds or not at all; the worker's timeout is 30 s. */
-export const DEFAULT_TIMEOUT_MS = 8_000;
-export const DEFAULT_TOTAL_TIMEOUT_MS = 20_000;
+/** Per attempt: a slow platform answers within seconds or not at all (shared/budgets.ts states how they nest). */
+export const DEFAULT_TIMEOUT_MS = HTTP_ATTEMPT_TIMEOUT_MS;
+export const DEFAULT_TOTAL_TIMEOUT_MS = HTTP_CALL_BUDGET_MS;
 /** Longest server-requested wait spent in-process; longer ones go back to the queue (see the worker). */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 5_000;
 
@@ -125,6 +144,7 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
     ...(o.fetch ? { fetch: o.fetch } : {}),
   };
   const raw = ky.create(options);
+  const baseFetch = o.fetch ?? globalThis.fetch;
 
   return {
     raw,
@@ -141,8 +161,28 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
       // Downstream latency metric: one value per call, in-process retries included (what the sync waits for).
       const started = performance.now();
       let status = 0;
+      const call: Call = { method: method.toUpperCase(), path: path.replace(/^\//, '') };
+      const limiter = o.limiter;
       try {
-        const res = await raw(path.replace(/^\//, ''), { method, retry: retryPolicy(method, o), ...init });
+        // The budget's wait happens outside ky's per-attempt timeout: a call that waited for its slot and was
+        // never sent must not look like a timed-out write (an unknown outcome).
+        await limiter?.acquire(call, RATE_WAIT_MS);
+        const res = await raw(call.path, {
+          method,
+          retry: retryPolicy(method, o),
+          ...(limiter
+            ? {
+                // Every answer, failures included, tells the budget what the platform counted.
+                fetch: async (input: Request | URL | string, requestInit?: RequestInit) => {
+                  const answer = await baseFetch(input, requestInit);
+                  await limiter.observe(call, answer).catch(() => undefined);
+                  return answer;
+                },
+                hooks: { beforeRetry: [async () => limiter.acquire(call, RATE_WAIT_MS)] },
+              }
+            : {}),
+          ...init,
+        });
         status = res.status;
         const text = await res.text();
         return (text ? JSON.parse(text) : {}) as T;
@@ -163,8 +203,12 @@ function toUpstreamError(
   err: unknown,
   classify: ApiClientOptions['classify'],
 ): Error {
+  // A request budget that had no slot in time (shared/http/rate-limits.ts) says itself when to come back.
+  if (err instanceof RetryableError) return err;
   if (err instanceof HTTPError) {
     const status = err.response.status;
+    // What an error answer means beyond its status is the platform's to say (Chatwoot's 422, flood limit included:
+    // shared/chatwoot/errors.ts).
     const verdict = classify?.(status, operation, err.data);
     return new UpstreamError(
       platform,
@@ -175,7 +219,9 @@ function toUpstreamError(
       verdict?.mayPass ?? false,
     );
   }
-  if (err instanceof TimeoutError) return new UpstreamError(platform, operation, 504);
+  // No answer within the attempt's timeout: the outcome of a write is unknown (it may still be landing).
+  if (err instanceof TimeoutError)
+    return new UpstreamError(platform, operation, 504, undefined, undefined, false, false);
   // Network errors: only the code (e.g. ECONNRESET) is kept; messages may name hosts.
   return new NetworkError(platform, operation, networkCode(err));
 }

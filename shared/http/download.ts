@@ -1,5 +1,6 @@
 // Bounded file download for attachments: never holds more than `limitBytes + 1` bytes, follows redirects by hand
 // so credentials reach only the origin they belong to, and reports files that are too large or gone.
+import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
 import { NetworkError, UpstreamError } from '../errors.ts';
 
 export type Download =
@@ -16,7 +17,10 @@ export interface DownloadOptions {
   credentials?: { origin: string; headers: Record<string, string> };
   /** Only URLs on these origins are fetched at all (the first hop); redirects may leave them (storage). */
   allowedOrigins?: string[];
+  /** This download's own limit (default: the whole DOWNLOADS_BUDGET_MS). */
   timeoutMs?: number;
+  /** Epoch ms by which every download of the record must be done (the files of one record share one budget). */
+  deadline?: number;
   onRequest?: (method: string, path: string) => void;
 }
 
@@ -27,7 +31,9 @@ export async function download(url: string, o: DownloadOptions): Promise<Downloa
   // A URL off the allowed origins is refused without a request (status 0): nothing is fetched from it.
   if (o.allowedOrigins && !o.allowedOrigins.includes(current.origin))
     return { kind: 'unavailable', status: 0 };
-  const signal = AbortSignal.timeout(o.timeoutMs ?? 30_000);
+  // Within the record's budget (shared/budgets.ts): a slow file fails this record alone, never the whole batch.
+  const left = o.deadline === undefined ? Number.POSITIVE_INFINITY : o.deadline - Date.now();
+  const signal = AbortSignal.timeout(Math.max(1, Math.min(o.timeoutMs ?? DOWNLOADS_BUDGET_MS, left)));
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     if (current.protocol !== 'https:' && current.protocol !== 'http:')
       return { kind: 'unavailable', status: 0 };

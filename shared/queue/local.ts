@@ -64,6 +64,8 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
   private idleWaiters: Array<() => void> = [];
   sent = 0;
   delivered = 0;
+  /** What SQS and Lambda would bill for (benchmarks): batches handed to the worker, their time, hold-backs. */
+  readonly usage = { batches: 0, workerMs: 0, visibilityChanges: 0 };
 
   constructor(
     private readonly handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>,
@@ -117,6 +119,7 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
       .get(record.attributes.MessageGroupId ?? '')
       ?.find((x) => x.messageId === record.messageId);
     if (m) m.holdMs = ms;
+    this.usage.visibilityChanges++;
   }
 
   /**
@@ -229,10 +232,13 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
       m.firstReceivedAt ??= now;
     }
     let failed: Set<string>;
+    const started = performance.now();
+    this.usage.batches++;
     try {
       const event = { Records: batch.map((m) => this.toRecord(m)) };
       this.o.onBatch(event);
       const res = await this.handler(event);
+      this.usage.workerMs += performance.now() - started;
       failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch {
       // A thrown handler fails the whole batch, as on Lambda.

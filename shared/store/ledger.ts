@@ -1,5 +1,6 @@
 // The ledger: idempotency claims for source events and the ids of everything the bridge wrote itself.
 // Every item expires (DynamoDB TTL), and expiry is also checked in code because TTL deletion can lag 48 h.
+
 import { randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
@@ -10,6 +11,7 @@ import {
   GetCommand,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { RetryableError } from '../errors.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
 import {
   type LedgerKey,
@@ -131,7 +133,9 @@ export class Ledger {
           Item: { pk: ledgerKeys.event(eventKey), status: 'done', outcome, doneAt: now, expiresAt },
         },
       },
-      ...ownWrites.map((id) => ({
+      // One item per id: DynamoDB refuses a batch naming a key twice (ValidationException), which would fail an
+      // event that was synced (the same inline image twice in one comment, #14).
+      ...[...new Set(ownWrites)].map((id) => ({
         PutRequest: { Item: { pk: ledgerKeys.ownWrite(id), writtenAt: now, expiresAt } },
       })),
       // When this direction of the link last synced (the dashboard app shows it): one more item in the same
@@ -149,7 +153,9 @@ export class Ledger {
     for (let i = 0; i < requests.length; i += 25) {
       let pending: Record<string, unknown[]> | undefined = { [this.o.tableName]: requests.slice(i, i + 25) };
       for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-        if (attempt > 5) throw new Error('ledger batch write left unprocessed items');
+        // DynamoDB kept throttling the batch: retryable, never a reason to give up on the event.
+        if (attempt > 5)
+          throw new RetryableError('ledger batch write left unprocessed items', 'dynamodb-unprocessed');
         const res = await this.db.send(new BatchWriteCommand({ RequestItems: pending as never }));
         pending = res.UnprocessedItems as Record<string, unknown[]> | undefined;
       }
@@ -238,7 +244,8 @@ export class Ledger {
     for (let i = 0; i < unique.length; i += 100) {
       let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((pk) => ({ pk }));
       for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 5) throw new Error('ledger batch read left unprocessed keys');
+        if (attempt > 5)
+          throw new RetryableError('ledger batch read left unprocessed keys', 'dynamodb-unprocessed');
         const res: BatchGetCommandOutput = await this.db.send(
           new BatchGetCommand({
             RequestItems: { [this.o.tableName]: { Keys: keys, ConsistentRead: true } },

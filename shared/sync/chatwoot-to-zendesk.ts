@@ -2,6 +2,7 @@
 // note becomes an internal note), with one PUT that never sends `tags`. Markdown goes as `html_body`, files are
 // uploaded first and attached by their tokens, and the author is the matching Zendesk agent when there is one.
 
+import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
 import type { Attachment, ChatwootMessageEvent } from '../events/sync-event.ts';
 import { ledgerKeys, writeIds } from '../store/ledger-keys.ts';
 import type { Link } from '../store/links.ts';
@@ -78,8 +79,10 @@ async function uploadFiles(
   const tokens: string[] = [];
   const missing: Missing[] = [];
   const limit = deps.config.ATTACHMENT_MAX_BYTES;
+  // The record's downloads share one budget (shared/budgets.ts): a slow file fails this record, not the batch.
+  const deadline = Date.now() + DOWNLOADS_BUDGET_MS;
   for (const ref of files) {
-    const got = await fetchFile(ref, limit, (url, max) => deps.chatwoot.download(url, max));
+    const got = await fetchFile(ref, limit, (url, max) => deps.chatwoot.download(url, max, deadline));
     if (isMissing(got)) missing.push(got);
     else tokens.push(await deps.zendesk.upload(got.fileName, got.data, got.contentType));
   }

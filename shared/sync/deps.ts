@@ -16,6 +16,11 @@ export interface SyncDeps {
   logger: Logger;
   now: () => number;
   /**
+   * Set on a retry after a write whose outcome is unknown (shared/queue/attempts.ts): until then the replay guard
+   * may look for the earlier write but must not write again.
+   */
+  settleUntil?: number;
+  /**
    * Posts a ticket's comments older than this one before its conversation is created, while a history import
    * runs (shared/import/backfill.ts); absent where no import can run.
    */

@@ -3,6 +3,7 @@
 // it looks for it on the platform; the steady state never comes here (one API call per message stays one).
 
 import type { ChatwootClient } from '../chatwoot/client.ts';
+import { RetryableError } from '../errors.ts';
 import { writeIds } from '../store/ledger-keys.ts';
 import type { TicketUpdate, ZendeskClient, ZendeskComment } from '../zendesk/client.ts';
 import type { SyncDeps } from './deps.ts';
@@ -18,6 +19,13 @@ const SKEW_MS = 60_000;
  *   not already recorded as the bridge's write for another event (so two identical replies stay two).
  */
 export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
+  // After an unknown outcome (a timeout, a reset) the earlier write may still be landing: until the platform
+  // cannot be finishing it any more, not finding it proves nothing, so the guard looks but does not write.
+  const mayWrite = () => {
+    const until = deps.settleUntil;
+    if (until !== undefined && deps.now() < until)
+      throw new RetryableError('earlier write may still be landing', 'outcome-settling', until - deps.now());
+  };
   const chatwoot: ChatwootClient = Object.create(deps.chatwoot);
   chatwoot.createMessage = async (conversationId, message, ...rest) => {
     if (message.source_id) {
@@ -30,7 +38,19 @@ export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
         return earlier;
       }
     }
+    mayWrite();
     return deps.chatwoot.createMessage(conversationId, message, ...rest);
+  };
+
+  // A conversation is created only after ensureConversation looked for it (the contact's conversations): the
+  // same rule, look first and write only once the earlier attempt cannot still be landing.
+  chatwoot.createConversationWithMessage = async (c) => {
+    mayWrite();
+    return deps.chatwoot.createConversationWithMessage(c);
+  };
+  chatwoot.createConversation = async (c) => {
+    mayWrite();
+    return deps.chatwoot.createConversation(c);
   };
 
   const zendesk: ZendeskClient = Object.create(deps.zendesk);
@@ -40,6 +60,7 @@ export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
       deps.logger.info('replay found the earlier write', { ticketId, commentId: earlier.id });
       return { ticket: await deps.zendesk.ticket(ticketId), commentId: earlier.id };
     }
+    mayWrite();
     return deps.zendesk.updateTicket(ticketId, update);
   };
   return { ...deps, chatwoot, zendesk };

@@ -1,14 +1,16 @@
 // The SQS FIFO batch worker: each record is one SyncEvent. Records of one message group (one ticket) are
 // processed in order; different groups in the same batch run concurrently, since FIFO only orders within a
 // group (Powertools' FIFO processor would run them one after another, adding every group's API latency to the
-// others'). A failed record fails the rest of its group in the batch, so nothing overtakes it on redelivery, and
-// holds them back on an increasing schedule (shared/queue/backoff.ts) so an outage of hours does not exhaust
-// maxReceiveCount; permanent failures are dead-lettered at once with their reason.
+// others'). A passing failure is retried within the invocation, in seconds (shared/queue/attempts.ts); one that
+// does not pass fails the rest of its group in the batch, so nothing overtakes it on redelivery, and holds them
+// back on an increasing schedule (shared/queue/backoff.ts) so an outage of hours does not exhaust
+// maxReceiveCount; failures that can never succeed are dead-lettered at once with their reason.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { errorReason, isRetryable, mayHaveBeenApplied, RetryableError, UpstreamError } from '../errors.ts';
-import { eventIds, SyncEventSchema } from '../events/sync-event.ts';
-import { DEFAULT_TOTAL_TIMEOUT_MS } from '../http/client.ts';
+import { RECORD_BUDGET_MS } from '../budgets.ts';
+import { classifyFailure, errorReason } from '../errors.ts';
+import { eventIds, type SyncEvent, SyncEventSchema } from '../events/sync-event.ts';
 import { count, countWithReason, logger, MetricUnit, metrics } from '../observability.ts';
+import { attemptRecord } from '../queue/attempts.ts';
 import { MAX_RECEIVE_COUNT, retryDelayMs } from '../queue/backoff.ts';
 import type { RedeliveryControl } from '../queue/types.ts';
 import type { AttentionEntry, AttentionStore } from '../store/attention.ts';
@@ -16,12 +18,12 @@ import type { WorkerDeps } from '../worker-deps.ts';
 import { processEvent } from './engine.ts';
 
 /**
- * A record is started only while at least this much of the invocation is left: one platform call with its
- * in-process retries may take DEFAULT_TOTAL_TIMEOUT_MS (20 s), plus 2 s for the claim and ledger writes around it
- * and the ChangeMessageVisibility calls of a hold-back. A record cut off by the Lambda timeout would fail the
- * whole batch (done records included) and leave its claim leased; one not started costs nothing.
+ * A record is started (or retried in-process) only while at least this much of the invocation is left: a rate
+ * wait, its downloads, one platform call with its in-process retries, and the ledger around them
+ * (RECORD_BUDGET_MS, shared/budgets.ts). A record cut off by the Lambda timeout would fail the whole batch (done
+ * records included) and leave its claim leased; one not started costs nothing.
  */
-export const START_MARGIN_MS = DEFAULT_TOTAL_TIMEOUT_MS + 2_000;
+export const START_MARGIN_MS = RECORD_BUDGET_MS;
 
 export async function handleBatch(
   event: SQSEvent,
@@ -72,19 +74,45 @@ export async function handleBatch(
           await holdBack(rest, 0, rt.redelivery);
           return;
         }
-        try {
-          await processRecord(record, rt);
-        } catch (err) {
-          // Only retryable failures get here (processRecord dead-letters permanent ones): hold the record and the
-          // rest of its group back longer after every failed receive, or as long as the platform asked.
-          failed.push(...rest.map((r) => r.messageId));
-          const delay = retryDelayMs(receiveCount(record), {
+        const parsed = parseRecord(record);
+        const ids = {
+          sqsMessageId: record.messageId,
+          receiveCount: receiveCount(record),
+          ...(parsed ? eventIds(parsed) : {}),
+        };
+        if (!parsed) {
+          await deadLetter(record, rt, 'malformed-queue-message', ids);
+          continue;
+        }
+        const verdict = await attemptRecord(
+          record,
+          (settleUntil) => processRecord(record, parsed, ids, rt, settleUntil),
+          {
+            spareMs: () =>
+              (context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY) - START_MARGIN_MS,
             baseMs: rt.retryBaseMs,
-            retryAfterMs: retryAfterOf(err),
-            uncertain: mayHaveBeenApplied(err),
-          });
-          await holdBack(rest, delay, rt.redelivery);
-          await noteHeld(rest, errorReason(err), rt);
+            settleMs: rt.settleMs,
+            ids,
+          },
+        );
+        if (verdict.kind === 'dead-letter') {
+          // It will never succeed: the group goes on without it.
+          await deadLetter(record, rt, verdict.reason, ids);
+          await attention(rt, 'note', (a) =>
+            a.note(
+              groupOf(record),
+              [{ ...entryOf(record, parsed.eventKey, verdict.reason), state: 'dead-lettered' }],
+              new Map([[parsed.eventKey, record.body]]),
+            ),
+          );
+          continue;
+        }
+        if (verdict.kind === 'hold') {
+          // Not past it in this invocation: hold the record and the rest of its group back, for as long as the
+          // platform or the budget asked, or longer after every failed receive.
+          failed.push(...rest.map((r) => r.messageId));
+          await holdBack(rest, verdict.delayMs, rt.redelivery);
+          await noteHeld(rest, errorReason(verdict.error), rt);
           return;
         }
       }
@@ -98,10 +126,6 @@ export async function handleBatch(
 
 function receiveCount(record: SQSRecord): number {
   return Number(record.attributes?.ApproximateReceiveCount ?? '1');
-}
-
-function retryAfterOf(err: unknown): number | undefined {
-  return err instanceof RetryableError || err instanceof UpstreamError ? err.retryAfterMs : undefined;
 }
 
 async function holdBack(
@@ -121,23 +145,30 @@ async function holdBack(
   }
 }
 
-async function processRecord(record: SQSRecord, rt: WorkerDeps): Promise<void> {
-  const base = { sqsMessageId: record.messageId, receiveCount: receiveCount(record) };
-  let parsed: ReturnType<typeof SyncEventSchema.safeParse>;
+function parseRecord(record: SQSRecord): SyncEvent | undefined {
   try {
-    parsed = SyncEventSchema.safeParse(JSON.parse(record.body));
+    const parsed = SyncEventSchema.safeParse(JSON.parse(record.body));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    parsed = SyncEventSchema.safeParse(undefined);
+    return undefined;
   }
-  if (!parsed.success) {
-    await deadLetter(record, rt, 'malformed-queue-message', base);
-    return;
-  }
-  const e = parsed.data;
-  const ids = { ...base, ...eventIds(e) };
+}
+
+/** One attempt at a record's event; `settleUntil`: its replay guard may look but not write before then. */
+async function processRecord(
+  record: SQSRecord,
+  e: SyncEvent,
+  ids: Record<string, unknown>,
+  rt: WorkerDeps,
+  settleUntil: number | undefined,
+): Promise<void> {
   const started = rt.now();
   try {
-    const outcome = await processEvent(e, { ...rt, logger: rt.logger.createChild({ persistentKeys: ids }) });
+    const outcome = await processEvent(e, {
+      ...rt,
+      logger: rt.logger.createChild({ persistentKeys: ids }),
+      ...(settleUntil !== undefined ? { settleUntil } : {}),
+    });
     if (outcome.status === 'synced') {
       // Per direction and per kind (the action: message, public comment, internal note …).
       count(`Synced_${e.kind.startsWith('zendesk.') ? 'ZendeskToChatwoot' : 'ChatwootToZendesk'}`);
@@ -150,20 +181,11 @@ async function processRecord(record: SQSRecord, rt: WorkerDeps): Promise<void> {
     // Only a record that failed before can be on the attention list: steady state pays nothing for it.
     if (receiveCount(record) > 1) await attention(rt, 'clear', (a) => a.clear(groupOf(record), [e.eventKey]));
   } catch (err) {
-    const reason = errorReason(err);
-    if (!isRetryable(err)) {
-      await deadLetter(record, rt, reason, ids);
-      await attention(rt, 'note', (a) =>
-        a.note(
-          groupOf(record),
-          [{ ...entryOf(record, e.eventKey, reason), state: 'dead-lettered' }],
-          new Map([[e.eventKey, record.body]]),
-        ),
-      );
-      return;
+    if (classifyFailure(err) !== 'permanent') {
+      const reason = errorReason(err);
+      countWithReason('Retries', 'Retry', reason);
+      logger.warn('retrying', { ...ids, reason });
     }
-    countWithReason('Retries', 'Retry', reason);
-    logger.warn('retrying', { ...ids, reason });
     throw err;
   }
 }

@@ -4,7 +4,8 @@
 // author. HTML comes across as Markdown, files as attachments of the same message when they are known with the
 // comment, else as a follow-up message per file (`ticket.attachment_linked_to_comment`).
 
-import type { OutgoingFile } from '../chatwoot/client.ts';
+import { DOWNLOADS_BUDGET_MS } from '../budgets.ts';
+import type { ChatwootMessage, NewMessage, OutgoingFile } from '../chatwoot/client.ts';
 import { RetryableError, UpstreamError } from '../errors.ts';
 import { MARKER_KEY, type SkipReason, SOURCE_ID_PREFIX, screenZendesk } from '../events/loop-guard.ts';
 import type { ZendeskAttachmentEvent, ZendeskCommentEvent } from '../events/sync-event.ts';
@@ -134,14 +135,31 @@ export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps)
     ? // The converters (turndown with its HTML parser, marked) load with the first rich comment, not at cold start.
       (await import('./richtext.ts')).htmlToMarkdown(e.htmlBody, deps.zendesk.origin)
     : { markdown: cleanComment(e.body, { literalNewlines: e.via === 'trigger' }), images: [] };
-  const known = new Set((e.attachments ?? []).map((a) => a.url));
-  const files: FileRef[] = [
-    ...(e.attachments ?? []),
-    ...images
-      .filter((i) => !known.has(i.url))
-      .map((i) => ({ url: i.url, fileName: fileNameFromUrl(i.url, i.alt || 'image') })),
-  ];
+  // One file per URL: the same inline image may appear twice in the HTML (and a file may also be inline).
+  const seen = new Set((e.attachments ?? []).map((a) => a.url));
+  const inline: FileRef[] = [];
+  for (const i of images) {
+    if (seen.has(i.url)) continue;
+    seen.add(i.url);
+    inline.push({ url: i.url, fileName: fileNameFromUrl(i.url, i.alt || 'image') });
+  }
+  const files: FileRef[] = [...(e.attachments ?? []), ...inline];
   if (markdown === '' && files.length === 0) return skipped('empty');
+  const kind = KINDS[kindOf(e)];
+  const label = kind.label ? `**${escapeMarkdown(e.author.name ?? 'Zendesk agent')}** (${kind.label}):` : '';
+  const content = [label, markdown].filter(Boolean).join('\n\n');
+  const { fetched, missing } = await fetchAll(files, deps);
+  const marker = e.commentId ? `zendesk:comment:${e.commentId}` : `zendesk:${e.eventKey.slice('zd:'.length)}`;
+  const newMessage = {
+    content,
+    message_type: kind.type,
+    private: kind.private,
+    source_id: marker,
+    content_attributes: { [MARKER_KEY]: { ticket_id: e.ticketId, comment_id: e.commentId ?? null } },
+  };
+  const ownWrites: WriteId[] = [];
+  // The Chatwoot message the comment became: its own, else the note about its missing files.
+  let messageId: string | undefined;
   let link = await deps.links.getByTicket(e.ticketId);
   if (!link && e.via !== 'import' && deps.backfill) {
     // While a history import runs, a live comment may reach a ticket before the import does: its earlier
@@ -149,27 +167,21 @@ export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps)
     await deps.backfill(e);
     link = await deps.links.getByTicket(e.ticketId);
   }
-  link ??= await ensureConversation(e, deps);
-  const kind = KINDS[kindOf(e)];
-  const label = kind.label ? `**${escapeMarkdown(e.author.name ?? 'Zendesk agent')}** (${kind.label}):` : '';
-  const content = [label, markdown].filter(Boolean).join('\n\n');
-  const { fetched, missing } = await fetchAll(files, deps);
-  const marker = e.commentId ? `zendesk:comment:${e.commentId}` : `zendesk:${e.eventKey.slice('zd:'.length)}`;
-  const ownWrites: WriteId[] = [];
-  // The Chatwoot message the comment became: its own, else the note about its missing files.
-  let messageId: string | undefined;
-  if (content !== '' || fetched.length > 0) {
-    const message = await deps.chatwoot.createMessage(
-      link.conversationId,
-      {
-        content,
-        message_type: kind.type,
-        private: kind.private,
-        source_id: marker,
-        content_attributes: { [MARKER_KEY]: { ticket_id: e.ticketId, comment_id: e.commentId ?? null } },
-      },
-      fetched,
-    );
+  let posted = false;
+  if (!link) {
+    // A new ticket: its conversation is created together with this first message (one request) when the
+    // message carries no files (Chatwoot's documented conversation create takes JSON, not multipart).
+    const first = content !== '' && fetched.length === 0 ? newMessage : undefined;
+    const made = await ensureConversation(e, deps, first);
+    link = made.link;
+    posted = made.firstPosted;
+    if (made.message) {
+      messageId = String(made.message.id);
+      ownWrites.push(writeIds.chatwootMessage(made.message.id));
+    }
+  }
+  if (!posted && (content !== '' || fetched.length > 0)) {
+    const message = await deps.chatwoot.createMessage(link.conversationId, newMessage, fetched);
     messageId = String(message.id);
     ownWrites.push(writeIds.chatwootMessage(message.id));
   }
@@ -184,7 +196,7 @@ export async function syncZendeskComment(e: ZendeskCommentEvent, deps: SyncDeps)
     }
   }
   // Inline images have no id here; their file's own event, if Zendesk sends one, finds them by URL.
-  for (const f of files) if (!('id' in f)) ownWrites.push(writeIds.inlineImage(f.url));
+  for (const f of inline) ownWrites.push(writeIds.inlineImage(f.url));
   // The files went with the comment: their own events, when they come, are duplicates.
   for (const a of e.attachments ?? [])
     await deps.ledger.complete(eventKeys.zendeskAttachment(a.id), [], 'included-in-comment');
@@ -296,9 +308,11 @@ async function fetchAll(
 ): Promise<{ fetched: OutgoingFile[]; missing: Missing[] }> {
   const fetched: OutgoingFile[] = [];
   const missing: Missing[] = [];
+  // The record's files share one download budget (shared/budgets.ts): a slow file fails this record, not the batch.
+  const deadline = Date.now() + DOWNLOADS_BUDGET_MS;
   for (const f of files) {
     const got = await fetchFile(f, deps.config.ATTACHMENT_MAX_BYTES, (url, max) =>
-      deps.zendesk.download(url, max),
+      deps.zendesk.download(url, max, deadline),
     );
     if (isMissing(got)) missing.push(got);
     else fetched.push(got);
@@ -320,31 +334,40 @@ async function noteMissing(missing: Missing[], link: Link, marker: string, deps:
  * Finds or creates the ticket's conversation. A lease in the ledger serialises creators of one ticket, so two
  * concurrent first comments make one conversation; the link itself is then written with a conditional put.
  */
-async function ensureConversation(e: ZendeskCommentEvent, deps: SyncDeps): Promise<Link> {
+async function ensureConversation(
+  e: ZendeskCommentEvent,
+  deps: SyncDeps,
+  first?: NewMessage & { source_id: string },
+): Promise<{ link: Link; firstPosted: boolean; message?: ChatwootMessage }> {
   const lock = await deps.ledger.lock(lockNames.link(e.ticketId), LINK_LOCK_MS);
-  if (lock.state !== 'claimed') return waitForLink(e.ticketId, deps);
+  if (lock.state !== 'claimed') return { link: await waitForLink(e.ticketId, deps), firstPosted: false };
   try {
     const raced = await deps.links.getByTicket(e.ticketId);
-    if (raced) return raced;
+    if (raced) return { link: raced, firstPosted: false };
     const contact = await ensureContact(e, deps);
     // A known contact may already have this ticket's conversation (the links table lost it): find it first.
     const existing = contact.isNew ? undefined : await findConversation(contact.id, e.ticketId, deps);
-    const conversationId =
-      existing ??
-      String(
-        (
-          await deps.chatwoot.createConversation({
-            sourceId: `${SOURCE_ID_PREFIX}ticket:${e.ticketId}`,
-            contactId: Number(contact.id),
-            // Shown to agents (they may edit it); the additional attribute is what recovery trusts.
-            customAttributes: { zendesk_ticket_id: Number(e.ticketId) },
-            additionalAttributes: { zendesk_ticket_id: Number(e.ticketId) },
-          })
-        ).id,
-      );
+    const conversation = {
+      sourceId: `${SOURCE_ID_PREFIX}ticket:${e.ticketId}`,
+      contactId: Number(contact.id),
+      // Shown to agents (they may edit it); the additional attribute is what recovery trusts.
+      customAttributes: { zendesk_ticket_id: Number(e.ticketId) },
+      additionalAttributes: { zendesk_ticket_id: Number(e.ticketId) },
+    };
+    let made: { id: string; firstPosted: boolean; message?: ChatwootMessage };
+    if (existing) made = { id: existing, firstPosted: false };
+    else if (first) {
+      const r = await deps.chatwoot.createConversationWithMessage({ ...conversation, message: first });
+      made = {
+        id: String(r.conversation.id),
+        firstPosted: true,
+        ...(r.message ? { message: r.message } : {}),
+      };
+    } else
+      made = { id: String((await deps.chatwoot.createConversation(conversation)).id), firstPosted: false };
     const { link, created } = await deps.links.create({
       ticketId: e.ticketId,
-      conversationId,
+      conversationId: made.id,
       contactId: contact.id,
       linkedAt: deps.now(),
     });
@@ -354,7 +377,13 @@ async function ensureConversation(e: ZendeskCommentEvent, deps: SyncDeps): Promi
       contactId: contact.id,
       created,
     });
-    return link;
+    // Another container's link won the race: this conversation is not the ticket's, its message not posted there.
+    const ours = link.conversationId === made.id;
+    return {
+      link,
+      firstPosted: ours && made.firstPosted,
+      ...(ours && made.message ? { message: made.message } : {}),
+    };
   } finally {
     await deps.ledger.unlock(lockNames.link(e.ticketId), lock.token).catch(() => undefined);
   }

@@ -130,6 +130,8 @@ export interface ZendeskClientConfig {
   apiToken: string;
   timeoutMs?: number;
   onRequest?: ApiClientOptions['onRequest'];
+  /** The account's request budget, shared across containers (shared/http/rate-limits.ts). */
+  limiter?: ApiClientOptions['limiter'];
   /** The history import passes a fetch that keeps to its share of the account's rate budget. */
   fetch?: typeof fetch;
 }
@@ -153,6 +155,7 @@ export class ZendeskClient {
       headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
+      ...(c.limiter ? { limiter: c.limiter } : {}),
       ...(c.fetch ? { fetch: c.fetch } : {}),
     });
   }
@@ -275,10 +278,11 @@ export class ZendeskClient {
   }
 
   /** Downloads an attachment; the API credentials go along only when the URL is on the account's origin. */
-  download(url: string, limitBytes: number): Promise<Download> {
+  download(url: string, limitBytes: number, deadline?: number): Promise<Download> {
     return download(url, {
       platform: 'zendesk',
       limitBytes,
+      ...(deadline !== undefined ? { deadline } : {}),
       credentials: { origin: this.origin, headers: { authorization: this.authorization } },
       onRequest: this.onRequest,
     });

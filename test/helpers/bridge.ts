@@ -88,6 +88,9 @@ export async function startHarness(
       // The deployed ratio of the retry schedule's base to the visibility timeout (30 s : 180 s), so a test's
       // compressed clock keeps the deployed shape.
       RETRY_BACKOFF_BASE_MS: String(Math.max(1, Math.round(visibilityTimeoutMs / 6))),
+      // Likewise the time a platform may still be finishing a write after a timeout or a reset (30 s for Zendesk,
+      // the deployed retry base).
+      UNKNOWN_OUTCOME_SETTLE_MS: String(Math.max(1, Math.round(visibilityTimeoutMs / 6))),
       ...(typeof o.env === 'function' ? o.env({ zendesk, chatwoot }) : o.env),
     },
     queue: { onBatch: (e) => batches.push(e), ...o.queue, visibilityTimeoutMs },

@@ -1,6 +1,7 @@
 // The Chatwoot dashboard app's HTTP API against the local bridge and both simulators: what it shows for a linked
 // and an unlinked conversation, held and dead-lettered events and their retry, resync, and what it refuses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_PROCESS_ATTEMPTS } from '../../shared/queue/backoff.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { appApi, appKey, unlinkedConversation } from '../helpers/dashboard-app.ts';
 import { scenario } from '../helpers/scenario.ts';
@@ -99,8 +100,14 @@ describe('dashboard app API', () => {
 
   it('lists a held agent reply with its reason, and Retry sends it now instead of after the 30 s delay', async () => {
     const { ticket, conversation } = await s.openTicket();
-    // One answer that may have been applied (500): the worker holds the reply for the 30 s retry delay.
-    h.zendesk.injectFaults({ method: 'PUT', path: /\/tickets\/\d+/, times: 1, status: 500 });
+    // Answers that may have been applied (500) on every in-process attempt: the worker then holds the reply for
+    // the 30 s retry delay.
+    h.zendesk.injectFaults({
+      method: 'PUT',
+      path: /\/tickets\/\d+/,
+      times: IN_PROCESS_ATTEMPTS,
+      status: 500,
+    });
     const reply = h.chatwoot.agentReply(conversation.id, { content: 'Held for a moment.' });
     const held = await until(
       () => appApi(h, String(conversation.id)),

@@ -462,9 +462,10 @@ describe('steady state cost', () => {
     const cToZDynamo = h.dynamo.slice(dynamo1);
     expect(cToZ).toEqual([{ platform: 'zendesk', method: 'PUT', path: `/api/v2/tickets/${ticket.id}` }]);
 
-    // Echoes cost nothing: both were screened without a DynamoDB request.
+    // Echoes cost nothing: both were screened without a DynamoDB request. A Zendesk update also reserves its slot
+    // in the account's shared Update Ticket budget (one conditional UpdateItem, shared/store/rate-budget.ts).
     expect(zToCDynamo).toEqual(['PutItemCommand', 'BatchWriteItemCommand']);
-    expect(cToZDynamo).toEqual(['PutItemCommand', 'BatchWriteItemCommand']);
+    expect(cToZDynamo).toEqual(['PutItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
     console.log(
       `steady state: Z→C ${zToC.length} API call, ${zToCDynamo.length} DynamoDB requests; ` +
         `C→Z ${cToZ.length} API call, ${cToZDynamo.length} DynamoDB requests`,

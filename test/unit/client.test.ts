@@ -1,8 +1,17 @@
 // The platform HTTP client's retry policy: what is retried in-process, what goes back to the queue, and how each
 // failure is classified (retryable, permanent, possibly applied). A scripted fetch stands in for the network.
 import { describe, expect, it } from 'vitest';
-import { isRetryable, mayHaveBeenApplied, NetworkError, UpstreamError } from '../../shared/errors.ts';
-import { createApiClient } from '../../shared/http/client.ts';
+import { classifyChatwootError } from '../../shared/chatwoot/errors.ts';
+import {
+  errorReason,
+  isRetryable,
+  mayHaveBeenApplied,
+  NetworkError,
+  RetryableError,
+  UpstreamError,
+  uncertainOutcome,
+} from '../../shared/errors.ts';
+import { type CallLimiter, createApiClient } from '../../shared/http/client.ts';
 
 type Step = Response | Error | 'hang';
 
@@ -116,3 +125,123 @@ describe('writes', () => {
     }
   });
 });
+
+describe('outcomes', () => {
+  it('tells an answered 5xx (the request is over) from a timeout (it may still be landing)', async () => {
+    const answered = await failure(scripted([status(502)]).client.json('POST', 'tickets', { json: {} }));
+    expect(answered).toMatchObject({ status: 502, answered: true });
+    expect(uncertainOutcome(answered)).toEqual({ platform: 'zendesk', settling: false });
+
+    const timedOut = await failure(scripted(['hang']).client.json('PUT', 'tickets/1', { json: {} }));
+    expect(timedOut).toMatchObject({ status: 504, answered: false });
+    expect(uncertainOutcome(timedOut)).toEqual({ platform: 'zendesk', settling: true });
+
+    const reset = await failure(
+      scripted([networkError('ECONNRESET')]).client.json('POST', 'tickets', { json: {} }),
+    );
+    expect(uncertainOutcome(reset)).toEqual({ platform: 'zendesk', settling: true });
+    // A 429 proves nothing was applied: no replay guard needed at all.
+    const throttled = await failure(
+      scripted([status(429, { 'retry-after': '90' })]).client.json('PUT', 'tickets/1', { json: {} }),
+    );
+    expect(uncertainOutcome(throttled)).toBeUndefined();
+  });
+
+  it("retries Chatwoot's 'Too many messages' 422 later instead of dead-lettering it; other 422s stay permanent", async () => {
+    const chatwoot = (steps: Step[]) =>
+      createApiClient({
+        platform: 'chatwoot',
+        prefix: 'http://127.0.0.1:9/api/v1/accounts/1/',
+        headers: {},
+        fetch: scriptedFetch(steps) as typeof fetch,
+        // The one reading of Chatwoot's error answers, as ChatwootClient passes it.
+        classify: classifyChatwootError,
+      });
+    const flood = new Response(JSON.stringify({ error: 'Validation failed: Too many messages' }), {
+      status: 422,
+      headers: { 'content-type': 'application/json' },
+    });
+    const err = await failure(chatwoot([flood]).json('POST', 'conversations/5/messages', { json: {} }));
+    expect(isRetryable(err)).toBe(true);
+    expect(err).toMatchObject({ status: 422, detail: 'flood-limit', mayPass: true });
+    expect(errorReason(err)).toBe('chatwoot-post conversations/:id/messages-http-422-flood-limit');
+    expect(mayHaveBeenApplied(err)).toBe(false);
+
+    const invalid = new Response(JSON.stringify({ message: "Content can't be blank" }), {
+      status: 422,
+      headers: { 'content-type': 'application/json' },
+    });
+    const bad = await failure(chatwoot([invalid]).json('POST', 'conversations/5/messages', { json: {} }));
+    expect(isRetryable(bad)).toBe(false);
+  });
+});
+
+describe('request budget', () => {
+  it('takes a slot before the first attempt and before every retry, and shows every answer to the budget', async () => {
+    const log: string[] = [];
+    const limiter: CallLimiter = {
+      acquire: async (call) => {
+        log.push(`acquire ${call.method} ${call.path}`);
+      },
+      observe: async (call, answer) => {
+        log.push(
+          `observe ${call.method} ${call.path} ${answer.status} ${answer.headers.get('x-rate-limit') ?? '-'}`,
+        );
+      },
+    };
+    const client = createApiClient({
+      platform: 'zendesk',
+      prefix: 'http://127.0.0.1:9/api/v2/',
+      headers: {},
+      limiter,
+      fetch: scriptedFetch([
+        status(429, { 'retry-after': '0', 'x-rate-limit': '200' }),
+        status(200),
+      ]) as typeof fetch,
+    });
+    await client.json('PUT', 'tickets/7', { json: {} });
+    expect(log).toEqual([
+      'acquire PUT tickets/7',
+      'observe PUT tickets/7 429 200',
+      'acquire PUT tickets/7',
+      'observe PUT tickets/7 200 -',
+    ]);
+  });
+
+  it('a call that gets no slot in time is a retryable failure that made no request', async () => {
+    const seen: string[] = [];
+    const client = createApiClient({
+      platform: 'zendesk',
+      prefix: 'http://127.0.0.1:9/api/v2/',
+      headers: {},
+      limiter: {
+        acquire: async () => {
+          throw new RetryableError('no slot', 'zendesk-rate-budget', 4_000);
+        },
+        observe: async () => undefined,
+      },
+      fetch: (async () => {
+        seen.push('request');
+        return status(200);
+      }) as typeof fetch,
+    });
+    const err = await failure(client.json('PUT', 'tickets/7', { json: {} }));
+    expect(seen).toEqual([]);
+    expect(err).toMatchObject({ reason: 'zendesk-rate-budget', retryAfterMs: 4_000 });
+    expect(mayHaveBeenApplied(err)).toBe(false);
+  });
+});
+
+function scriptedFetch(steps: Step[]) {
+  return async (input: Request | string | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const step = steps.shift() ?? new Response('{}', { status: 200 });
+    if (step === 'hang') {
+      return new Promise<Response>((_, reject) =>
+        request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+      );
+    }
+    if (step instanceof Error) throw step;
+    return step;
+  };
+}

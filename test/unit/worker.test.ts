@@ -140,14 +140,15 @@ describe('holding a failed group back', () => {
     expect(fast.holds).toEqual(['m-60 40']);
   });
 
-  it('waits at least 6 × the base after a failure that may have been applied (the replay guard must see it)', async () => {
+  it('retries an answered 500 after a write in-process before holding it on the schedule (no floor: the platform is done)', async () => {
     reset();
     failOn.add('65');
     uncertain = true;
     const { holds, get } = holdingRuntime();
     await handleBatch({ Records: [record('6', '65', 1)] }, undefined, get);
     uncertain = false;
-    expect(holds).toEqual(['m-65 180000']);
+    expect(calls.filter((c) => c === 'start 65')).toHaveLength(3);
+    expect(holds).toEqual(['m-65 30000']);
   });
 });
 
