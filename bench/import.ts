@@ -2,6 +2,7 @@
 // the local bridge (the same feeder, queue path, worker and ledger as deployed), with the feeder killed in the
 // middle between enqueueing a page and recording it and then started again. Counts tickets per second, API
 // calls per ticket, and checks Chatwoot's final state: every comment once, in order (duplicates must be 0).
+
 import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { PermanentError } from '../shared/errors.ts';
@@ -11,6 +12,7 @@ import { UNSOLVED } from '../shared/import/state.ts';
 import { forgetCachedLinks, getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { benchBridgeEnv } from './bridge-env.ts';
 import { round } from './stats.ts';
 
 export interface ImportBenchOptions {
@@ -97,16 +99,7 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
 
     bridge = await startLocalBridge({
       env: {
-        ZENDESK_BASE_URL: zendesk.baseUrl,
-        ZENDESK_EMAIL: 'bench@bridge.example',
-        ZENDESK_API_TOKEN: s.zt,
-        ZENDESK_WEBHOOK_SECRET: s.zw,
-        CHATWOOT_BASE_URL: chatwoot.baseUrl,
-        CHATWOOT_ACCOUNT_ID: '1',
-        CHATWOOT_INBOX_ID: '7',
-        CHATWOOT_API_TOKEN: s.ct,
-        CHATWOOT_WEBHOOK_SECRET: s.cw,
-        LOCAL_DATA_DIR: ':memory:',
+        ...benchBridgeEnv(zendesk, chatwoot, s),
         // Tables of this run only: on a shared DynamoDB (CI's DynamoDB Local) another run's import job would be
         // found in the ledger's one job item.
         LINKS_TABLE_NAME: `bench-links-${runId}`,

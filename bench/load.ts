@@ -1,11 +1,13 @@
 // Load benchmark: drives the local bridge (same handlers, embedded DynamoDB API, in-process FIFO queue) with a
 // bounded mix of customer comments and agent replies over many conversations, with duplicate deliveries and
 // injected 429/5xx, then checks the simulators' final state for lost, duplicated and out-of-order messages.
+
 import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { signedHeaders } from '../simulators/webhook-signing.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { benchBridgeEnv } from './bridge-env.ts';
 import { percentile, round } from './stats.ts';
 
 export interface LoadOptions {
@@ -102,16 +104,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   try {
     bridge = await startLocalBridge({
       env: {
-        ZENDESK_BASE_URL: zendesk.baseUrl,
-        ZENDESK_EMAIL: 'bench@bridge.example',
-        ZENDESK_API_TOKEN: s.zt,
-        ZENDESK_WEBHOOK_SECRET: s.zw,
-        CHATWOOT_BASE_URL: chatwoot.baseUrl,
-        CHATWOOT_ACCOUNT_ID: '1',
-        CHATWOOT_INBOX_ID: '7',
-        CHATWOOT_API_TOKEN: s.ct,
-        CHATWOOT_WEBHOOK_SECRET: s.cw,
-        LOCAL_DATA_DIR: ':memory:',
+        ...benchBridgeEnv(zendesk, chatwoot, s),
         // Chatwoot limits requests per IP (3000 a minute by default); deployed, the worker runs as up to five
         // containers with an address each, which this one process stands in for.
         CHATWOOT_RATE_LIMIT: '15000',

@@ -1,11 +1,13 @@
 // Two benchmark runs against the platforms' unkind side: a backlog of agent replies draining against Zendesk's
 // simulated account limits (utilisation, 429s, exactness, order), and the extra delay one passing failure (an
 // answered 500, or a timeout whose write lands late) adds to its message.
+
 import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { signedHeaders } from '../simulators/webhook-signing.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { benchBridgeEnv } from './bridge-env.ts';
 import { percentile, round } from './stats.ts';
 
 const secret = () => randomBytes(18).toString('base64url');
@@ -40,16 +42,7 @@ async function rig(o: {
   });
   const bridge = await startLocalBridge({
     env: {
-      ZENDESK_BASE_URL: zendesk.baseUrl,
-      ZENDESK_EMAIL: 'bench@bridge.example',
-      ZENDESK_API_TOKEN: s.zt,
-      ZENDESK_WEBHOOK_SECRET: s.zw,
-      CHATWOOT_BASE_URL: chatwoot.baseUrl,
-      CHATWOOT_ACCOUNT_ID: '1',
-      CHATWOOT_INBOX_ID: '7',
-      CHATWOOT_API_TOKEN: s.ct,
-      CHATWOOT_WEBHOOK_SECRET: s.cw,
-      LOCAL_DATA_DIR: ':memory:',
+      ...benchBridgeEnv(zendesk, chatwoot, s),
       ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       ...o.env,
     },

@@ -1,11 +1,13 @@
 // What one reconciliation run costs, against the local bridge and both simulators: for a number of linked
 // tickets/conversations (quiet), a run that finds missed events and a quiet run, with platform API calls,
 // changes read, DynamoDB requests and wall time. Shows the cost follows what changed, not how many links exist.
+
 import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import type { ReconcileResult } from '../shared/sync/reconcile.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
+import { benchBridgeEnv } from './bridge-env.ts';
 import { round } from './stats.ts';
 
 export interface ReconcileRunCost {
@@ -52,16 +54,7 @@ export async function measureReconcile(
   try {
     bridge = await startLocalBridge({
       env: {
-        ZENDESK_BASE_URL: zendesk.baseUrl,
-        ZENDESK_EMAIL: 'bench@bridge.example',
-        ZENDESK_API_TOKEN: s.zt,
-        ZENDESK_WEBHOOK_SECRET: s.zw,
-        CHATWOOT_BASE_URL: chatwoot.baseUrl,
-        CHATWOOT_ACCOUNT_ID: '1',
-        CHATWOOT_INBOX_ID: '7',
-        CHATWOOT_API_TOKEN: s.ct,
-        CHATWOOT_WEBHOOK_SECRET: s.cw,
-        LOCAL_DATA_DIR: ':memory:',
+        ...benchBridgeEnv(zendesk, chatwoot, s),
         RECONCILE_SETTLE_MS: '0',
         ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },

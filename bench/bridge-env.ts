@@ -1,0 +1,27 @@
+// The local bridge's settings every benchmark shares: both simulators' addresses, the run's secrets, memory storage.
+export interface BenchSecrets {
+  zt: string;
+  zw: string;
+  ct: string;
+  cw: string;
+}
+
+/** The bridge pointed at the two simulators, with in-memory storage. */
+export function benchBridgeEnv(
+  zendesk: { baseUrl: string },
+  chatwoot: { baseUrl: string },
+  s: BenchSecrets,
+): Record<string, string> {
+  return {
+    ZENDESK_BASE_URL: zendesk.baseUrl,
+    ZENDESK_EMAIL: 'bench@bridge.example',
+    ZENDESK_API_TOKEN: s.zt,
+    ZENDESK_WEBHOOK_SECRET: s.zw,
+    CHATWOOT_BASE_URL: chatwoot.baseUrl,
+    CHATWOOT_ACCOUNT_ID: '1',
+    CHATWOOT_INBOX_ID: '7',
+    CHATWOOT_API_TOKEN: s.ct,
+    CHATWOOT_WEBHOOK_SECRET: s.cw,
+    LOCAL_DATA_DIR: ':memory:',
+  };
+}
