@@ -51,7 +51,7 @@ export interface LocalBridge {
   queue: LocalFifoQueue;
   dynamoEndpoint: string;
   env: Record<string, string | undefined>;
-  sandbox?: Sandbox;
+  sandbox?: Sandbox | undefined;
   close(): Promise<void>;
 }
 

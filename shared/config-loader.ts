@@ -21,8 +21,8 @@ export interface LocalRuntimeOptions {
   /** Makes held queue messages visible now (the dashboard app's retry); deployed, SQS does it. */
   releaseHeld?: (messageIds: string[]) => number;
   /** Count outbound calls (benchmarks, tests). */
-  onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
-  onDynamoRequest?: (operation: string) => void;
+  onHttpRequest?: ((platform: 'zendesk' | 'chatwoot', method: string, path: string) => void) | undefined;
+  onDynamoRequest?: ((operation: string) => void) | undefined;
 }
 
 export interface LoadedConfig {

@@ -21,7 +21,7 @@ export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds a failed record back for the retry schedule or the platform's Retry-After (absent: the queue's timeout). */
-  redelivery?: RedeliveryControl;
+  redelivery?: RedeliveryControl | undefined;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
   /** Where reconciliation last read each platform's change feed to (in the ledger table). */

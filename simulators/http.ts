@@ -66,7 +66,7 @@ export interface SimRequest {
   /** Parsed JSON body, when the request declared JSON. */
   body: unknown;
   /** Multipart fields and files, when the request was multipart/form-data. */
-  form?: { fields: Record<string, string>; files: UploadedFile[] };
+  form?: { fields: Record<string, string>; files: UploadedFile[] } | undefined;
 }
 
 export interface SimResponse {

@@ -27,7 +27,7 @@ export interface ApiClientOptions {
   prefix: string;
   headers: Record<string, string>;
   /** Per-attempt timeout; keep well under the worker's Lambda timeout. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Budget for one call with all its in-process retries and waits; under the worker's 30 s timeout. */
   totalTimeoutMs?: number;
   /** In-process retries (see `retryPolicy` for which failures qualify). */
@@ -35,7 +35,7 @@ export interface ApiClientOptions {
   /** Upper bound for a server-requested wait before giving the message back to the queue instead. */
   maxRetryAfterMs?: number;
   /** Called once per HTTP attempt: lets benchmarks and metrics count outbound calls. */
-  onRequest?: (method: string, path: string) => void;
+  onRequest?: ((method: string, path: string) => void) | undefined;
   /** The platform's request budget; every attempt (retries included) takes a slot from it. */
   limiter?: CallLimiter;
   fetch?: typeof fetch;

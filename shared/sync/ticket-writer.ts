@@ -16,7 +16,7 @@ import type { SyncDeps } from './deps.ts';
 export interface TicketWrite {
   /** The ticket actually written (a follow-up ticket when the linked one was closed). */
   ticketId: string;
-  commentId?: number;
+  commentId?: number | undefined;
 }
 
 /** When a 429 names no wait (it always should on Zendesk), hold the message back this long. */

@@ -94,7 +94,7 @@ export interface TicketUpdate {
 export interface UpdateResult {
   ticket: ZendeskTicket;
   /** Id of the comment the update created, from `audit.events` (how the bridge recognises its own writes). */
-  commentId?: number;
+  commentId?: number | undefined;
 }
 
 /** A ticket as Export Search Results lists it. */
@@ -128,7 +128,7 @@ export interface ZendeskClientConfig {
   baseUrl: string;
   email: string;
   apiToken: string;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   onRequest?: ApiClientOptions['onRequest'];
   /** The account's request budget, shared across containers (shared/http/rate-limits.ts). */
   limiter?: ApiClientOptions['limiter'];
@@ -140,7 +140,7 @@ export class ZendeskClient {
   private readonly http: ApiClient;
   /** Scheme, host and port of the account: the only place its credentials are ever sent. */
   readonly origin: string;
-  private me?: Promise<ZendeskUser>;
+  private me?: Promise<ZendeskUser> | undefined;
   private readonly authorization: string;
   private readonly onRequest: ZendeskClientConfig['onRequest'];
 

@@ -243,9 +243,9 @@ function parseMessageAdded(
   common: {
     ticketId: string;
     actorId?: string;
-    occurredAt?: number;
+    occurredAt?: number | undefined;
     receivedAt: number;
-    deliveryId?: string;
+    deliveryId?: string | undefined;
   },
 ): ParseResult<ZendeskCommentEvent> {
   const ev = MessageAdded.safeParse(env.event);

@@ -59,7 +59,12 @@ function conversationOf(ticketId: number) {
 
 async function openTicket(body = 'My order arrived damaged.', tags?: string[]) {
   const customer = newCustomer();
-  const ticket = h.zendesk.createTicket({ requester: customer, subject: 'Damaged order', body, tags });
+  const ticket = h.zendesk.createTicket({
+    requester: customer,
+    subject: 'Damaged order',
+    body,
+    ...(tags ? { tags } : {}),
+  });
   await h.settle();
   const [conversation] = conversationOf(ticket.id);
   if (!conversation) throw new Error('no conversation was created');

@@ -11,7 +11,7 @@ const KEY = 'k'.repeat(43);
 
 function request(
   path: string,
-  o: { method?: string; ip?: string; key?: string } = {},
+  o: { method?: string; ip?: string; key?: string | undefined } = {},
 ): APIGatewayProxyEventV2 {
   const method = o.method ?? 'GET';
   return {
