@@ -89,7 +89,7 @@ async function readSource(
 const STACK_OWNED = ['LINKS_TABLE_NAME', 'LEDGER_TABLE_NAME'] as const;
 
 /** After a failed refresh the last good configuration is kept, and the secret is tried again this soon. */
-export const REFRESH_RETRY_MS = 30_000;
+const REFRESH_RETRY_MS = 30_000;
 
 /**
  * The configuration; ConfigError (naming variables, never values) when it is invalid and there is no earlier

@@ -88,7 +88,7 @@ export const PlatformSchema = z.object({
 });
 
 /** Runtime settings that are not secret. */
-export const RuntimeSchema = z.object({
+const RuntimeSchema = z.object({
   LINKS_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-links'),
   LEDGER_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-ledger'),
   /** Mirror Zendesk internal notes by agents into Chatwoot as private notes. */
@@ -137,7 +137,7 @@ export const RuntimeSchema = z.object({
 });
 
 export type PlatformConfig = z.output<typeof PlatformSchema>;
-export type RuntimeConfig = z.output<typeof RuntimeSchema>;
+type RuntimeConfig = z.output<typeof RuntimeSchema>;
 export type BridgeConfig = PlatformConfig & RuntimeConfig;
 
 export class ConfigError extends Error {

@@ -82,7 +82,7 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 }
 
 /** Thrown by handlers to answer with an error without threading it back through every return. */
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(readonly response: SimResponse) {
     super(`HTTP ${response.status}`);
   }

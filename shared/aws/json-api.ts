@@ -29,7 +29,7 @@ export const SECRETS_MANAGER: AwsService = {
   endpointEnv: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 };
 
-export class AwsApiError extends Error {
+class AwsApiError extends Error {
   constructor(
     readonly service: string,
     readonly operation: string,

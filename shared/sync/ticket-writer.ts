@@ -27,7 +27,7 @@ const FOLLOWUP_LOCK_MS = 60_000;
 /** A chain closed → follow-up → closed again … is followed this far in one attempt. */
 const MAX_HOPS = 3;
 /** Ticket Comments: "A ticket can contain up to 5000 comments in total, including both public and private". */
-export const MAX_TICKET_COMMENTS = 5000;
+const MAX_TICKET_COMMENTS = 5000;
 
 type Successor = { kind: 'link'; link: Link } | { kind: 'written'; write: TicketWrite } | { kind: 'skip' };
 

@@ -23,7 +23,7 @@ export interface ZendeskComment {
   created_at?: string;
   attachments?: ZendeskAttachment[];
 }
-export interface ZendeskAttachment {
+interface ZendeskAttachment {
   id: number;
   file_name: string;
   content_url: string;
@@ -122,7 +122,7 @@ export interface TicketHistory {
  * Pagination: https://developer.zendesk.com/api-reference/introduction/pagination/ (`page[size]`,
  * `page[after]`, `meta.has_more`, `meta.after_cursor`, `links.next`).
  */
-export const EXPORT_PAGE_SIZE = 100;
+const EXPORT_PAGE_SIZE = 100;
 
 export interface ZendeskClientConfig {
   baseUrl: string;
