@@ -1,7 +1,7 @@
 // Configuration and the queue, once per container: the environment, plus the Secrets Manager JSON when
 // deployed (re-read after a TTL so a rotated secret reaches warm containers without a deploy). This is all the
 // ingress functions need, so it imports no API client or store (their bundles stay small: cold start).
-// The local bridge swaps in its queue and endpoints through `configureLocalRuntime`, so the deployed and local
+// The local bridge swaps in its queue and endpoints through `setLocalMode`, so the deployed and local
 // paths run the same handler code.
 import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
 import { type BridgeConfig, ConfigError, NotConfiguredError, parseConfig } from './config.ts';
@@ -12,7 +12,8 @@ import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/type
 /** Secrets are re-read after this long. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
 
-export interface LocalRuntimeOptions {
+/** What the local bridge puts in place of the deployed queues and environment (absent: deployed). */
+export interface LocalMode {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds failed records back as long as a platform asked (the local queue's twin of ChangeMessageVisibility). */
@@ -32,24 +33,24 @@ export interface LoadedConfig {
   env: Record<string, string | undefined>;
 }
 
-let local: LocalRuntimeOptions | undefined;
+let local: LocalMode | undefined;
 let cached: { loaded: LoadedConfig; loadedAt: number } | undefined;
 let queues: { queue: EventQueue; deadLetters: DeadLetterSink } | undefined;
 const resetHooks: Array<() => void> = [];
 
-export function configureLocalRuntime(o: LocalRuntimeOptions | undefined): void {
+export function setLocalMode(o: LocalMode | undefined): void {
   local = o;
   cached = undefined;
   queues = undefined;
   for (const hook of resetHooks) hook();
 }
 
-/** Lets modules holding per-container state (clients, caches) drop it when the local runtime is replaced. */
-export function onRuntimeReset(hook: () => void): void {
+/** Lets modules holding per-container state (clients, caches) drop it when the local mode is set or cleared. */
+export function onLocalModeChange(hook: () => void): void {
   resetHooks.push(hook);
 }
 
-export function localOptions(): LocalRuntimeOptions | undefined {
+export function localMode(): LocalMode | undefined {
   return local;
 }
 
