@@ -8,30 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOWNLOADS_BUDGET_MS } from '../../shared/budgets.ts';
 import { type Harness, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
+import { captureOutput, signedHeaders } from '../helpers/webhooks.ts';
 
 type Line = Record<string, unknown>;
 
 /** JSON lines written to stdout/stderr while `fn` runs (Powertools writes logs and EMF metrics there). */
 async function capture(fn: () => Promise<void>): Promise<Line[]> {
-  const chunks: string[] = [];
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  const grab = (chunk: unknown): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  process.stdout.write = grab as typeof process.stdout.write;
-  process.stderr.write = grab as typeof process.stderr.write;
+  const output = captureOutput({ echo: false });
   try {
     await fn();
   } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
+    output.stop();
   }
-  return chunks
-    .join('')
-    .split('\n')
+  return output
+    .lines()
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Line);
 }
