@@ -1,9 +1,17 @@
 // The local bridge's settings every benchmark shares: both simulators' addresses, the run's secrets, memory storage.
+import { randomBytes } from 'node:crypto';
+
 export interface BenchSecrets {
   zt: string;
   zw: string;
   ct: string;
   cw: string;
+}
+
+/** Fresh random API tokens (`zt`, `ct`) and webhook secrets (`zw`, `cw`) for one run. */
+export function benchSecrets(): BenchSecrets {
+  const secret = () => randomBytes(18).toString('base64url');
+  return { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
 }
 
 /** The bridge pointed at the two simulators, with in-memory storage. */

@@ -12,7 +12,7 @@ import { UNSOLVED } from '../shared/import/state.ts';
 import { forgetCachedLinks, getWorkerDeps } from '../shared/worker-deps.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
-import { benchBridgeEnv } from './bridge-env.ts';
+import { benchBridgeEnv, benchSecrets } from './bridge-env.ts';
 import { round } from './stats.ts';
 
 export interface ImportBenchOptions {
@@ -44,11 +44,9 @@ export interface ImportBenchResult {
   deadLettered: number;
 }
 
-const secret = () => randomBytes(18).toString('base64url');
-
 export async function runImportBench(o: ImportBenchOptions): Promise<ImportBenchResult> {
   const runId = randomBytes(4).toString('hex');
-  const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
+  const s = benchSecrets();
   // Contract validation off: the benchmark measures the bridge, not the simulators' spec checks.
   const zendesk = await ZendeskSimulator.start({
     email: 'bench@bridge.example',

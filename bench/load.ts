@@ -2,12 +2,11 @@
 // bounded mix of customer comments and agent replies over many conversations, with duplicate deliveries and
 // injected 429/5xx, then checks the simulators' final state for lost, duplicated and out-of-order messages.
 
-import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { signedHeaders } from '../simulators/webhook-signing.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
-import { benchBridgeEnv } from './bridge-env.ts';
+import { benchBridgeEnv, benchSecrets } from './bridge-env.ts';
 import { percentile, round } from './stats.ts';
 
 export interface LoadOptions {
@@ -72,14 +71,13 @@ interface Planned {
   sentAt?: number;
 }
 
-const secret = () => randomBytes(18).toString('base64url');
 const EVENT_TEXT = /bench event \d+ \(conversation \d+\)/;
 
 /** The system this replaces: 3 calls per Zendesk→Chatwoot message, 2 per Chatwoot→Zendesk. */
 export const LEGACY_CALLS = { z2c: 3, c2z: 2 } as const;
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
+  const s = benchSecrets();
   // Contract validation off: the benchmark measures the bridge, not the simulators' spec checks.
   const zendesk = await ZendeskSimulator.start({
     email: 'bench@bridge.example',

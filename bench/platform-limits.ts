@@ -2,15 +2,12 @@
 // simulated account limits (utilisation, 429s, exactness, order), and the extra delay one passing failure (an
 // answered 500, or a timeout whose write lands late) adds to its message.
 
-import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { signedHeaders } from '../simulators/webhook-signing.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
-import { benchBridgeEnv } from './bridge-env.ts';
+import { benchBridgeEnv, benchSecrets } from './bridge-env.ts';
 import { percentile, round } from './stats.ts';
-
-const secret = () => randomBytes(18).toString('base64url');
 
 interface Rig {
   zendesk: ZendeskSimulator;
@@ -25,7 +22,7 @@ async function rig(o: {
   zendesk?: Partial<Parameters<typeof ZendeskSimulator.start>[0]>;
   env?: Record<string, string>;
 }): Promise<Rig> {
-  const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
+  const s = benchSecrets();
   const zendesk = await ZendeskSimulator.start({
     email: 'bench@bridge.example',
     apiToken: s.zt,

@@ -2,12 +2,11 @@
 // tickets/conversations (quiet), a run that finds missed events and a quiet run, with platform API calls,
 // changes read, DynamoDB requests and wall time. Shows the cost follows what changed, not how many links exist.
 
-import { randomBytes } from 'node:crypto';
 import { type LocalBridge, startLocalBridge } from '../bin/local-bridge.ts';
 import type { ReconcileResult } from '../shared/sync/reconcile.ts';
 import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
-import { benchBridgeEnv } from './bridge-env.ts';
+import { benchBridgeEnv, benchSecrets } from './bridge-env.ts';
 import { round } from './stats.ts';
 
 export interface ReconcileRunCost {
@@ -24,15 +23,13 @@ export interface ReconcileRunCost {
   ms: number;
 }
 
-const secret = () => randomBytes(18).toString('base64url');
-
 /** One fresh bridge per link count; `missed` events (half comments, half replies) planted before the first run. */
 export async function measureReconcile(
   links: number,
   missed: number,
   progress: (line: string) => void,
 ): Promise<ReconcileRunCost[]> {
-  const s = { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
+  const s = benchSecrets();
   const zendesk = await ZendeskSimulator.start({
     email: 'bench@bridge.example',
     apiToken: s.zt,

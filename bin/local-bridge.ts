@@ -13,10 +13,10 @@ import { handler as chatwootWebhook } from '../functions/chatwoot-webhook.ts';
 import { handler as reconcile } from '../functions/reconcile.ts';
 import { handler as syncWorker } from '../functions/sync-worker.ts';
 import { handler as zendeskWebhook } from '../functions/zendesk-webhook.ts';
-import { appRuntime } from '../shared/app/deps.ts';
+import { appContext } from '../shared/app/deps.ts';
 import { APP_API_PREFIX, APP_PATH, appUrl, handleAppRequest } from '../shared/app/http.ts';
 import { PLATFORM_KEYS, parseConfig } from '../shared/config.ts';
-import { configureLocalRuntime } from '../shared/config-loader.ts';
+import { setLocalMode } from '../shared/config-loader.ts';
 import { MAX_BODY_BYTES } from '../shared/http/ingress.ts';
 import { LocalFifoQueue, type LocalQueueOptions } from '../shared/queue/local.ts';
 import { createTableInput, LEDGER_TABLE, LINKS_TABLE } from '../shared/store/tables.ts';
@@ -51,7 +51,7 @@ export interface LocalBridge {
   queue: LocalFifoQueue;
   dynamoEndpoint: string;
   env: Record<string, string | undefined>;
-  sandbox?: Sandbox;
+  sandbox?: Sandbox | undefined;
   close(): Promise<void>;
 }
 
@@ -239,7 +239,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
     const env = { ...base, DYNAMODB_ENDPOINT: endpoint };
 
     const queue = new LocalFifoQueue((event) => syncWorker(event), o.queue);
-    configureLocalRuntime({
+    setLocalMode({
       queue,
       deadLetters: queue,
       redelivery: queue,
@@ -319,7 +319,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
         const body = await readBody(req);
         if (body === 'too-large')
           return send(res, 413, { error: 'payload_too_large', message: 'body too large' });
-        const result = await handleAppRequest(toApiGatewayEvent(req, url, body), appRuntime);
+        const result = await handleAppRequest(toApiGatewayEvent(req, url, body), appContext);
         res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
         res.end(result.body ?? '');
         return;
@@ -375,7 +375,7 @@ export async function startLocalBridge(o: LocalBridgeOptions): Promise<LocalBrid
       sandbox,
       close: async () => {
         for (const c of closers.reverse()) await c().catch(() => undefined);
-        configureLocalRuntime(undefined);
+        setLocalMode(undefined);
       },
     };
   } catch (err) {

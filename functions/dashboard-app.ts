@@ -4,13 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { appRuntime } from '../shared/app/deps.ts';
+import { appContext } from '../shared/app/deps.ts';
 import { handleAppRequest } from '../shared/app/http.ts';
 import { logger, metrics } from '../shared/observability.ts';
 
 const app = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
-    return await handleAppRequest(event, appRuntime);
+    return await handleAppRequest(event, appContext);
   } catch (err) {
     // Configuration missing or our bug: a JSON 500 naming nothing secret.
     logger.error('unhandled error', { error: err instanceof Error ? err.name : 'unknown' });

@@ -10,8 +10,8 @@ import { Construct } from 'constructs';
 export const ZENDESK_WEBHOOK_PATH = '/webhooks/zendesk';
 export const CHATWOOT_WEBHOOK_PATH = '/webhooks/chatwoot';
 /** The Chatwoot dashboard app: its page, and its JSON API below it. */
-export const APP_PAGE_PATH = '/app';
-export const APP_API_PATH = '/app/api/{proxy+}';
+const APP_PAGE_PATH = '/app';
+const APP_API_PATH = '/app/api/{proxy+}';
 
 /**
  * Stage-wide throttling. Real traffic is a few webhooks per second even for a busy help desk; the limits

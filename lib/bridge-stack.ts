@@ -16,7 +16,7 @@ import { BridgeSecret } from './secret.ts';
 import { type DeploySettings, type LogLevel, projectContext, readSettings } from './settings.ts';
 import { BridgeTables } from './tables.ts';
 
-export const STACK_NAME = 'ZendeskChatwootBridge';
+const STACK_NAME = 'ZendeskChatwootBridge';
 
 /** Per-function sizing; each number is a deliberate choice, explained beside it. */
 export const SIZING = {

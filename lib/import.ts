@@ -3,19 +3,21 @@
 // traffic. It runs on AWS, so closing the operator's laptop does not stop it; `bridge import` starts, follows and
 // stops it through the job item in the ledger table.
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BridgeFunction } from './functions.ts';
 
+// The stack's own Table and Secret, not CDK's ITable/ISecret: CDK's classes implement those interfaces with
+// `prop: T | undefined` getters where the interfaces say `prop?: T`, which exactOptionalPropertyTypes rejects.
 export interface HistoryImportProps {
   readonly syncQueue: IQueue;
-  readonly links: ITable;
-  readonly ledger: ITable;
-  readonly secret: ISecret;
+  readonly links: Table;
+  readonly ledger: Table;
+  readonly secret: Secret;
   readonly logLevel: ApplicationLogLevel;
   readonly environment: Record<string, string>;
 }

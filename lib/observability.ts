@@ -53,7 +53,7 @@ export const CUSTOM_METRICS = [
   'HeldBackAgeSeconds',
   'HeldBackReceiveCount',
 ] as const;
-export type CustomMetricName = (typeof CUSTOM_METRICS)[number];
+type CustomMetricName = (typeof CUSTOM_METRICS)[number];
 
 /**
  * Correlation ids on the bridge's decision lines: `eventIds()` in shared/events/sync-event.ts, `sqsMessageId` from the
@@ -83,7 +83,7 @@ export const QUERY_FIELDS = [
 ] as const;
 const LAMBDA_FIELDS = ['function_name', 'function_request_id'];
 
-export function customMetric(metricName: CustomMetricName, statistic = 'Sum'): Metric {
+function customMetric(metricName: CustomMetricName, statistic = 'Sum'): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,

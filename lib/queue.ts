@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { MAX_RECEIVE_COUNT, retryWindowMs } from '../shared/queue/backoff.ts';
 
 /** SQS's largest message (1 MiB); the ingress keeps event bodies a little below it (MAX_QUEUE_MESSAGE_BYTES). */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface SyncQueuesProps {
   /** Timeout of the Lambda that consumes the queue; the visibility timeout is derived from it. */

@@ -17,7 +17,7 @@ function attribute(key: KeyDef): { name: string; type: AttributeType } {
 }
 
 /** Table props for a shared definition: on-demand, encrypted, PITR, retained, TTL from the def. */
-export function tablePropsFromDef(def: TableDef): TableProps {
+function tablePropsFromDef(def: TableDef): TableProps {
   return {
     partitionKey: attribute(def.partitionKey),
     ...(def.sortKey ? { sortKey: attribute(def.sortKey) } : {}),
@@ -37,7 +37,7 @@ export function tablePropsFromDef(def: TableDef): TableProps {
 }
 
 /** GSI props for a shared definition (projection ALL, like the local store's CreateTable input). */
-export function globalIndexPropsFromDef(def: TableDef): GlobalSecondaryIndexProps[] {
+function globalIndexPropsFromDef(def: TableDef): GlobalSecondaryIndexProps[] {
   return def.globalIndexes.map((index) => ({
     indexName: index.indexName,
     partitionKey: attribute(index.partitionKey),
@@ -47,7 +47,7 @@ export function globalIndexPropsFromDef(def: TableDef): GlobalSecondaryIndexProp
 }
 
 /** Creates one table (and its indexes) from a shared definition; the construct id is the def's id. */
-export function tableFromDef(scope: Construct, def: TableDef): Table {
+function tableFromDef(scope: Construct, def: TableDef): Table {
   const table = new Table(scope, def.id, tablePropsFromDef(def));
   for (const index of globalIndexPropsFromDef(def)) table.addGlobalSecondaryIndex(index);
   return table;

@@ -29,7 +29,7 @@ export const HTTP_ATTEMPT_TIMEOUT_MS = 8_000;
 /** One platform API call with its in-process retries and waits (ky's totalTimeout). */
 export const HTTP_CALL_BUDGET_MS = 14_000;
 /** The claim before, the ledger write after, and the hold-back calls of a failed record. */
-export const LEDGER_BUDGET_MS = 2_000;
+const LEDGER_BUDGET_MS = 2_000;
 
 /**
  * A record is started only with this much of the invocation left: a rate wait, its downloads, its one call, and

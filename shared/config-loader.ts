@@ -1,7 +1,7 @@
 // Configuration and the queue, once per container: the environment, plus the Secrets Manager JSON when
 // deployed (re-read after a TTL so a rotated secret reaches warm containers without a deploy). This is all the
 // ingress functions need, so it imports no API client or store (their bundles stay small: cold start).
-// The local bridge swaps in its queue and endpoints through `configureLocalRuntime`, so the deployed and local
+// The local bridge swaps in its queue and endpoints through `setLocalMode`, so the deployed and local
 // paths run the same handler code.
 import { callAws, SECRETS_MANAGER } from './aws/json-api.ts';
 import { type BridgeConfig, ConfigError, NotConfiguredError, parseConfig } from './config.ts';
@@ -12,7 +12,8 @@ import type { DeadLetterSink, EventQueue, RedeliveryControl } from './queue/type
 /** Secrets are re-read after this long. */
 export const SECRET_TTL_MS = 5 * 60 * 1000;
 
-export interface LocalRuntimeOptions {
+/** What the local bridge puts in place of the deployed queues and environment (absent: deployed). */
+export interface LocalMode {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds failed records back as long as a platform asked (the local queue's twin of ChangeMessageVisibility). */
@@ -21,8 +22,8 @@ export interface LocalRuntimeOptions {
   /** Makes held queue messages visible now (the dashboard app's retry); deployed, SQS does it. */
   releaseHeld?: (messageIds: string[]) => number;
   /** Count outbound calls (benchmarks, tests). */
-  onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
-  onDynamoRequest?: (operation: string) => void;
+  onHttpRequest?: ((platform: 'zendesk' | 'chatwoot', method: string, path: string) => void) | undefined;
+  onDynamoRequest?: ((operation: string) => void) | undefined;
 }
 
 export interface LoadedConfig {
@@ -32,24 +33,24 @@ export interface LoadedConfig {
   env: Record<string, string | undefined>;
 }
 
-let local: LocalRuntimeOptions | undefined;
+let local: LocalMode | undefined;
 let cached: { loaded: LoadedConfig; loadedAt: number } | undefined;
 let queues: { queue: EventQueue; deadLetters: DeadLetterSink } | undefined;
 const resetHooks: Array<() => void> = [];
 
-export function configureLocalRuntime(o: LocalRuntimeOptions | undefined): void {
+export function setLocalMode(o: LocalMode | undefined): void {
   local = o;
   cached = undefined;
   queues = undefined;
   for (const hook of resetHooks) hook();
 }
 
-/** Lets modules holding per-container state (clients, caches) drop it when the local runtime is replaced. */
-export function onRuntimeReset(hook: () => void): void {
+/** Lets modules holding per-container state (clients, caches) drop it when the local mode is set or cleared. */
+export function onLocalModeChange(hook: () => void): void {
   resetHooks.push(hook);
 }
 
-export function localOptions(): LocalRuntimeOptions | undefined {
+export function localMode(): LocalMode | undefined {
   return local;
 }
 
@@ -89,7 +90,7 @@ async function readSource(
 const STACK_OWNED = ['LINKS_TABLE_NAME', 'LEDGER_TABLE_NAME'] as const;
 
 /** After a failed refresh the last good configuration is kept, and the secret is tried again this soon. */
-export const REFRESH_RETRY_MS = 30_000;
+const REFRESH_RETRY_MS = 30_000;
 
 /**
  * The configuration; ConfigError (naming variables, never values) when it is invalid and there is no earlier

@@ -87,8 +87,8 @@ export const PlatformSchema = z.object({
   DASHBOARD_APP_SECRET: z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
 });
 
-/** Runtime settings that are not secret. */
-export const RuntimeSchema = z.object({
+/** Settings that are not secret: table names, what to sync, limits. */
+const SettingsSchema = z.object({
   LINKS_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-links'),
   LEDGER_TABLE_NAME: z._default(z.string().check(z.minLength(3)), 'bridge-ledger'),
   /** Mirror Zendesk internal notes by agents into Chatwoot as private notes. */
@@ -137,8 +137,8 @@ export const RuntimeSchema = z.object({
 });
 
 export type PlatformConfig = z.output<typeof PlatformSchema>;
-export type RuntimeConfig = z.output<typeof RuntimeSchema>;
-export type BridgeConfig = PlatformConfig & RuntimeConfig;
+type SettingsConfig = z.output<typeof SettingsSchema>;
+export type BridgeConfig = PlatformConfig & SettingsConfig;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -168,7 +168,7 @@ export class NotConfiguredError extends ConfigError {
 /** The keys `setup` fills in after registering the webhooks. */
 const WEBHOOK_SECRET_KEYS = new Set(['ZENDESK_WEBHOOK_SECRET', 'CHATWOOT_WEBHOOK_SECRET']);
 
-const Schema = z.extend(PlatformSchema, RuntimeSchema.shape).check(
+const Schema = z.extend(PlatformSchema, SettingsSchema.shape).check(
   z.superRefine((c, ctx) => {
     if (!c.CHATWOOT_WEBHOOK_SECRET && !c.CHATWOOT_WEBHOOK_URL_TOKEN) {
       ctx.issues.push({

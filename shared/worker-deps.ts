@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
-import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
+import { getQueues, loadConfig, localMode, onLocalModeChange } from './config-loader.ts';
 import { importBackfill } from './import/backfill.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
@@ -21,7 +21,7 @@ export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
   deadLetters: DeadLetterSink;
   /** Holds a failed record back for the retry schedule or the platform's Retry-After (absent: the queue's timeout). */
-  redelivery?: RedeliveryControl;
+  redelivery?: RedeliveryControl | undefined;
   /** First step of the retry schedule (shared/queue/backoff.ts); absent: RETRY_BASE_MS. */
   retryBaseMs?: number;
   /** Where reconciliation last read each platform's change feed to (in the ledger table). */
@@ -36,7 +36,7 @@ let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
 let db: DynamoDBDocumentClient | undefined;
 let links: LinkStore | undefined;
 
-onRuntimeReset(() => {
+onLocalModeChange(() => {
   cached = undefined;
   db = undefined;
   links = undefined;
@@ -49,7 +49,7 @@ export function forgetCachedLinks(): void {
 
 /** Holds failed records back: locally the in-process queue; deployed, SQS (ChangeMessageVisibility). */
 export function redeliveryControl(): RedeliveryControl | undefined {
-  const local = localOptions();
+  const local = localMode();
   return local ? local.redelivery : sqsRedelivery();
 }
 
@@ -81,7 +81,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     import('./store/rate-budget.ts'),
     import('./http/rate-limits.ts'),
   ]);
-  const local = localOptions();
+  const local = localMode();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
   // retry schedule behind maxReceiveCount and the queues' retention).
@@ -112,7 +112,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
   });
   const backfill = importBackfill();
-  const runtime: WorkerDeps = {
+  const deps: WorkerDeps = {
     config,
     zendesk: new ZendeskClient({
       baseUrl: config.ZENDESK_BASE_URL,
@@ -150,7 +150,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     ...(settleMs !== undefined ? { settleMs } : {}),
     logger,
     now: Date.now,
-    backfill: (e) => backfill(e, runtime),
+    backfill: (e) => backfill(e, deps),
   };
-  return runtime;
+  return deps;
 }

@@ -8,8 +8,7 @@ export const CONVERSATION_STATUSES: readonly ConversationStatus[] = [
 ];
 
 /** Message types as stored (integers); webhooks name them. */
-export const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
-export type MessageTypeName = (typeof MESSAGE_TYPES)[number];
+const MESSAGE_TYPES = ['incoming', 'outgoing', 'activity', 'template'] as const;
 
 export interface ChatwootAgent {
   id: number;
@@ -127,7 +126,7 @@ export function inboxJson(world: ChatwootWorld): Record<string, unknown> {
 }
 
 /** `Contact#webhook_data`: note there is no `type` key here, unlike the push data. */
-export function contactWebhookData(contact: ChatwootContact, world: ChatwootWorld): Record<string, unknown> {
+function contactWebhookData(contact: ChatwootContact, world: ChatwootWorld): Record<string, unknown> {
   return {
     account: world.account,
     additional_attributes: contact.additional_attributes,
@@ -143,7 +142,7 @@ export function contactWebhookData(contact: ChatwootContact, world: ChatwootWorl
   };
 }
 
-export function contactPushData(contact: ChatwootContact): Record<string, unknown> {
+function contactPushData(contact: ChatwootContact): Record<string, unknown> {
   return {
     additional_attributes: contact.additional_attributes,
     custom_attributes: contact.custom_attributes,
@@ -158,7 +157,7 @@ export function contactPushData(contact: ChatwootContact): Record<string, unknow
   };
 }
 
-export function userPushData(agent: ChatwootAgent): Record<string, unknown> {
+function userPushData(agent: ChatwootAgent): Record<string, unknown> {
   return {
     id: agent.id,
     name: agent.name,

@@ -66,7 +66,7 @@ export interface SimRequest {
   /** Parsed JSON body, when the request declared JSON. */
   body: unknown;
   /** Multipart fields and files, when the request was multipart/form-data. */
-  form?: { fields: Record<string, string>; files: UploadedFile[] };
+  form?: { fields: Record<string, string>; files: UploadedFile[] } | undefined;
 }
 
 export interface SimResponse {
@@ -82,7 +82,7 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 }
 
 /** Thrown by handlers to answer with an error without threading it back through every return. */
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(readonly response: SimResponse) {
     super(`HTTP ${response.status}`);
   }

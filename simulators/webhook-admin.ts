@@ -143,7 +143,7 @@ export class ZendeskWebhookAdmin {
   }
 }
 
-export const CHATWOOT_WEBHOOK_EVENTS = [
+const CHATWOOT_WEBHOOK_EVENTS = [
   'conversation_created',
   'conversation_status_changed',
   'conversation_updated',

@@ -25,8 +25,8 @@ export const PEEK_VISIBILITY_SECONDS = 5;
 interface Letter {
   eventKey: string;
   reason: string;
-  group?: string;
-  receives?: string;
+  group?: string | undefined;
+  receives?: string | undefined;
 }
 
 export const dlq: Command = {

@@ -234,7 +234,7 @@ async function checkFileHost(r: Report, chatwoot: ChatwootAdmin, c: Credentials)
   }
 }
 
-export async function diagnose(ctx: CommandContext): Promise<number> {
+async function diagnose(ctx: CommandContext): Promise<number> {
   const url = typeof ctx.options.url === 'string' && ctx.options.url !== '' ? ctx.options.url : undefined;
   const store = settingsStore(ctx);
   const r = report(ctx.print);

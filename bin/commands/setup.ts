@@ -31,7 +31,7 @@ import { aws, OPERATOR_PERMISSIONS, secretsFor } from './aws.ts';
 import { CliError, type Command, type CommandContext, UsageError } from './types.ts';
 
 /** Name both webhooks get, so an admin browsing either platform's settings knows what they are for. */
-export const WEBHOOK_NAME = 'Zendesk ⇄ Chatwoot bridge';
+const WEBHOOK_NAME = 'Zendesk ⇄ Chatwoot bridge';
 const WEBHOOK_SECRET_KEYS = ['ZENDESK_WEBHOOK_SECRET', 'CHATWOOT_WEBHOOK_SECRET'] as const;
 
 const Credentials = z.pick(PlatformSchema, {
@@ -313,7 +313,7 @@ export async function inboxProblem(admin: ChatwootAdmin, c: Credentials): Promis
 }
 
 /** Explains an API failure in operator terms (the platform, the call, the status), never with a body. */
-export function explain(err: unknown): never {
+function explain(err: unknown): never {
   if (err instanceof UpstreamError && (err.status === 401 || err.status === 403)) {
     const vars = err.platform === 'zendesk' ? 'ZENDESK_EMAIL / ZENDESK_API_TOKEN' : 'CHATWOOT_API_TOKEN';
     throw new CliError(`${err.message}: ${vars} are not accepted or lack admin rights`);

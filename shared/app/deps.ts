@@ -2,12 +2,12 @@
 // released — ChangeMessageVisibility to 0 on their latest receipt handle when deployed, the local queue's twin
 // under `npm run dev`. Shared by functions/dashboard-app.ts and the local bridge.
 import { callAws, SQS } from '../aws/json-api.ts';
-import { loadConfig, localOptions } from '../config-loader.ts';
+import { loadConfig, localMode } from '../config-loader.ts';
 import { logger } from '../observability.ts';
 import type { AttentionEntry } from '../store/attention.ts';
 import { resyncTicket } from '../sync/reconcile.ts';
 import { getWorkerDeps } from '../worker-deps.ts';
-import type { AppRuntime } from './http.ts';
+import type { AppContext } from './http.ts';
 
 /** ChangeMessageVisibility to 0 on each held message's latest receipt handle; returns how many it released. */
 export async function releaseOnSqs(
@@ -43,14 +43,14 @@ export async function releaseOnSqs(
   return released;
 }
 
-export async function appRuntime(): Promise<AppRuntime> {
+export async function appContext(): Promise<AppContext> {
   const { config } = await loadConfig();
   return {
     config,
     deps: async () => {
       const rt = await getWorkerDeps();
-      const local = localOptions();
-      if (!rt.attention) throw new Error('the runtime has no attention store');
+      const local = localMode();
+      if (!rt.attention) throw new Error('the worker dependencies have no attention store');
       return {
         config: rt.config,
         zendesk: rt.zendesk,

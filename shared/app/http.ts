@@ -75,7 +75,8 @@ function bodyOf(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-export interface AppRuntime {
+/** The app's configuration, and its dependencies (API clients, stores), built only when an API route needs them. */
+export interface AppContext {
   config: BridgeConfig;
   deps: () => Promise<AppDeps>;
 }
@@ -84,7 +85,7 @@ const ROUTE = /^\/app\/api\/conversations\/(\d{1,18})(?:\/(resync|retry))?$/;
 
 export async function handleAppRequest(
   event: APIGatewayProxyEventV2,
-  runtime: () => Promise<AppRuntime>,
+  context: () => Promise<AppContext>,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext.http.method;
   const path = event.rawPath.replace(/\/+$/, '') || '/';
@@ -97,7 +98,7 @@ export async function handleAppRequest(
   }
   if (path === APP_PATH) {
     if (method !== 'GET') return problem(405, 'method_not_allowed', 'use GET', { allow: 'GET' });
-    const { config } = await runtime();
+    const { config } = await context();
     const page = appPage(chatwootOrigin(config));
     return { statusCode: 200, headers: page.headers, body: page.html };
   }
@@ -106,7 +107,7 @@ export async function handleAppRequest(
   const [, conversationId = '', action] = match;
   const wanted = action ? 'POST' : 'GET';
   if (method !== wanted) return problem(405, 'method_not_allowed', `use ${wanted}`, { allow: wanted });
-  const rt = await runtime();
+  const rt = await context();
   const key = rt.config.DASHBOARD_APP_SECRET;
   if (!key) {
     return problem(

@@ -29,7 +29,7 @@ export const SECRETS_MANAGER: AwsService = {
   endpointEnv: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 };
 
-export class AwsApiError extends Error {
+class AwsApiError extends Error {
   constructor(
     readonly service: string,
     readonly operation: string,
@@ -52,7 +52,8 @@ function credentials(env: Record<string, string | undefined>): AwsCredentials {
     // Lambda always sets these for the function's role; elsewhere this names what is missing.
     throw new ConfigError([`${accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} is not set`]);
   }
-  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+  const sessionToken = env.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 const ATTEMPTS = 3;

@@ -80,7 +80,7 @@ export interface ChatwootClientConfig {
   accountId: number;
   inboxId: number;
   apiToken: string;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   onRequest?: ApiClientOptions['onRequest'];
   /** Chatwoot's per-IP and per-conversation limits (shared/http/rate-limits.ts). */
   limiter?: ApiClientOptions['limiter'];
@@ -242,11 +242,13 @@ export class ChatwootClient {
     await this.assign(conversationId, previous ?? null);
   }
 
-  private profileRead?: Promise<{
-    id: number;
-    role?: string;
-    accounts?: Array<{ id: number; role?: string }>;
-  }>;
+  private profileRead?:
+    | Promise<{
+        id: number;
+        role?: string;
+        accounts?: Array<{ id: number; role?: string }>;
+      }>
+    | undefined;
 
   /** The token's profile, read once per container (a role change takes a new container or a redeploy). */
   private profileOnce() {

@@ -114,8 +114,8 @@ function attachmentOf(a: z.infer<typeof WebhookAttachment>): Attachment {
  * (docs/platforms.md, "Recovery").
  */
 export function ticketHintOf(conversation: {
-  additional_attributes?: Record<string, unknown> | null;
-  contact_inbox?: { source_id?: string | null } | null;
+  additional_attributes?: Record<string, unknown> | null | undefined;
+  contact_inbox?: { source_id?: string | null | undefined } | null | undefined;
 }): string | undefined {
   const fromSource = /^zendesk:ticket:(\d+)$/.exec(conversation.contact_inbox?.source_id ?? '')?.[1];
   if (fromSource) return fromSource;

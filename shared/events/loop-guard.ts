@@ -29,7 +29,7 @@ export type SkipReason =
 /** The sync switches the guard reads; absent ones take the configuration's defaults. */
 export type SyncSwitches = Partial<Pick<BridgeConfig, 'SYNC_INTERNAL_NOTES' | 'SYNC_AGENT_COMMENTS'>>;
 
-export function screenChatwoot(
+function screenChatwoot(
   e: ChatwootMessageEvent | ChatwootStatusEvent,
   inboxId: number,
 ): SkipReason | undefined {

@@ -24,7 +24,7 @@ const AttachmentRef = z.object({
 });
 
 /** A ticket or conversation status reduced to what both platforms share. */
-export const LinkState = z.enum(['open', 'resolved']);
+const LinkState = z.enum(['open', 'resolved']);
 
 const Base = {
   /** Idempotency key of the source event: the same comment/message always yields the same key. */
@@ -37,7 +37,7 @@ const Base = {
   deliveryId: z.optional(z.string()),
 };
 
-export const ZendeskCommentEventSchema = z.object({
+const ZendeskCommentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.comment'),
   /**
@@ -64,7 +64,7 @@ export const ZendeskCommentEventSchema = z.object({
 });
 
 /** One file linked to a Zendesk comment (`ticket.attachment_linked_to_comment`): one event per file. */
-export const ZendeskAttachmentEventSchema = z.object({
+const ZendeskAttachmentEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.attachment'),
   via: z.enum(['event', 'reconcile']),
@@ -79,7 +79,7 @@ export const ZendeskAttachmentEventSchema = z.object({
   actorId: z.optional(Digits),
 });
 
-export const ZendeskStatusEventSchema = z.object({
+const ZendeskStatusEventSchema = z.object({
   ...Base,
   kind: z.literal('zendesk.status'),
   via: z.enum(['event', 'reconcile']),
@@ -90,7 +90,7 @@ export const ZendeskStatusEventSchema = z.object({
   actorId: z.optional(Digits),
 });
 
-export const ChatwootMessageEventSchema = z.object({
+const ChatwootMessageEventSchema = z.object({
   ...Base,
   kind: z.literal('chatwoot.message'),
   via: z.enum(['webhook', 'reconcile']),
@@ -110,7 +110,7 @@ export const ChatwootMessageEventSchema = z.object({
   readBack: z.optional(z.boolean()),
 });
 
-export const ChatwootStatusEventSchema = z.object({
+const ChatwootStatusEventSchema = z.object({
   ...Base,
   kind: z.literal('chatwoot.status'),
   via: z.enum(['webhook', 'reconcile']),

@@ -27,7 +27,7 @@ export interface ApiClientOptions {
   prefix: string;
   headers: Record<string, string>;
   /** Per-attempt timeout; keep well under the worker's Lambda timeout. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Budget for one call with all its in-process retries and waits; under the worker's 30 s timeout. */
   totalTimeoutMs?: number;
   /** In-process retries (see `retryPolicy` for which failures qualify). */
@@ -35,7 +35,7 @@ export interface ApiClientOptions {
   /** Upper bound for a server-requested wait before giving the message back to the queue instead. */
   maxRetryAfterMs?: number;
   /** Called once per HTTP attempt: lets benchmarks and metrics count outbound calls. */
-  onRequest?: (method: string, path: string) => void;
+  onRequest?: ((method: string, path: string) => void) | undefined;
   /** The platform's request budget; every attempt (retries included) takes a slot from it. */
   limiter?: CallLimiter;
   fetch?: typeof fetch;
@@ -70,10 +70,10 @@ export interface ApiClient {
 }
 
 /** Per attempt: a slow platform answers within seconds or not at all (shared/budgets.ts states how they nest). */
-export const DEFAULT_TIMEOUT_MS = HTTP_ATTEMPT_TIMEOUT_MS;
-export const DEFAULT_TOTAL_TIMEOUT_MS = HTTP_CALL_BUDGET_MS;
+const DEFAULT_TIMEOUT_MS = HTTP_ATTEMPT_TIMEOUT_MS;
+const DEFAULT_TOTAL_TIMEOUT_MS = HTTP_CALL_BUDGET_MS;
 /** Longest server-requested wait spent in-process; longer ones go back to the queue (see the worker). */
-export const DEFAULT_MAX_RETRY_AFTER_MS = 5_000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 5_000;
 
 /**
  * Which failures are retried in-process, with exponential backoff and full jitter:
@@ -85,7 +85,7 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 5_000;
  * than `maxRetryAfterMs` (Zendesk's per-ticket limit asks for minutes) is not spent here: the error carries it
  * and the worker delays the message's redelivery by that much.
  */
-export function retryPolicy(method: string, o: Pick<ApiClientOptions, 'retryLimit' | 'maxRetryAfterMs'>) {
+function retryPolicy(method: string, o: Pick<ApiClientOptions, 'retryLimit' | 'maxRetryAfterMs'>) {
   const read = method.toUpperCase() === 'GET';
   const maxRetryAfter = o.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const policy: RetryOptions = {

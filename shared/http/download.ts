@@ -18,10 +18,10 @@ export interface DownloadOptions {
   /** Only URLs on these origins are fetched at all (the first hop); redirects may leave them (storage). */
   allowedOrigins?: string[];
   /** This download's own limit (default: the whole DOWNLOADS_BUDGET_MS). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Epoch ms by which every download of the record must be done (the files of one record share one budget). */
   deadline?: number;
-  onRequest?: (method: string, path: string) => void;
+  onRequest?: ((method: string, path: string) => void) | undefined;
 }
 
 const MAX_REDIRECTS = 5;

@@ -75,7 +75,7 @@ function unusable(platform: Platform, message: string, ids: Record<string, unkno
 }
 
 /** The deepest nesting of a parsed JSON value, walked without recursion; stops counting past `limit`. */
-export function jsonDepth(value: unknown, limit = MAX_BODY_DEPTH): number {
+function jsonDepth(value: unknown, limit = MAX_BODY_DEPTH): number {
   let deepest = 0;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
@@ -256,7 +256,7 @@ export async function handleWebhook(
 }
 
 /** The event without its text, for the worker to read back from the platform (see MAX_QUEUE_MESSAGE_BYTES). */
-export function withoutText(e: SyncEvent): SyncEvent {
+function withoutText(e: SyncEvent): SyncEvent {
   if (e.kind === 'chatwoot.message') {
     // content_attributes are free-form (an e-mail inbox keeps whole HTML bodies there); the worker needs none of
     // them (the bridge's own marker was screened out above), so they stay at the platform with the text.

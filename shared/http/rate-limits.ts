@@ -144,7 +144,7 @@ export function zendeskSpecs(
 }
 
 /** Update Ticket: 100 requests a minute per account (developer.zendesk.com, "Rate limits" → Endpoint rate limits). */
-export const TICKET_UPDATE_LIMIT = 100;
+const TICKET_UPDATE_LIMIT = 100;
 const isIncrementalExport = (c: Call) => c.method === 'GET' && /^incremental\//.test(c.path);
 const isTicketUpdate = (c: Call) => c.method === 'PUT' && /^tickets\/[^/]+(\.json)?$/.test(c.path);
 

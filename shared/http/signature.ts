@@ -31,7 +31,7 @@ export type SignatureFailure = 'missing' | 'stale' | 'mismatch';
 /**
  * Parses a signature timestamp: Zendesk sends ISO-8601, Chatwoot epoch seconds. Returns epoch ms or undefined.
  */
-export function parseSignatureTimestamp(value: string): number | undefined {
+function parseSignatureTimestamp(value: string): number | undefined {
   if (/^\d{9,11}$/.test(value)) return Number(value) * 1000;
   if (/^\d{12,14}$/.test(value)) return Number(value);
   const ms = Date.parse(value);

@@ -17,13 +17,13 @@ import {
  */
 export const RETRY_BASE_MS = 30_000;
 /** The wait stops doubling at 30 × the base (15 min at 30 s): a long outage is still tried four times an hour. */
-export const RETRY_CAP_FACTOR = 30;
+const RETRY_CAP_FACTOR = 30;
 /**
  * After a write whose outcome is unknown (a timeout or a reset after a POST/PUT), a retry from the queue waits at
  * least the longest time a platform may still be finishing it (UNKNOWN_OUTCOME_SETTLE_MS, 30 s for Zendesk = 1 ×
  * the base), so its replay guard sees the write if it landed instead of posting it again.
  */
-export const UNCERTAIN_FACTOR = Math.max(...Object.values(UNKNOWN_OUTCOME_SETTLE_MS)) / RETRY_BASE_MS;
+const UNCERTAIN_FACTOR = Math.max(...Object.values(UNKNOWN_OUTCOME_SETTLE_MS)) / RETRY_BASE_MS;
 /**
  * Receives before SQS moves a message to the dead-letter queue. With the schedule below, 99 failed receives wait
  * 30 s + 1 + 2 + 4 + 8 min, then 94 × 15 min = 85,530 s ≈ 23¾ hours (`retryWindowMs`): a vendor outage of up
@@ -66,11 +66,11 @@ export function retryWindowMs(o: { maxReceiveCount?: number } & RetryDelayOption
 /** In-process attempts of one record before it goes back to the queue: a blip passes within them. */
 export const IN_PROCESS_ATTEMPTS = 3;
 /** First in-process pause (doubling, full jitter): long enough for a platform's blip, short for a Lambda. */
-export const IN_PROCESS_BASE_MS = 300;
+const IN_PROCESS_BASE_MS = 300;
 /** A server-requested wait up to this long is spent in-process; longer ones go back to the queue. */
-export const IN_PROCESS_MAX_WAIT_MS = 2_000;
+const IN_PROCESS_MAX_WAIT_MS = 2_000;
 /** A record refused a rate-budget slot comes back within this spread after its slot, so returns do not bunch. */
-export const BUDGET_SPREAD_MS = 5_000;
+const BUDGET_SPREAD_MS = 5_000;
 
 /** What to do with a record whose attempt failed. */
 export type RetryDecision =

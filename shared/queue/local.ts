@@ -34,7 +34,7 @@ interface Stored {
   visibleAt: number;
   firstReceivedAt?: number;
   /** Set during a delivery by `delay` (ChangeMessageVisibility): replaces the visibility timeout once. */
-  holdMs?: number;
+  holdMs?: number | undefined;
 }
 
 export interface LocalDeadLetter extends DeadLetter {

@@ -18,8 +18,8 @@ export interface EventQueue {
 export interface DeadLetter {
   messageId: string;
   body: string;
-  groupId?: string;
-  receiveCount?: number;
+  groupId?: string | undefined;
+  receiveCount?: number | undefined;
 }
 
 /** Where permanent failures go at once, with their reason, instead of being retried to maxReceiveCount. */

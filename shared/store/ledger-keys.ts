@@ -34,7 +34,7 @@ import { createHash } from 'node:crypto';
 type Id = string | number;
 
 /** The identity of a source event; the ledger claims it once. */
-export type EventKey =
+type EventKey =
   | `zd:comment:${string}`
   | `zd:attachment:${string}`
   | `zd:status:${string}`
@@ -87,7 +87,7 @@ export const eventKeys = {
   /** The conversation's update time names the change: a repeat of the same delivery has the same key. */
   chatwootStatus: (conversationId: Id, status: string, updatedAt: string) =>
     `cw:status:${conversationId}:${status}:${updatedAt}` as const,
-};
+} satisfies Record<string, (...args: never[]) => EventKey>;
 
 export const writeIds = {
   zendeskComment: (commentId: Id): WriteId => `zd:comment:${commentId}`,

@@ -2,12 +2,12 @@
 // its embedded store (bin/local-bridge.ts), so the tables the bridge runs against locally are the ones it deploys.
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
-export type KeyType = 'S' | 'N';
+type KeyType = 'S' | 'N';
 export interface KeyDef {
   name: string;
   type: KeyType;
 }
-export interface IndexDef {
+interface IndexDef {
   indexName: string;
   partitionKey: KeyDef;
   sortKey?: KeyDef;
@@ -49,8 +49,6 @@ export const LEDGER_TABLE: TableDef = {
   globalIndexes: [],
   ttlAttribute: 'expiresAt',
 };
-
-export const TABLES = [LINKS_TABLE, LEDGER_TABLE] as const;
 
 /** CreateTable input for the local store (on-demand, like the deployed tables). */
 export function createTableInput(def: TableDef, tableName: string): CreateTableCommandInput {

@@ -9,9 +9,9 @@ import type { SyncDeps } from './deps.ts';
 export interface FileRef {
   fileName: string;
   url: string;
-  contentType?: string;
+  contentType?: string | undefined;
   /** Size the source declared, if it did: a file known to be too large is not fetched at all. */
-  size?: number;
+  size?: number | undefined;
 }
 
 export interface Missing {

@@ -254,7 +254,8 @@ async function zendeskMissed(
     if (!links.has(ticketId)) continue;
     for (const c of comments) {
       if (c.author_id === me.id) continue;
-      const comment = { ...c, created_at: c.created_at ?? update.created_at };
+      const createdAt = c.created_at ?? update.created_at;
+      const comment = { ...c, ...(createdAt !== undefined ? { created_at: createdAt } : {}) };
       candidates.push({
         doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
         ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),

@@ -67,7 +67,7 @@ export function guardReplays(deps: SyncDeps, sinceMs: number): SyncDeps {
 }
 
 /** The bridge's comment on a ticket that carries this update's text, if an earlier attempt wrote it. */
-export async function findComment(
+async function findComment(
   deps: SyncDeps,
   ticketId: string,
   update: TicketUpdate,

@@ -16,7 +16,7 @@ import type { SyncDeps } from './deps.ts';
 export interface TicketWrite {
   /** The ticket actually written (a follow-up ticket when the linked one was closed). */
   ticketId: string;
-  commentId?: number;
+  commentId?: number | undefined;
 }
 
 /** When a 429 names no wait (it always should on Zendesk), hold the message back this long. */
@@ -27,7 +27,7 @@ const FOLLOWUP_LOCK_MS = 60_000;
 /** A chain closed → follow-up → closed again … is followed this far in one attempt. */
 const MAX_HOPS = 3;
 /** Ticket Comments: "A ticket can contain up to 5000 comments in total, including both public and private". */
-export const MAX_TICKET_COMMENTS = 5000;
+const MAX_TICKET_COMMENTS = 5000;
 
 type Successor = { kind: 'link'; link: Link } | { kind: 'written'; write: TicketWrite } | { kind: 'skip' };
 

@@ -23,7 +23,7 @@ export interface ZendeskComment {
   created_at?: string;
   attachments?: ZendeskAttachment[];
 }
-export interface ZendeskAttachment {
+interface ZendeskAttachment {
   id: number;
   file_name: string;
   content_url: string;
@@ -94,7 +94,7 @@ export interface TicketUpdate {
 export interface UpdateResult {
   ticket: ZendeskTicket;
   /** Id of the comment the update created, from `audit.events` (how the bridge recognises its own writes). */
-  commentId?: number;
+  commentId?: number | undefined;
 }
 
 /** A ticket as Export Search Results lists it. */
@@ -122,13 +122,13 @@ export interface TicketHistory {
  * Pagination: https://developer.zendesk.com/api-reference/introduction/pagination/ (`page[size]`,
  * `page[after]`, `meta.has_more`, `meta.after_cursor`, `links.next`).
  */
-export const EXPORT_PAGE_SIZE = 100;
+const EXPORT_PAGE_SIZE = 100;
 
 export interface ZendeskClientConfig {
   baseUrl: string;
   email: string;
   apiToken: string;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   onRequest?: ApiClientOptions['onRequest'];
   /** The account's request budget, shared across containers (shared/http/rate-limits.ts). */
   limiter?: ApiClientOptions['limiter'];
@@ -140,7 +140,7 @@ export class ZendeskClient {
   private readonly http: ApiClient;
   /** Scheme, host and port of the account: the only place its credentials are ever sent. */
   readonly origin: string;
-  private me?: Promise<ZendeskUser>;
+  private me?: Promise<ZendeskUser> | undefined;
   private readonly authorization: string;
   private readonly onRequest: ZendeskClientConfig['onRequest'];
 

@@ -91,7 +91,7 @@ const MessageAdded = z.object({
  * it means for the conversation; `null` for the ones that are no decision about it (a closed ticket archived months
  * later, a deleted or scrubbed one): those never reopen or resolve a conversation.
  */
-export const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' | null>> = {
+const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' | null>> = {
   new: 'open',
   open: 'open',
   pending: 'open',
@@ -103,15 +103,13 @@ export const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' 
   scrubbed: null,
 };
 
-export const EVENT_TYPES = {
+const EVENT_TYPES = {
   commentAdded: 'zen:event-type:ticket.comment_added',
   attachmentLinked: 'zen:event-type:ticket.attachment_linked_to_comment',
   statusChanged: 'zen:event-type:ticket.status_changed',
   messageAdded: 'zen:event-type:messaging_ticket.message_added',
 } as const;
 const SUPPORTED = new Set<string>(Object.values(EVENT_TYPES));
-
-export { describeIssues };
 
 function epochMs(time: string | null | undefined): number | undefined {
   if (!time) return undefined;
@@ -243,9 +241,9 @@ function parseMessageAdded(
   common: {
     ticketId: string;
     actorId?: string;
-    occurredAt?: number;
+    occurredAt?: number | undefined;
     receivedAt: number;
-    deliveryId?: string;
+    deliveryId?: string | undefined;
   },
 ): ParseResult<ZendeskCommentEvent> {
   const ev = MessageAdded.safeParse(env.event);
@@ -293,7 +291,7 @@ const numericId = (v: unknown): string | undefined => {
  * `detail.id`, else a `subject` of the form `zen:ticket:N`. Comment: `latest_comment`, else `event.comment.body`.
  * Requester: `event.comment.author`, else `requester`, else `detail.requester_id`.
  */
-export function parseTriggerBody(
+function parseTriggerBody(
   b: Record<string, unknown>,
   receivedAt: number,
   deliveryId?: string,

@@ -8,8 +8,8 @@ import { fixture, fixtureNames } from '../helpers/fixtures.ts';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** How a delivery is signed: only `valid` may ever get past the signature check. */
-export type Signing = 'valid' | 'none' | 'wrong-secret' | 'tampered' | 'stale' | 'future';
-export const SIGNINGS: readonly Signing[] = ['valid', 'none', 'wrong-secret', 'tampered', 'stale', 'future'];
+type Signing = 'valid' | 'none' | 'wrong-secret' | 'tampered' | 'stale' | 'future';
+const SIGNINGS: readonly Signing[] = ['valid', 'none', 'wrong-secret', 'tampered', 'stale', 'future'];
 
 export interface FuzzCase {
   platform: Platform;
@@ -21,7 +21,7 @@ export interface FuzzCase {
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString'] as const;
 
 /** Strings a parser should survive: any code point, lone surrogates, controls, RTL marks, emoji sequences. */
-export const hostileText = fc.string({
+const hostileText = fc.string({
   unit: fc.oneof(
     fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
     fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
@@ -76,7 +76,7 @@ const valueArb: fc.Arbitrary<Json> = fc.oneof(
 );
 
 /** Sets an own, enumerable property even for `__proto__` (plain assignment would change the prototype). */
-export function defineKey(target: Record<string, Json>, key: string, value: Json): void {
+function defineKey(target: Record<string, Json>, key: string, value: Json): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
@@ -147,7 +147,7 @@ function applyMutations(original: Json, mutations: Mutation[]): Json {
 }
 
 /** The contract fixtures of a platform that are webhook bodies (not the signature fixture or a template). */
-export function bodyFixtures(platform: Platform): Json[] {
+function bodyFixtures(platform: Platform): Json[] {
   return fixtureNames(platform)
     .filter((n) => !n.startsWith('signed-request') && !n.includes('template'))
     .map((n) => fixture<Json>(platform, n));

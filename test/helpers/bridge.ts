@@ -6,6 +6,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { type LocalBridge, startLocalBridge } from '../../bin/local-bridge.ts';
 import type { LocalQueueOptions } from '../../shared/queue/local.ts';
 import { ChatwootSimulator, type ChatwootSimulatorOptions } from '../../simulators/chatwoot.ts';
+import { signedHeaders } from '../../simulators/webhook-signing.ts';
 import { ZendeskSimulator, type ZendeskSimulatorOptions } from '../../simulators/zendesk.ts';
 
 export interface Harness {
@@ -139,4 +140,38 @@ export async function startHarness(
       await Promise.all([zendesk.close(), chatwoot.close()]);
     },
   };
+}
+
+/**
+ * Posts a webhook body (a string as it is, anything else as JSON) to the bridge as the platform would, signed
+ * with the run's secret at the current time, and answers the response's status.
+ */
+export async function postSigned(
+  h: Harness,
+  platform: 'zendesk' | 'chatwoot',
+  body: unknown,
+): Promise<number> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
+  const res = await fetch(`${h.bridge.url}/webhooks/${platform}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) },
+    body: raw,
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** Runs `act` with Zendesk's webhooks held back and returns what it would have delivered, in order. */
+export async function heldZendeskDeliveries(
+  h: Harness,
+  act: () => void,
+): Promise<Array<{ type: string; body: unknown }>> {
+  await h.settle();
+  h.zendesk.setWebhookUrl(undefined);
+  const before = h.zendesk.deliveries.length;
+  act();
+  await h.zendesk.idle();
+  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
+  return h.zendesk.deliveries.slice(before).map((d) => ({ type: d.type, body: d.body }));
 }

@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeAnswer = { status?: number; body: unknown };
-export type FakeHandler = (input: Record<string, unknown>) => FakeAnswer | Record<string, unknown>;
+type FakeAnswer = { status?: number; body: unknown };
+type FakeHandler = (input: Record<string, unknown>) => FakeAnswer | Record<string, unknown>;
 
 export interface FakeAws {
   url: string;

@@ -8,11 +8,11 @@ import type { EventQueue, OutboundMessage } from '../../shared/queue/types.ts';
 export { signedHeaders } from '../../simulators/webhook-signing.ts';
 
 export interface Delivery {
-  body?: string | Buffer;
+  body?: string | Buffer | undefined;
   headers?: Record<string, string>;
   query?: Record<string, string>;
   /** Send the body base64-encoded, as API Gateway does for binary or when the local server forwards it. */
-  base64?: boolean;
+  base64?: boolean | undefined;
 }
 
 export function apiEvent(platform: Platform, d: Delivery): APIGatewayProxyEventV2 {
@@ -24,7 +24,7 @@ export function apiEvent(platform: Platform, d: Delivery): APIGatewayProxyEventV
     rawPath: `/webhooks/${platform}`,
     rawQueryString: new URLSearchParams(d.query ?? {}).toString(),
     headers: { 'content-type': 'application/json', ...d.headers },
-    queryStringParameters: d.query,
+    ...(d.query ? { queryStringParameters: d.query } : {}),
     requestContext: {
       accountId: 'test',
       apiId: 'test',
@@ -43,7 +43,7 @@ export function apiEvent(platform: Platform, d: Delivery): APIGatewayProxyEventV
       time: new Date(now).toISOString(),
       timeEpoch: now,
     },
-    body: raw === undefined ? undefined : d.base64 ? raw.toString('base64') : raw.toString('utf8'),
+    ...(raw === undefined ? {} : { body: d.base64 ? raw.toString('base64') : raw.toString('utf8') }),
     isBase64Encoded: d.base64 ?? false,
   };
 }

@@ -19,7 +19,7 @@ import {
   SETTING_KEYS,
   settingsWarnings,
 } from '../../lib/settings.ts';
-import { configureLocalRuntime } from '../../shared/config-loader.ts';
+import { setLocalMode } from '../../shared/config-loader.ts';
 import { metrics } from '../../shared/observability.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { captureOutput } from '../helpers/webhooks.ts';
@@ -170,7 +170,7 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    configureLocalRuntime(undefined);
+    setLocalMode(undefined);
   });
   afterAll(async () => {
     for (const [k, v] of Object.entries(saved)) {
@@ -212,7 +212,7 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
 
   it('credentials stored but setup not run yet (no webhook secrets): reconcile still raises nothing', async () => {
     const { handler } = await import('../../functions/reconcile.ts');
-    configureLocalRuntime(undefined);
+    setLocalMode(undefined);
     const credentials = {
       ZENDESK_BASE_URL: 'https://acme.zendesk.com',
       ZENDESK_EMAIL: 'bridge@acme.example',
@@ -237,7 +237,7 @@ describe('the first deploy: a placeholder secret raises nothing', () => {
 
   it('a secret that is filled in but wrong still fails the run (and alarms)', async () => {
     const { handler } = await import('../../functions/reconcile.ts');
-    configureLocalRuntime(undefined);
+    setLocalMode(undefined);
     aws.on('secretsmanager.GetSecretValue', () => ({
       SecretString: JSON.stringify({ ...placeholder, ZENDESK_BASE_URL: 'https://acme.zendesk.com' }),
     }));

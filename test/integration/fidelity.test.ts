@@ -8,9 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { download } from '../../shared/http/download.ts';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, heldZendeskDeliveries, postSigned, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
 
 const LIMIT = 200_000;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -49,29 +48,6 @@ async function zendeskBytes(url: string): Promise<Buffer> {
   return Buffer.from(await (await fetch(url, { headers: { authorization: `Basic ${auth}` } })).arrayBuffer());
 }
 
-async function postSigned(platform: 'zendesk' | 'chatwoot', body: unknown): Promise<number> {
-  const raw = JSON.stringify(body);
-  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
-  const res = await fetch(`${h.bridge.url}/webhooks/${platform}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) },
-    body: raw,
-  });
-  await res.body?.cancel();
-  return res.status;
-}
-
-/** Runs `act` with Zendesk's webhooks held back and returns what it would have delivered, in order. */
-async function heldZendeskDeliveries(act: () => void): Promise<Array<{ type: string; body: unknown }>> {
-  await h.settle();
-  h.zendesk.setWebhookUrl(undefined);
-  const before = h.zendesk.deliveries.length;
-  act();
-  await h.zendesk.idle();
-  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
-  return h.zendesk.deliveries.slice(before).map((d) => ({ type: d.type, body: d.body }));
-}
-
 const zendeskWrites = () => h.zendesk.requests.filter((r) => r.method !== 'GET').length;
 
 describe('attachments, Zendesk → Chatwoot', () => {
@@ -97,21 +73,21 @@ describe('attachments, Zendesk → Chatwoot', () => {
   it('when the file event comes first, the comment and its file go in one message, and the comment event is a duplicate', async () => {
     const { ticket, conversation } = await s.openTicket('first');
     const doc = file('contract.docx', 80_000);
-    const held = await heldZendeskDeliveries(() =>
+    const held = await heldZendeskDeliveries(h, () =>
       h.zendesk.customerComment(ticket.id, 'Signed contract', { attachments: [doc] }),
     );
     expect(held.map((d) => d.type)).toEqual([
       'zen:event-type:ticket.comment_added',
       'zen:event-type:ticket.attachment_linked_to_comment',
     ]);
-    for (const d of [...held].reverse()) expect(await postSigned('zendesk', d.body)).toBe(202);
+    for (const d of [...held].reverse()) expect(await postSigned(h, 'zendesk', d.body)).toBe(202);
     await h.settle();
     const messages = h.chatwoot.messages(conversation.id);
     expect(messages.map((m) => m.content)).toEqual(['first', 'Signed contract']);
     expect(messages[1]!.attachments).toHaveLength(1);
     expect(sha(await chatwootBytes(messages[1]!.attachments[0]!.data_url))).toBe(sha(doc.data));
     // A late repeat of either event changes nothing.
-    for (const d of held) expect(await postSigned('zendesk', d.body)).toBe(202);
+    for (const d of held) expect(await postSigned(h, 'zendesk', d.body)).toBe(202);
     await h.settle();
     expect(h.chatwoot.messages(conversation.id)).toHaveLength(2);
   });
@@ -126,15 +102,15 @@ describe('attachments, Zendesk → Chatwoot', () => {
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
     try {
       const { ticket, conversation } = await s.openTicket('first');
-      const held = await heldZendeskDeliveries(() =>
+      const held = await heldZendeskDeliveries(h, () =>
         h.zendesk.customerComment(ticket.id, 'see log', { attachments: [file('server.log', 100)] }),
       );
       const [commentAdded, linked] = held as Array<{ body: { event: { comment: Record<string, unknown> } } }>;
       const attachment = linked!.body.event.comment.attachment as Record<string, unknown>;
       attachment.content_url = `http://127.0.0.1:${(other.address() as AddressInfo).port}/files/server.log`;
-      expect(await postSigned('zendesk', commentAdded!.body)).toBe(202);
+      expect(await postSigned(h, 'zendesk', commentAdded!.body)).toBe(202);
       await h.settle();
-      expect(await postSigned('zendesk', linked!.body)).toBe(202);
+      expect(await postSigned(h, 'zendesk', linked!.body)).toBe(202);
       await h.settle();
       expect(seen).toHaveLength(1);
       expect(seen[0]!.authorization).toBeUndefined();
@@ -375,7 +351,7 @@ describe('authorship', () => {
     );
     expect(echo).toBeDefined();
     expect(await ownWriteItems()).toContain(`own#zd:comment:${reply.id}`);
-    expect(await postSigned('zendesk', echo!.body)).toBe(202);
+    expect(await postSigned(h, 'zendesk', echo!.body)).toBe(202);
     await h.settle();
     expect(s.chatTexts(conversation.id)).toEqual(['first', 'Ana here, refund is on its way.']);
 
@@ -408,7 +384,7 @@ describe('rich text', () => {
   it('an HTML comment reaches Chatwoot as Markdown with its inline image attached, not doubled by the file event', async () => {
     const { ticket, conversation } = await s.openTicket('first');
     const screenshot = file('screen.png', 20_000, 'image/png');
-    const held = await heldZendeskDeliveries(() =>
+    const held = await heldZendeskDeliveries(h, () =>
       h.zendesk.customerComment(ticket.id, 'x', { attachments: [screenshot] }),
     );
     const [added, linked] = held as Array<{ body: { event: { comment: Record<string, unknown> } } }>;
@@ -416,9 +392,9 @@ describe('rich text', () => {
     added!.body.event.comment.html_body =
       `<div class="zd-comment" dir="auto"><p>Die Anzeige sagt <b>Fehler 42</b> — 画面をご覧ください:</p>` +
       `<ol><li>Gerät neu starten</li><li>Kabel prüfen</li></ol><p><img src="${url}" alt="screen.png"></p></div>`;
-    expect(await postSigned('zendesk', added!.body)).toBe(202);
+    expect(await postSigned(h, 'zendesk', added!.body)).toBe(202);
     await h.settle();
-    expect(await postSigned('zendesk', linked!.body)).toBe(202);
+    expect(await postSigned(h, 'zendesk', linked!.body)).toBe(202);
     await h.settle();
     const messages = h.chatwoot.messages(conversation.id);
     expect(messages).toHaveLength(2);

@@ -2,9 +2,8 @@
 // main one, and a dead-lettered event must stay dead (not re-enqueued by every reconciliation) until redriven.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, heldZendeskDeliveries, postSigned, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
 
 const LIMIT = 200_000;
 let h: Harness;
@@ -80,7 +79,7 @@ describe('dead letters', () => {
 
   it('a comment that its file event failed to post for good stays dead, like any other event, until redriven', async () => {
     const { ticket, conversation } = await s.openTicket('first');
-    const held = await heldZendeskDeliveries(() =>
+    const held = await heldZendeskDeliveries(h, () =>
       h.zendesk.customerComment(ticket.id, 'signed form', {
         attachments: [{ filename: 'form.pdf', contentType: 'application/pdf', data: randomBytes(1000) }],
       }),
@@ -95,7 +94,7 @@ describe('dead letters', () => {
       status: 422,
       body: { error: 'Validation failed: Attachments exceeded maximum allowed' },
     });
-    expect(await postSigned(linked!.body)).toBe(202);
+    expect(await postSigned(h, 'zendesk', linked!.body)).toBe(202);
     await h.settle();
     expect(h.bridge.queue.deadLetters).toHaveLength(1);
     // The comment's claim is remembered as dead-lettered: reconciliation does not bring the comment back.
@@ -111,28 +110,3 @@ describe('dead letters', () => {
     expect(messages[1]!.attachments).toHaveLength(1);
   });
 });
-
-/** Runs `act` with Zendesk's webhooks held back and returns what it would have delivered, in order. */
-async function heldZendeskDeliveries(act: () => void): Promise<Array<{ type: string; body: unknown }>> {
-  await h.settle();
-  h.zendesk.setWebhookUrl(undefined);
-  const before = h.zendesk.deliveries.length;
-  act();
-  await h.zendesk.idle();
-  h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
-  return h.zendesk.deliveries.slice(before).map((d) => ({ type: d.type, body: d.body }));
-}
-
-async function postSigned(body: unknown): Promise<number> {
-  const raw = JSON.stringify(body);
-  const res = await fetch(`${h.bridge.url}/webhooks/zendesk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...signedHeaders('zendesk', h.secrets.zendeskWebhook, raw, Date.now()),
-    },
-    body: raw,
-  });
-  await res.body?.cancel();
-  return res.status;
-}

@@ -2,9 +2,8 @@
 // with the simulators switched to each vendor behaviour. No message may be lost, held or dead-lettered by any of them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, postSigned, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
 
 /** Replies are authored as the matching Zendesk agent, else the bridge's user without a header line. */
 const AGENT = { ZENDESK_AUTHORSHIP: 'agent' };
@@ -14,17 +13,6 @@ const png = {
   contentType: 'image/png',
   data: Buffer.from('89504e470d0a1a0a0001', 'hex'),
 };
-
-async function postSigned(h: Harness, platform: 'zendesk' | 'chatwoot', raw: string): Promise<number> {
-  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
-  const res = await fetch(`${h.bridge.url}/webhooks/${platform}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) },
-    body: raw,
-  });
-  await res.body?.cancel();
-  return res.status;
-}
 
 function expectClean(h: Harness) {
   expect(h.zendesk.contractViolations).toEqual([]);

@@ -6,9 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileResult } from '../../shared/sync/reconcile.ts';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, postSigned, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
 
 let h: Harness;
 let s: ReturnType<typeof scenario>;
@@ -43,22 +42,13 @@ async function reconcileNow(query = ''): Promise<ReconcileResult & { enqueued: n
 
 /** Posts a body to the bridge's Zendesk webhook, signed as Zendesk signs it. */
 async function postZendesk(body: unknown): Promise<void> {
-  const raw = JSON.stringify(body);
-  const res = await fetch(`${h.bridge.url}/webhooks/zendesk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...signedHeaders('zendesk', h.secrets.zendeskWebhook, raw, Date.now()),
-    },
-    body: raw,
-  });
-  expect(res.status).toBe(202);
+  expect(await postSigned(h, 'zendesk', body)).toBe(202);
 }
 
-/** The body a legacy trigger ("Notify active webhook") sends for the ticket's latest comment. */
 /**
- * A trigger's body for the comment: `updated_at` is the ticket's update time on Zendesk's clock (the comment's
- * creation; the simulator's clock runs ahead of the test's after each reconcile run), as its placeholder renders it.
+ * The body a legacy trigger ("Notify active webhook") sends for the ticket's latest comment: `updated_at` is the
+ * ticket's update time on Zendesk's clock (the comment's creation; the simulator's clock runs ahead of the test's
+ * after each reconcile run), as its placeholder renders it.
  */
 function triggerBody(
   ticketId: number,

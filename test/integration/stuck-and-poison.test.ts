@@ -6,50 +6,28 @@ import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOWNLOADS_BUDGET_MS } from '../../shared/budgets.ts';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, postSigned, startHarness } from '../helpers/bridge.ts';
 import { scenario } from '../helpers/scenario.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
+import { captureOutput } from '../helpers/webhooks.ts';
 
 type Line = Record<string, unknown>;
 
 /** JSON lines written to stdout/stderr while `fn` runs (Powertools writes logs and EMF metrics there). */
 async function capture(fn: () => Promise<void>): Promise<Line[]> {
-  const chunks: string[] = [];
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  const grab = (chunk: unknown): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  process.stdout.write = grab as typeof process.stdout.write;
-  process.stderr.write = grab as typeof process.stderr.write;
+  const output = captureOutput({ echo: false });
   try {
     await fn();
   } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
+    output.stop();
   }
-  return chunks
-    .join('')
-    .split('\n')
+  return output
+    .lines()
     .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Line);
 }
 
 let h: Harness;
 let s: ReturnType<typeof scenario>;
-
-async function postSigned(platform: 'zendesk' | 'chatwoot', body: unknown): Promise<number> {
-  const raw = JSON.stringify(body);
-  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
-  const res = await fetch(`${h.bridge.url}/webhooks/${platform}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) },
-    body: raw,
-  });
-  await res.body?.cancel();
-  return res.status;
-}
 
 beforeAll(async () => {
   h = await startHarness();
@@ -113,7 +91,7 @@ describe('failures that can never succeed are not retried for a day (#14 item 4)
     const url = (linked!.body.event.comment.attachment as { content_url: string }).content_url;
     added!.body.event.comment.html_body = `<p>Look here:</p><p><img src="${url}" alt="same.png"></p><p>and again:</p><p><img src="${url}" alt="same.png"></p>`;
     const lines = await capture(async () => {
-      expect(await postSigned('zendesk', added!.body)).toBe(202);
+      expect(await postSigned(h, 'zendesk', added!.body)).toBe(202);
       await h.settle();
     });
     const messages = h.chatwoot.messages(conversation.id);

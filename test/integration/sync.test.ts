@@ -7,10 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { handler as worker } from '../../functions/sync-worker.ts';
 import type { SyncEvent } from '../../shared/events/sync-event.ts';
 import { forgetCachedLinks } from '../../shared/worker-deps.ts';
-import { type Harness, startHarness } from '../helpers/bridge.ts';
+import { type Harness, postSigned, startHarness } from '../helpers/bridge.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { sqsEventFor } from '../helpers/sqs.ts';
-import { signedHeaders } from '../helpers/webhooks.ts';
 
 let h: Harness;
 
@@ -59,18 +58,16 @@ function conversationOf(ticketId: number) {
 
 async function openTicket(body = 'My order arrived damaged.', tags?: string[]) {
   const customer = newCustomer();
-  const ticket = h.zendesk.createTicket({ requester: customer, subject: 'Damaged order', body, tags });
+  const ticket = h.zendesk.createTicket({
+    requester: customer,
+    subject: 'Damaged order',
+    body,
+    ...(tags ? { tags } : {}),
+  });
   await h.settle();
   const [conversation] = conversationOf(ticket.id);
   if (!conversation) throw new Error('no conversation was created');
   return { customer, ticket, conversation };
-}
-
-async function postSigned(platform: 'zendesk' | 'chatwoot', body: unknown): Promise<Response> {
-  const raw = JSON.stringify(body);
-  const secret = platform === 'zendesk' ? h.secrets.zendeskWebhook : h.secrets.chatwootWebhook;
-  const headers = { 'content-type': 'application/json', ...signedHeaders(platform, secret, raw, Date.now()) };
-  return fetch(`${h.bridge.url}/webhooks/${platform}`, { method: 'POST', headers, body: raw });
 }
 
 /** The event a customer's comment becomes, built directly to hand it to workers past the queue. */
@@ -106,7 +103,7 @@ describe('the pipeline', () => {
     const body = fixture('zendesk', 'ticket.comment_added-end-user-public.json');
     (body.detail as { id: string }).id = String(ticket.id);
     const seen = h.batches.length;
-    expect((await postSigned('zendesk', body)).status).toBe(202);
+    expect(await postSigned(h, 'zendesk', body)).toBe(202);
     await h.settle();
     const records = h.batches.slice(seen).flatMap((b) => b.Records);
     const record = records.find((r) => JSON.parse(r.body).eventKey === 'zd:comment:39876543210001');
@@ -259,8 +256,8 @@ describe('exactly once', () => {
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
     // Past the queue's deduplication window, so every repeat reaches the worker and its ledger claim.
     outrunQueueDedup = true;
-    for (let i = 0; i < 3; i++) expect((await postSigned('zendesk', delivery.body)).status).toBe(202);
-    await Promise.all([1, 2, 3].map(() => postSigned('zendesk', delivery.body)));
+    for (let i = 0; i < 3; i++) expect(await postSigned(h, 'zendesk', delivery.body)).toBe(202);
+    await Promise.all([1, 2, 3].map(() => postSigned(h, 'zendesk', delivery.body)));
     await h.settle();
     expect(
       h.chatwoot.messages(conversation.id).filter((m) => m.content === 'delivered many times'),
@@ -276,8 +273,8 @@ describe('exactly once', () => {
     expect(delivery?.status).toBe(202);
     // Past the queue's deduplication window, so every repeat reaches the worker and its ledger claim.
     outrunQueueDedup = true;
-    const statuses = await Promise.all([1, 2, 3].map(() => postSigned('chatwoot', delivery!.body)));
-    expect(statuses.map((r) => r.status)).toEqual([202, 202, 202]);
+    const statuses = await Promise.all([1, 2, 3].map(() => postSigned(h, 'chatwoot', delivery!.body)));
+    expect(statuses).toEqual([202, 202, 202]);
     await h.settle();
     expect(h.zendesk.comments(ticket.id).filter((c) => c.body === 'only once please')).toHaveLength(1);
     expect(deliveredRecords(`cw:message:${reply.id}`)).toBe(4);
@@ -415,7 +412,7 @@ describe('trigger webhooks (migration from the old service)', () => {
       latest_comment: 'Sent through a trigger\\n------------------\\nquoted',
       updated_at: new Date().toISOString(),
     };
-    expect((await postSigned('zendesk', body)).status).toBe(202);
+    expect(await postSigned(h, 'zendesk', body)).toBe(202);
     await h.settle();
     expect(h.chatwoot.messages(conversation.id).at(-1)?.content).toBe('Sent through a trigger\nquoted');
   });
@@ -428,7 +425,7 @@ describe('trigger webhooks (migration from the old service)', () => {
       requester_id: String(h.zendesk.bridgeUser.id),
       latest_comment: 'written by the bridge',
     };
-    expect((await postSigned('zendesk', body)).status).toBe(202);
+    expect(await postSigned(h, 'zendesk', body)).toBe(202);
     await h.settle();
     expect(h.chatwoot.messages(conversation.id).map((m) => m.content)).toEqual(['x']);
   });

@@ -10,7 +10,7 @@ import {
   CHATWOOT_WEBHOOK_WAIT_MS,
   INGRESS_ANSWER_BUDGET_MS,
 } from '../../shared/budgets.ts';
-import { configureLocalRuntime } from '../../shared/config-loader.ts';
+import { setLocalMode } from '../../shared/config-loader.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { apiEvent, captureOutput, type LogCapture, signedHeaders } from '../helpers/webhooks.ts';
@@ -69,7 +69,7 @@ afterAll(async () => {
   }
 });
 beforeEach(() => {
-  configureLocalRuntime(undefined);
+  setLocalMode(undefined);
   delete process.env.AWS_ENDPOINT_URL_SQS;
   delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
   aws.reset();

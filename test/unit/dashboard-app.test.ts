@@ -2,7 +2,7 @@
 // wrong key, a guesser from one address), the page's security headers, and the rate limiter itself.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type AppRuntime, appUrl, handleAppRequest } from '../../shared/app/http.ts';
+import { type AppContext, appUrl, handleAppRequest } from '../../shared/app/http.ts';
 import { RateLimiter } from '../../shared/app/rate-limit.ts';
 import { labelOf } from '../../shared/app/service.ts';
 import { testConfig } from '../helpers/webhooks.ts';
@@ -11,7 +11,7 @@ const KEY = 'k'.repeat(43);
 
 function request(
   path: string,
-  o: { method?: string; ip?: string; key?: string } = {},
+  o: { method?: string; ip?: string; key?: string | undefined } = {},
 ): APIGatewayProxyEventV2 {
   const method = o.method ?? 'GET';
   return {
@@ -36,8 +36,8 @@ function request(
   };
 }
 
-/** A runtime whose dependencies must never be reached: every case here is refused before. */
-function runtime(overrides: Parameters<typeof testConfig>[0] = {}): () => Promise<AppRuntime> {
+/** An app context whose dependencies must never be reached: every case here is refused before. */
+function context(overrides: Parameters<typeof testConfig>[0] = {}): () => Promise<AppContext> {
   const config = testConfig({ DASHBOARD_APP_SECRET: KEY, ...overrides });
   return async () => ({
     config,
@@ -55,7 +55,7 @@ describe('dashboard app HTTP edge', () => {
   ])('refuses %s with %i before reading anything', async (_name, key, status) => {
     const res = await handleAppRequest(
       request('/app/api/conversations/12', { key, ip: `203.0.113.${status}` }),
-      runtime(),
+      context(),
     );
     expect(res.statusCode).toBe(status);
     expect(res.body).not.toContain(KEY);
@@ -64,7 +64,7 @@ describe('dashboard app HTTP edge', () => {
   it('answers 503 naming setup when no key is configured', async () => {
     const res = await handleAppRequest(
       request('/app/api/conversations/12', { key: KEY }),
-      runtime({ DASHBOARD_APP_SECRET: undefined }),
+      context({ DASHBOARD_APP_SECRET: undefined }),
     );
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(String(res.body)).message).toMatch(/bridge -- setup/);
@@ -74,16 +74,16 @@ describe('dashboard app HTTP edge', () => {
     const ip = '192.0.2.77';
     for (let i = 0; i < 10; i++) {
       expect(
-        (await handleAppRequest(request('/app/api/conversations/1', { key: 'wrong', ip }), runtime()))
+        (await handleAppRequest(request('/app/api/conversations/1', { key: 'wrong', ip }), context()))
           .statusCode,
       ).toBe(401);
     }
-    const locked = await handleAppRequest(request('/app/api/conversations/1', { key: KEY, ip }), runtime());
+    const locked = await handleAppRequest(request('/app/api/conversations/1', { key: KEY, ip }), context());
     expect(locked.statusCode).toBe(429);
     expect(locked.headers?.['retry-after']).toBe('60');
     const other = await handleAppRequest(
       request('/app/api/conversations/1', { key: 'wrong', ip: '192.0.2.78' }),
-      runtime(),
+      context(),
     );
     expect(other.statusCode).toBe(401);
   });
@@ -91,7 +91,7 @@ describe('dashboard app HTTP edge', () => {
   it('serves the page framed only by the Chatwoot dashboard origin', async () => {
     const res = await handleAppRequest(
       request('/app', { ip: '192.0.2.10' }),
-      runtime({ CHATWOOT_DASHBOARD_URL: 'https://desk.acme.test/app' }),
+      context({ CHATWOOT_DASHBOARD_URL: 'https://desk.acme.test/app' }),
     );
     expect(res.statusCode).toBe(200);
     const csp = String(res.headers?.['content-security-policy']);
@@ -99,7 +99,7 @@ describe('dashboard app HTTP edge', () => {
     expect(csp).not.toContain('chat.acme.test');
     expect(res.headers?.['x-content-type-options']).toBe('nosniff');
     expect(res.headers?.['referrer-policy']).toBe('no-referrer');
-    const fallback = await handleAppRequest(request('/app', { ip: '192.0.2.10' }), runtime());
+    const fallback = await handleAppRequest(request('/app', { ip: '192.0.2.10' }), context());
     expect(String(fallback.headers?.['content-security-policy'])).toContain(
       'frame-ancestors https://chat.acme.test',
     );
@@ -112,7 +112,7 @@ describe('dashboard app HTTP edge', () => {
     ['/app/api/conversations/../secret', 'GET', 404],
     ['/app', 'POST', 405],
   ])('%s by %s: %i', async (path, method, status) => {
-    const res = await handleAppRequest(request(path, { method, key: KEY, ip: '192.0.2.20' }), runtime());
+    const res = await handleAppRequest(request(path, { method, key: KEY, ip: '192.0.2.20' }), context());
     expect(res.statusCode).toBe(status);
   });
 

@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as chatwootHandler } from '../../functions/chatwoot-webhook.ts';
 import { handler as zendeskHandler } from '../../functions/zendesk-webhook.ts';
-import { configureLocalRuntime, SECRET_TTL_MS } from '../../shared/config-loader.ts';
+import { SECRET_TTL_MS, setLocalMode } from '../../shared/config-loader.ts';
 import type { handleWebhook, Platform } from '../../shared/http/ingress.ts';
 import { RELOAD_AFTER_MISMATCH_MS } from '../../shared/http/lambda.ts';
 import { type FakeAws, startFakeAws } from '../helpers/fake-aws.ts';
@@ -76,7 +76,7 @@ const saved = Object.fromEntries(AWS_ENV.map((k) => [k, process.env[k]]));
 
 beforeAll(async () => {
   aws = await startFakeAws('AKIDFAKEINGRESS');
-  configureLocalRuntime(undefined);
+  setLocalMode(undefined);
   process.env.SECRET_ARN = SECRET_ARN;
   process.env.QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/bridge.fifo';
   process.env.AWS_ENDPOINT_URL = aws.url;
@@ -96,7 +96,7 @@ afterAll(async () => {
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   // Each test starts as a cold container would: no cached configuration, past any earlier cache lifetime.
-  configureLocalRuntime(undefined);
+  setLocalMode(undefined);
   clock += SECRET_TTL_MS * 10;
   vi.setSystemTime(clock);
   aws.reset();

@@ -56,10 +56,10 @@ function record(ticket: string, comment: string, receiveCount = 1): SQSRecord {
   return sqsRecordFor(body, `m-${comment}`, receiveCount);
 }
 
-const runtime = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as WorkerDeps;
+const deps = async () => ({ now: Date.now, logger: { createChild: () => ({}) } }) as unknown as WorkerDeps;
 
-/** A runtime whose redelivery control records each hold-back as `<sqs message id> <ms>`. */
-function holdingRuntime(retryBaseMs?: number) {
+/** Dependencies whose redelivery control records each hold-back as `<sqs message id> <ms>`. */
+function holdingDeps(retryBaseMs?: number) {
   const holds: string[] = [];
   const get = async () =>
     ({
@@ -89,7 +89,7 @@ describe('handleBatch', () => {
     const event: SQSEvent = {
       Records: [record('1', '1'), record('2', '10'), record('1', '2'), record('1', '3'), record('2', '11')],
     };
-    const res = await handleBatch(event, undefined, runtime);
+    const res = await handleBatch(event, undefined, deps);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-2' }, { itemIdentifier: 'm-3' }]);
     // Record 3 never ran: it must not overtake record 2, which will be redelivered first.
     expect(calls).not.toContain('start 3');
@@ -101,7 +101,7 @@ describe('handleBatch', () => {
     failOn.clear();
     slow.add('20');
     const event: SQSEvent = { Records: [record('1', '20'), record('1', '21'), record('2', '30')] };
-    const res = await handleBatch(event, undefined, runtime);
+    const res = await handleBatch(event, undefined, deps);
     expect(res.batchItemFailures).toEqual([]);
     expect(calls.indexOf('end 20')).toBeLessThan(calls.indexOf('start 21'));
     // The other ticket's record finished while the slow one was still in flight.
@@ -114,7 +114,7 @@ describe('holding a failed group back', () => {
   it('holds the failed record and the rest of its group back longer with every receive (30 s × 2^(n−1))', async () => {
     reset();
     failOn.add('41');
-    const { holds, get } = holdingRuntime();
+    const { holds, get } = holdingDeps();
     const res = await handleBatch(
       { Records: [record('4', '40', 5), record('4', '41', 4), record('4', '42', 3), record('5', '50', 4)] },
       undefined,
@@ -130,12 +130,12 @@ describe('holding a failed group back', () => {
     failOn.add('60');
     retryAfter.set('60', 600_000);
     failOn.add('70');
-    const first = holdingRuntime();
+    const first = holdingDeps();
     await handleBatch({ Records: [record('6', '60', 1), record('7', '70', 40)] }, undefined, first.get);
     expect(first.holds.sort()).toEqual(['m-60 600000', 'm-70 900000']);
 
     retryAfter.clear();
-    const fast = holdingRuntime(10);
+    const fast = holdingDeps(10);
     await handleBatch({ Records: [record('6', '60', 3)] }, undefined, fast.get);
     expect(fast.holds).toEqual(['m-60 40']);
   });
@@ -144,7 +144,7 @@ describe('holding a failed group back', () => {
     reset();
     failOn.add('65');
     uncertain = true;
-    const { holds, get } = holdingRuntime();
+    const { holds, get } = holdingDeps();
     await handleBatch({ Records: [record('6', '65', 1)] }, undefined, get);
     uncertain = false;
     expect(calls.filter((c) => c === 'start 65')).toHaveLength(3);
@@ -159,7 +159,7 @@ describe('time left in the invocation', () => {
     // margin, so neither ticket's next record is started.
     spends.set('80', 9_000);
     spends.set('90', 1_000);
-    const { holds, get } = holdingRuntime();
+    const { holds, get } = holdingDeps();
     const event: SQSEvent = {
       Records: [
         record('8', '80'),
@@ -180,7 +180,7 @@ describe('time left in the invocation', () => {
 
   it('runs everything when time is plentiful or no context is given (local queue)', async () => {
     reset();
-    const { get } = holdingRuntime();
+    const { get } = holdingDeps();
     const batch = () => ({ Records: [record('10', '100'), record('10', '101')] });
     expect((await handleBatch(batch(), fakeContext, get)).batchItemFailures).toEqual([]);
     remainingMs = 0;
@@ -203,7 +203,7 @@ describe('metrics per direction', () => {
     };
     const r = record('9', '90');
     r.body = JSON.stringify(status);
-    await handleBatch({ Records: [r] }, undefined, runtime);
+    await handleBatch({ Records: [r] }, undefined, deps);
     const names = spy.mock.calls.map(([name]) => name);
     expect(names).toContain('Synced_ZendeskToChatwoot');
     expect(names).not.toContain('Synced_ChatwootToZendesk');
