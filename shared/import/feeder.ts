@@ -17,7 +17,7 @@ import { type ImportFilter, type ImportJob, type ImportStore, UNSOLVED } from '.
 
 export interface FeederDeps {
   config: Pick<BridgeConfig, 'SYNC_INTERNAL_NOTES' | 'SYNC_AGENT_COMMENTS'>;
-  /** A client whose fetch keeps to the import's share of the rate budget (shared/import/budget.ts). */
+  /** A client that takes only what live sync leaves of the shared rate budget (SpareZendeskLimits). */
   zendesk: ZendeskClient;
   queue: EventQueue;
   links: LinkStore;
