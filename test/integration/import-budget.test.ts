@@ -91,9 +91,11 @@ describe('history import on the shared Zendesk budget', { timeout: 180_000 }, ()
       `reply latency before ${before.map(Math.round).join(', ')} ms; during ${during.map(Math.round).join(', ')} ms; ` +
         `import ${Math.round((importDone - importStarted) / 1000)} s, ${h.zendesk.requests.length} Zendesk requests`,
     );
-    // No reply waited behind the import: each took about what one took before it started (the margin is this
-    // loaded machine's noise and one interval of Update Ticket's pace, 632 ms, not the import's length).
-    expect(Math.max(...during)).toBeLessThan(Math.max(...before) + 1_500);
+    // No reply waited behind the import: each took about what one took before it started. A reply queued behind
+    // the import's calls would wait out its 3 s slot budget and then be held back for a retry (5 s or more, as
+    // measured with the import's client unpaced: 6 s and 20 s); the margin is this loaded machine's noise (the
+    // precise bound, at most burst + 1 − reserve intervals, is tested in test/unit/rate-limits.test.ts).
+    expect(Math.max(...during)).toBeLessThan(Math.max(...before) + 3_000);
     for (const [ticketId, texts] of sent)
       expect(s.fromChatwoot(ticketId).filter((b) => b.includes('during '))).toEqual(
         texts.map((t) => expect.stringContaining(t)),
