@@ -14,9 +14,13 @@ export function benchSecrets(): BenchSecrets {
   return { zt: secret(), zw: secret(), ct: secret(), cw: secret() };
 }
 
-/** The bridge pointed at the two simulators, with in-memory storage. */
+/**
+ * The bridge pointed at the two simulators, with in-memory storage. A Zendesk simulator that enforces no account
+ * limit announces none (no X-Rate-Limit header), so the bridge's budget is set past any load there; one that does
+ * announces it on every answer, and the bridge paces to that from the first answer on.
+ */
 export function benchBridgeEnv(
-  zendesk: { baseUrl: string },
+  zendesk: { baseUrl: string; accountRateLimit?: number | undefined },
   chatwoot: { baseUrl: string },
   s: BenchSecrets,
 ): Record<string, string> {
@@ -31,5 +35,6 @@ export function benchBridgeEnv(
     CHATWOOT_API_TOKEN: s.ct,
     CHATWOOT_WEBHOOK_SECRET: s.cw,
     LOCAL_DATA_DIR: ':memory:',
+    ...(zendesk.accountRateLimit === undefined ? { ZENDESK_RATE_LIMIT: '100000' } : {}),
   };
 }

@@ -2,8 +2,9 @@
 // runs inside the dev server (the deployed twin is the import-feeder Lambda), report its progress, stop it.
 import type { IncomingMessage } from 'node:http';
 import { loadConfig } from '../shared/config-loader.ts';
-import { DEFAULT_MAX_BACKLOG, planImport, runImport } from '../shared/import/feeder.ts';
+import { DEFAULT_MAX_BACKLOG, runImport } from '../shared/import/feeder.ts';
 import { feederDeps, importStore, reserveShareFrom } from '../shared/import/import-deps.ts';
+import { planImport } from '../shared/import/plan.ts';
 import { type ImportFilter, STATUSES, UNSOLVED } from '../shared/import/state.ts';
 import type { LocalFifoQueue } from '../shared/queue/local.ts';
 import { getWorkerDeps } from '../shared/worker-deps.ts';

@@ -237,6 +237,7 @@ export class BridgeStack extends Stack {
       reconcile: this.reconcile,
       queues: this.queues,
       tables: this.tables,
+      importDeadLetterQueue: this.historyImport.deadLetterQueue,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
       ...(props.runbookUrl ? { runbookUrl: props.runbookUrl } : {}),
     });
@@ -267,6 +268,11 @@ export class BridgeStack extends Stack {
     new CfnOutput(this, 'ImportQueueUrl', {
       value: this.historyImport.queue.queueUrl,
       description: 'IMPORT_QUEUE_URL for `npm run bridge -- import` (the history import runs on AWS)',
+    });
+    new CfnOutput(this, 'ImportDeadLetterQueueUrl', {
+      value: this.historyImport.deadLetterQueue.queueUrl,
+      description:
+        'Where a failing import control message is parked (RUNBOOK.md, ImportControlDeadLetterQueueNotEmpty)',
     });
   }
 }

@@ -17,6 +17,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { WebhookApi } from './api.ts';
 import { type BridgeFunction, METRICS_NAMESPACE, SERVICE_NAME } from './functions.ts';
@@ -52,6 +53,8 @@ export const CUSTOM_METRICS = [
   'EnqueueFailures',
   'HeldBackAgeSeconds',
   'HeldBackReceiveCount',
+  'UnhandledErrors',
+  'WorkerDepsUnavailable',
 ] as const;
 type CustomMetricName = (typeof CUSTOM_METRICS)[number];
 
@@ -114,6 +117,8 @@ export interface ObservabilityProps {
   readonly reconcile: BridgeFunction;
   readonly queues: SyncQueues;
   readonly tables: BridgeTables;
+  /** The history import's control dead-letter queue (lib/import.ts): a chain of the import that stopped. */
+  readonly importDeadLetterQueue: IQueue;
   /** When set, an SNS topic with an e-mail subscription receives every alarm and its recovery. */
   readonly alarmEmail?: string;
   /** Web address of RUNBOOK.md: alarm descriptions end with `<runbookUrl>#<alarm id in lower case>`. */
@@ -259,6 +264,37 @@ export class Observability extends Construct {
       0,
       ComparisonOperator.GREATER_THAN_THRESHOLD,
     );
+    // Any at all: each is a webhook answered 500 by an error nothing handled (shared/http/lambda.ts), i.e. a bug
+    // on a path that ran; Chatwoot never retries its webhooks, so the event waits for reconcile.
+    alarm(
+      'UnhandledErrors',
+      'A webhook handler hit an unexpected error and answered 500 (a bug, not the configuration): Chatwoot does not retry, so those events wait for the next reconcile run. Find the error in the logs and report it.',
+      customMetric('UnhandledErrors'),
+      0,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    // One failed build can be a Secrets Manager blip, retried 30 s later; two in ten minutes means the worker
+    // cannot read its configuration at all (a mis-edited secret with no earlier good one, a lost permission), and
+    // every sync event is being held back until it can.
+    alarm(
+      'WorkerDepsUnavailable',
+      'The sync worker cannot load its configuration (secret unreadable or invalid): no message is being synced, the queue is holding them. Check the secret with `npm run bridge -- doctor`.',
+      customMetric('WorkerDepsUnavailable').with({ period: Duration.minutes(10) }),
+      2,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    // A control message failed five receives: that import's chain of feeder invocations has stopped (live sync
+    // is not affected). `bridge import` hands the job on again.
+    alarm(
+      'ImportControlDeadLetterQueueNotEmpty',
+      'The history import stopped advancing: its control message failed 5 times and was parked. Live sync is not affected. Run `npm run bridge -- import status`, fix the cause in the import-feeder logs, then `npm run bridge -- import` to resume.',
+      props.importDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
 
     if (props.alarmEmail) {
       // No KMS key: alarm notifications carry alarm names and states only, and CloudWatch cannot publish to a
@@ -395,10 +431,13 @@ export class Observability extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Failures at the edges: webhooks misconfigured / not enqueued, reconcile',
+        title:
+          'Failures at the edges: webhooks misconfigured / unhandled / not enqueued, worker without config, reconcile',
         left: [
           customMetric('ServerMisconfigured'),
+          customMetric('UnhandledErrors'),
           customMetric('EnqueueFailures'),
+          customMetric('WorkerDepsUnavailable'),
           customMetric('ReconcileFailedLinks'),
         ],
         right: [
@@ -406,6 +445,11 @@ export class Observability extends Construct {
             period: Duration.minutes(1),
             statistic: 'Maximum',
             label: 'Async failure queue (visible)',
+          }),
+          props.importDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: 'Import control dead-letter queue (visible)',
           }),
         ],
         width: 24,

@@ -1,11 +1,12 @@
 // What the worker and the reconciler need on top of configuration: API clients, the stores and the queue,
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
+import { RATE_WAIT_MS, UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
 import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localMode, onLocalModeChange } from './config-loader.ts';
 import { importBackfill } from './import/backfill.ts';
+import { DEFAULT_RESERVE_SHARE, importReserveShare } from './import/reserve.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
@@ -15,7 +16,7 @@ import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
-import { ZendeskClient } from './zendesk/client.ts';
+import { ZendeskClient, type ZendeskClientConfig } from './zendesk/client.ts';
 
 export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
@@ -30,6 +31,11 @@ export interface WorkerDeps extends SyncDeps {
   attention?: AttentionStore;
   /** How long a platform may still finish a write after an unknown outcome (tests shorten it). */
   settleMs?: number;
+  /**
+   * The Zendesk client for records the history import enqueued: the same account budget, but only the slots live
+   * sync leaves (SpareZendeskLimits), so imported comments never make a live event wait for its turn.
+   */
+  importZendesk?: ZendeskClient;
 }
 
 let cached: { deps: WorkerDeps; fingerprint: string } | undefined;
@@ -112,16 +118,29 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
   });
   const backfill = importBackfill();
-  const deps: WorkerDeps = {
-    config,
-    zendesk: new ZendeskClient({
+  const zendeskWith = (limiter: ZendeskClientConfig['limiter']) =>
+    new ZendeskClient({
       baseUrl: config.ZENDESK_BASE_URL,
       email: config.ZENDESK_EMAIL,
       apiToken: config.ZENDESK_API_TOKEN,
       timeoutMs,
       onRequest: onHttp && ((m, p) => onHttp('zendesk', m, p)),
-      limiter: zendeskLimits,
-    }),
+      limiter,
+    });
+  // A bad value stops the import's feeder with its name (bin, functions/import-feeder.ts); live sync runs on.
+  let reserveShare = DEFAULT_RESERVE_SHARE;
+  try {
+    reserveShare = importReserveShare(env);
+  } catch {
+    logger.warn('IMPORT_RESERVE_SHARE ignored: must be between 0 and 1');
+  }
+  const deps: WorkerDeps = {
+    config,
+    zendesk: zendeskWith(zendeskLimits),
+    // Within the record's own wait for a slot: an imported record that finds none goes back to the queue.
+    importZendesk: zendeskWith(
+      new limits.SpareZendeskLimits(zendeskLimits, { reserveShare, maxWaitMs: RATE_WAIT_MS }),
+    ),
     chatwoot: new ChatwootClient({
       baseUrl: config.CHATWOOT_BASE_URL,
       accountId: config.CHATWOOT_ACCOUNT_ID,

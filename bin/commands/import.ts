@@ -4,8 +4,8 @@
 // running `npm run dev` bridge through /_local/import.
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ImportMessage } from '../../shared/import/control.ts';
-import { type ImportPlan, planImport } from '../../shared/import/feeder.ts';
 import { feederDeps } from '../../shared/import/import-deps.ts';
+import { type ImportPlan, planImport, planLines } from '../../shared/import/plan.ts';
 import { type ImportFilter, type ImportJob, ImportStore } from '../../shared/import/state.ts';
 import { createDynamo } from '../../shared/store/dynamo.ts';
 import { getWorkerDeps } from '../../shared/worker-deps.ts';
@@ -68,16 +68,7 @@ export const importCommand: Command = {
     }
     const filter = filterOf(ctx);
     if (ctx.options['dry-run']) {
-      const plan = await target.plan(filter);
-      ctx.print(
-        `dry run: would import ${plan.tickets} ticket(s)` +
-          (plan.alreadyLinked
-            ? `; ${plan.alreadyLinked} already linked by live sync would be left as they are`
-            : '') +
-          ` (${plan.queries.length ? `queries: ${plan.queries.join(' | ')}; ` : ''}${plan.pages} export page(s) read)`,
-      );
-      if (plan.firstTicketIds.length > 0) ctx.print(`  first tickets: ${plan.firstTicketIds.join(', ')}`);
-      ctx.print('  nothing was written');
+      for (const line of planLines(await target.plan(filter))) ctx.print(line);
       return;
     }
     const job = await target.start(filter);

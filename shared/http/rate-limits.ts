@@ -42,6 +42,7 @@ export interface ZendeskLimitsOptions {
   /** Update Ticket's per-account limit (default TICKET_UPDATE_LIMIT). */
   ticketUpdateLimit?: number;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -64,7 +65,7 @@ export class ZendeskLimits implements CallLimiter {
   constructor(private readonly o: ZendeskLimitsOptions) {
     this.accountLimit = o.accountLimit;
     const specs = zendeskSpecs(o.accountLimit, o.share, o.ticketUpdateLimit);
-    const clock = o.now ? { now: o.now } : {};
+    const clock = { ...(o.now ? { now: o.now } : {}), ...(o.sleep ? { sleep: o.sleep } : {}) };
     this.account = new RateBudget(o.store, 'budget#zendesk:account', specs.account, clock);
     this.ticketUpdates = new RateBudget(o.store, 'budget#zendesk:ticket-update', specs.ticketUpdates, clock);
   }
@@ -117,6 +118,47 @@ export class ZendeskLimits implements CallLimiter {
 
   private async blockAll(until: number): Promise<void> {
     await Promise.all([this.account.block(until), this.ticketUpdates.block(until)]);
+  }
+}
+
+/** How long a background call waits for spare budget before its caller hears BudgetExhausted (as a retry). */
+const SPARE_WAIT_MS = 60_000;
+
+/**
+ * The history import's view of the same budgets: every call draws from live sync's buckets (one DynamoDB item
+ * each, so import and live sync together never exceed the bridge's share of the account), but only from what live
+ * sync leaves: a slot is taken only while `reserveShare` of the bucket's burst would still be there after it
+ * (RateBudget.takeSpare). So a live call never waits behind the import for more than its normal pacing, and
+ * while live sync keeps the bucket busier than that the import takes nothing. Answers teach the shared limits the
+ * same way (X-Rate-Limit, a 429's Retry-After blocks live sync and the import alike).
+ *
+ * The import reads through Export Search Results, Search Count, List Comments and Show User/Ticket, all inside the
+ * account's per-minute limit (developer.zendesk.com/api-reference/introduction/rate-limits). It makes no
+ * incremental-export request, whose own 10-a-minute limit ("Incremental Exports") stays with reconciliation.
+ */
+export class SpareZendeskLimits implements CallLimiter {
+  constructor(
+    readonly limits: ZendeskLimits,
+    private readonly o: { reserveShare: number; maxWaitMs?: number },
+  ) {}
+
+  /** `maxWaitMs` is the live pipeline's wait (seconds); a background caller may wait far longer for spare slots. */
+  async acquire(call: Call, _maxWaitMs: number): Promise<void> {
+    const budget = isTicketUpdate(call) ? this.limits.ticketUpdates : this.limits.account;
+    try {
+      await budget.takeSpare(this.o.reserveShare, this.o.maxWaitMs ?? SPARE_WAIT_MS);
+    } catch (err) {
+      if (!(err instanceof BudgetExhausted)) throw err;
+      throw new RetryableError(
+        `zendesk budget busy with live sync: no spare slot within ${this.o.maxWaitMs ?? SPARE_WAIT_MS} ms`,
+        'zendesk-spare-budget',
+        err.retryAfterMs,
+      );
+    }
+  }
+
+  observe(call: Call, answer: { status: number; headers: Headers }): Promise<void> {
+    return this.limits.observe(call, answer);
   }
 }
 

@@ -17,7 +17,7 @@ import { type ImportFilter, type ImportJob, type ImportStore, UNSOLVED } from '.
 
 export interface FeederDeps {
   config: Pick<BridgeConfig, 'SYNC_INTERNAL_NOTES' | 'SYNC_AGENT_COMMENTS'>;
-  /** A client whose fetch keeps to the import's share of the rate budget (shared/import/budget.ts). */
+  /** A client that takes only what live sync leaves of the shared rate budget (SpareZendeskLimits). */
   zendesk: ZendeskClient;
   queue: EventQueue;
   links: LinkStore;
@@ -270,44 +270,4 @@ export async function runImport(deps: FeederDeps, o: RunOptions = {}): Promise<I
     else if (r.state !== 'more') return r.job ?? deps.store.get();
   }
   return deps.store.get();
-}
-
-export interface ImportPlan {
-  queries: string[];
-  /** Tickets the import would bring, and those it would leave because live sync linked them already. */
-  tickets: number;
-  alreadyLinked: number;
-  /** Export pages read (one request each). */
-  pages: number;
-  firstTicketIds: string[];
-}
-
-/** `--dry-run`: lists what a run would import, writes nothing (no job, no queue message). */
-export async function planImport(
-  deps: Pick<FeederDeps, 'zendesk' | 'links'>,
-  filter: ImportFilter,
-): Promise<ImportPlan> {
-  const queries = queriesOf(filter);
-  const plan: ImportPlan = { queries, tickets: 0, alreadyLinked: 0, pages: 0, firstTicketIds: [] };
-  const consider = async (t: ListedTicket) => {
-    if (await deps.links.getByTicket(String(t.id))) plan.alreadyLinked++;
-    else {
-      plan.tickets++;
-      if (plan.firstTicketIds.length < 10) plan.firstTicketIds.push(String(t.id));
-    }
-  };
-  if (filter.ticket) {
-    await consider(await deps.zendesk.ticket(filter.ticket));
-    return plan;
-  }
-  for (const q of queries) {
-    let after: string | undefined;
-    do {
-      const page = await deps.zendesk.searchTickets(q, after ? { after } : {});
-      plan.pages++;
-      for (const t of page.tickets) await consider(t);
-      after = page.after;
-    } while (after);
-  }
-  return plan;
 }

@@ -141,7 +141,9 @@ export class MemoryBucketStore implements BucketStore {
     // Exact GCRA: no round trips to save here.
     const tat = Math.max(o.now, this.tat.get(key) ?? 0);
     const at = Math.max(o.now, tat - o.toleranceMs);
-    if (at > o.latest) return { at: undefined, wouldBeAt: at };
+    // The same condition as DynamoBucketStore's (tat ≤ latest + τ), so a `latest` before now (takeSpare) means
+    // "only while that much of the burst is left" here too.
+    if (tat - o.toleranceMs > o.latest) return { at: undefined, wouldBeAt: at };
     this.tat.set(key, tat + o.intervalMs);
     // A bounded map: a key idle for a whole interval holds nothing worth keeping.
     if (this.tat.size > 10_000) {
@@ -211,6 +213,44 @@ export class RateBudget {
     const wait = slot.at - now;
     if (wait > 0) await (this.o.sleep ?? defaultSleep)(wait);
     return wait;
+  }
+
+  /**
+   * A slot for a caller that comes after everyone else (the history import): granted only while at least
+   * `reserve` slots would still start at once after it, so the caller never makes a later `take` wait longer than
+   * one interval more than it would have. It takes what the others leave: `reserve` is the share of the burst kept
+   * for them (at least one slot, at most the whole burst), and while they keep the bucket busier than that it
+   * waits, up to `maxWaitMs` in all, then throws BudgetExhausted. Returns the time waited.
+   */
+  async takeSpare(reserveShare: number, maxWaitMs: number): Promise<number> {
+    const now = this.o.now ?? Date.now;
+    const sleep = this.o.sleep ?? defaultSleep;
+    const started = now();
+    for (;;) {
+      const t = now();
+      const interval = this.intervalMs;
+      const reserve = this.spareReserve(reserveShare);
+      // In GCRA terms: granted while tat ≤ now + τ − reserve × T, i.e. `latest` = now − reserve × T.
+      const slot = await this.store.reserve(this.key, {
+        now: t,
+        intervalMs: interval,
+        toleranceMs: this.spec.burst * interval,
+        latest: t - reserve * interval,
+      });
+      if (slot.at !== undefined) {
+        if (slot.at > t) await sleep(slot.at - t);
+        return now() - started;
+      }
+      // Left alone, the bucket frees enough for the reserve and this call this long after its next slot.
+      const due = Math.max(slot.wouldBeAt + reserve * interval, t + interval);
+      if (due - started > maxWaitMs) throw new BudgetExhausted(this.key, due - t);
+      await sleep(due - t);
+    }
+  }
+
+  /** Slots `takeSpare` leaves to the others: the share of the burst, at least one, at most the burst. */
+  spareReserve(reserveShare: number): number {
+    return Math.min(this.spec.burst, Math.max(1, Math.round(reserveShare * this.spec.burst)));
   }
 
   /** Nobody starts a call on this budget before `until` (epoch ms). */

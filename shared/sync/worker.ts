@@ -166,6 +166,10 @@ async function processRecord(
   try {
     const outcome = await processEvent(e, {
       ...rt,
+      // What the history import enqueued reads Zendesk only with what live sync leaves of the budget.
+      ...(e.kind === 'zendesk.comment' && e.via === 'import' && rt.importZendesk
+        ? { zendesk: rt.importZendesk }
+        : {}),
       logger: rt.logger.createChild({ persistentKeys: ids }),
       ...(settleUntil !== undefined ? { settleUntil } : {}),
     });

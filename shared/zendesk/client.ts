@@ -132,8 +132,6 @@ export interface ZendeskClientConfig {
   onRequest?: ApiClientOptions['onRequest'];
   /** The account's request budget, shared across containers (shared/http/rate-limits.ts). */
   limiter?: ApiClientOptions['limiter'];
-  /** The history import passes a fetch that keeps to its share of the account's rate budget. */
-  fetch?: typeof fetch;
 }
 
 export class ZendeskClient {
@@ -156,7 +154,6 @@ export class ZendeskClient {
       timeoutMs: c.timeoutMs,
       onRequest: c.onRequest,
       ...(c.limiter ? { limiter: c.limiter } : {}),
-      ...(c.fetch ? { fetch: c.fetch } : {}),
     });
   }
 

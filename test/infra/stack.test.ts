@@ -393,7 +393,7 @@ describe('secret', () => {
 
 describe('observability', () => {
   it('alarms on the DLQ, worker errors, queue age, rejected webhooks, missed events, reconcile and ingress failures', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 14);
     // A ticket held back by a message failing for 5 minutes (SQS's own age leaves that message out).
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'ZendeskChatwootBridge',
@@ -460,6 +460,45 @@ describe('observability', () => {
         ComparisonOperator: 'GreaterThanThreshold',
       });
     }
+  });
+
+  it('alarms on unhandled webhook errors at once, and on a worker without configuration past one blip', () => {
+    // Each is a real webhook answered 500 by a bug: any at all.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ZendeskChatwootBridge',
+      MetricName: 'UnhandledErrors',
+      Dimensions: [{ Name: 'service', Value: 'zendesk-chatwoot-bridge' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // One failed build is retried 30 s later; two in 10 minutes is a configuration that cannot be read.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ZendeskChatwootBridge',
+      MetricName: 'WorkerDepsUnavailable',
+      Dimensions: [{ Name: 'service', Value: 'zendesk-chatwoot-bridge' }],
+      Statistic: 'Sum',
+      Period: 600,
+      Threshold: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("alarms when the history import's control message is parked in its dead-letter queue", () => {
+    const importDlq = logicalId(stack, stack.historyImport.deadLetterQueue);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [importDlq, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmDescription: Match.stringLikeRegexp('import status.*#importcontroldeadletterqueuenotempty$'),
+    });
+    template.hasOutput('ImportDeadLetterQueueUrl', { Value: { Ref: importDlq } });
   });
 
   it('has a dashboard with the custom metrics and five saved Logs Insights queries', () => {

@@ -119,4 +119,36 @@ describe('shared rate budget (GCRA in one DynamoDB item)', () => {
     // The k-th call (0-based) starts no earlier than (k − burst) intervals after the first (a little timer slack).
     for (const [k, at] of starts.entries()) expect(at).toBeGreaterThanOrEqual((k - 3) * 50 - 5);
   });
+
+  it('a spare taker (the import) in one container leaves the reserve to live calls in another', async () => {
+    const c = clock();
+    const key = `budget#test:${Math.random()}`;
+    // 60 a minute, burst 4: five slots at once on an idle bucket; the import leaves half the burst (2).
+    const spec = { perMinute: 60, burst: 4 };
+    const importer = new RateBudget(new DynamoBucketStore(createDynamo(endpoint), table), key, spec, c);
+    const live = new RateBudget(new DynamoBucketStore(createDynamo(endpoint), table), key, spec, c);
+    expect(importer.spareReserve(0.5)).toBe(2);
+    const t0 = c.now();
+    // Three at once (five less the two kept), then one a second as the bucket frees them.
+    const importStarts: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await importer.takeSpare(0.5, 60_000);
+      importStarts.push(c.now() - t0);
+    }
+    expect(importStarts.slice(0, 3)).toEqual([0, 0, 0]);
+    for (let i = 3; i < 6; i++) expect(importStarts[i]! - importStarts[i - 1]!).toBeGreaterThanOrEqual(1000);
+    // However busy the import kept it, two live calls still go at once, and the third waits one interval.
+    const liveAt = c.now();
+    expect(await live.take(3_000)).toBe(0);
+    expect(await live.take(3_000)).toBe(0);
+    expect(await live.take(3_000)).toBeLessThanOrEqual(1000);
+    // Live sync has reserved ahead: the import's next slot comes only after live sync's, with the reserve free.
+    await importer.takeSpare(0.5, 60_000);
+    expect(c.now()).toBeGreaterThanOrEqual(liveAt + 2000);
+    // An import that may wait only briefly gives up instead of queueing in front of live sync.
+    await live.take(10_000);
+    await live.take(10_000);
+    const refused = await importer.takeSpare(0.5, 100).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BudgetExhausted);
+  });
 });

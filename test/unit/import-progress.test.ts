@@ -1,9 +1,10 @@
-// What the import shows and how it spends the rate budget: a bar on a terminal, plain lines elsewhere; below
-// the share kept for live sync, the import waits.
+// What the import shows and how it spends the rate budget: a bar on a terminal, plain lines elsewhere; it takes
+// from live sync's bucket only what leaves live sync its reserve, and waits otherwise.
 import { describe, expect, it } from 'vitest';
 import { progress } from '../../bin/commands/progress.ts';
-import { RateBudget } from '../../shared/import/budget.ts';
+import { SpareZendeskLimits, ZendeskLimits } from '../../shared/http/rate-limits.ts';
 import { queriesOf } from '../../shared/import/feeder.ts';
+import { MemoryBucketStore } from '../../shared/store/rate-budget.ts';
 
 function fakeStream(isTTY: boolean) {
   const written: string[] = [];
@@ -46,16 +47,32 @@ describe('progress', () => {
 });
 
 describe('rate budget share', () => {
-  it('spends freely above the reserve and waits below it, long enough for the window to free requests', async () => {
-    const waits: number[] = [];
-    const budget = new RateBudget({ reserveShare: 0.5, sleep: async (ms) => void waits.push(ms) });
-    budget.learn(new Headers({ 'x-rate-limit': '600', 'x-rate-limit-remaining': '302' }));
-    await budget.beforeRequest();
-    await budget.beforeRequest();
-    expect(waits).toEqual([]);
-    await budget.beforeRequest();
-    // 300 left = the reserve: one request frees every 100 ms at 600 a minute.
-    expect(waits).toEqual([100]);
+  it('the import takes only what live sync leaves of the shared bucket, and waits while live sync holds it', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const limits = new ZendeskLimits({
+      store: new MemoryBucketStore(),
+      accountLimit: 600,
+      share: 1,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    const spare = new SpareZendeskLimits(limits, { reserveShare: 0.5 });
+    const get = { method: 'GET', path: 'tickets/1/comments' };
+    // 600 a minute: 475 for reads with a burst of 10 (Update Ticket has the rest); half the burst stays free.
+    expect(limits.account.perMinute).toBeCloseTo(475);
+    expect(limits.account.spareReserve(0.5)).toBe(5);
+    const t0 = now;
+    for (let i = 0; i < 6; i++) await spare.acquire(get, 3_000);
+    // The bucket's 11 slots at once less the 5 kept: six went at once, the seventh waits for a slot to free.
+    expect(now).toBe(t0);
+    await spare.acquire(get, 3_000);
+    expect(now).toBeGreaterThan(t0);
+    // Live sync still finds five slots at once, then paces as it would have anyway.
+    const liveAt = now;
+    for (let i = 0; i < 5; i++) await limits.acquire(get, 3_000);
+    expect(now).toBe(liveAt);
   });
 });
 

@@ -2,7 +2,13 @@
 // Chatwoot's per-conversation budget keeps a burst under 200 a minute.
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../../shared/errors.ts';
-import { ChatwootLimits, specFor, ZendeskLimits, zendeskSpecs } from '../../shared/http/rate-limits.ts';
+import {
+  ChatwootLimits,
+  SpareZendeskLimits,
+  specFor,
+  ZendeskLimits,
+  zendeskSpecs,
+} from '../../shared/http/rate-limits.ts';
 import { MemoryBucketStore } from '../../shared/store/rate-budget.ts';
 
 const headers = (h: Record<string, string>) => new Headers(h);
@@ -136,5 +142,95 @@ describe('answers without rate-limit headers', () => {
     await limits.observe({ method: 'PUT', path: 'tickets/1' }, { status: 200, headers: headers({}) });
     await expect(limits.acquire({ method: 'GET', path: 'users/me' }, 0)).resolves.toBeUndefined();
     await expect(limits.acquire({ method: 'PUT', path: 'tickets/1' }, 0)).resolves.toBeUndefined();
+  });
+});
+
+describe('the history import on the shared Zendesk budget', () => {
+  /** Live sync's limits and the import's view of the same buckets, on one virtual clock. */
+  function rig(accountLimit = 600, share = 1) {
+    const c = { now: Date.UTC(2026, 0, 1) };
+    const store = new MemoryBucketStore();
+    const opts = {
+      store,
+      accountLimit,
+      share,
+      now: () => c.now,
+      sleep: async (ms: number) => {
+        c.now += ms;
+      },
+    };
+    const live = new ZendeskLimits(opts);
+    const spare = new SpareZendeskLimits(new ZendeskLimits(opts), { reserveShare: 0.5, maxWaitMs: 10_000 });
+    return { c, store, live, spare };
+  }
+  const get = { method: 'GET', path: 'tickets/1/comments' };
+
+  it('a burst of live calls during a saturating import waits at most the import-free pacing plus the spare part of the burst', async () => {
+    const { c, live, spare } = rig();
+    const T = 60_000 / live.account.perMinute;
+    const burst = 10;
+    const reserve = live.account.spareReserve(0.5);
+    const starts: number[] = [];
+    // The import runs flat out for 5 s (each acquire returns when its slot has come).
+    while (c.now < Date.UTC(2026, 0, 1) + 5_000) {
+      await spare.acquire(get, 3_000);
+      starts.push(c.now);
+    }
+    // The import alone gets the bucket's whole pace: nothing is wasted while live sync is idle.
+    expect(starts.length).toBeGreaterThanOrEqual(Math.floor(5_000 / T));
+    // Eight live calls arrive at once: the first `reserve` go at once, each later one at most one interval
+    // per call after them (without the import it would be burst + 1 at once).
+    const arrival = c.now;
+    const waits: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      await live.acquire(get, 3_000);
+      starts.push(c.now);
+      waits.push(c.now - arrival);
+    }
+    for (const [k, w] of waits.entries()) expect(w).toBeLessThanOrEqual(Math.max(0, k - reserve + 1) * T + 1);
+    // Live first: the import's next call starts only after live sync's last reserved slot.
+    const lastLive = c.now;
+    await spare.acquire(get, 3_000);
+    expect(c.now).toBeGreaterThan(lastLive);
+    starts.push(c.now);
+    // Together they stay within the bucket's pace in every window (burst + 1 + w / T).
+    starts.sort((a, b) => a - b);
+    for (let i = 0; i < starts.length; i++)
+      for (let j = i; j < starts.length; j++)
+        expect(j - i + 1).toBeLessThanOrEqual(burst + 1 + (starts[j]! - starts[i]!) / T + 1e-9);
+  });
+
+  it('while live sync has slots reserved ahead the import waits until after them, or gives up retryably', async () => {
+    const { c, store, live, spare } = rig();
+    const T = 60_000 / live.account.perMinute;
+    // A queue of live calls arrives at once: each reserves its slot up to 3 s ahead (they sleep on their own).
+    const reserving = new ZendeskLimits({
+      store,
+      accountLimit: 600,
+      share: 1,
+      now: () => c.now,
+      sleep: async () => undefined,
+    });
+    let lastLiveSlot = c.now;
+    for (let k = 0; k < 30; k++) {
+      const before = c.now;
+      await reserving.account.take(3_000);
+      lastLiveSlot = before + Math.max(0, (k - 10) * T);
+    }
+    const impatient = new SpareZendeskLimits(reserving, { reserveShare: 0.5, maxWaitMs: 1_000 });
+    const refused = await impatient.acquire(get, 3_000).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RetryableError);
+    expect((refused as RetryableError).retryAfterMs).toBeGreaterThan(1_000);
+    // A patient import starts only once live sync's reserved slots have all come, with the reserve free again.
+    await spare.acquire(get, 3_000);
+    expect(c.now).toBeGreaterThanOrEqual(lastLiveSlot + T);
+  });
+
+  it('keeps at least one slot for live sync even with a burst of one, and none when the burst is 0', () => {
+    const { live } = rig(60, 1);
+    expect(live.account.spareReserve(0.5)).toBe(Math.min(1, zendeskSpecs(60, 1).account.burst));
+    const { live: big } = rig(2500, 1);
+    expect(big.account.spareReserve(0)).toBe(1);
+    expect(big.account.spareReserve(1)).toBe(zendeskSpecs(2500, 1).account.burst);
   });
 });

@@ -19,9 +19,12 @@ const spends = new Map<string, number>();
 let remainingMs = 30_000;
 /** Fail with an error after which the write may have landed (a 500 on a POST) instead of a certain one. */
 let uncertain = false;
+/** The Zendesk client each processed event was given. */
+const zendeskFor = new Map<string, unknown>();
 
 vi.mock('../../shared/sync/engine.ts', () => ({
-  processEvent: async (e: SyncEvent) => {
+  processEvent: async (e: SyncEvent, deps: { zendesk?: unknown }) => {
+    zendeskFor.set(e.eventKey, deps.zendesk);
     const id =
       e.kind === 'zendesk.comment' ? (e.commentId ?? '') : e.kind === 'chatwoot.message' ? e.messageId : '';
     calls.push(`start ${id}`);
@@ -107,6 +110,37 @@ describe('handleBatch', () => {
     // The other ticket's record finished while the slow one was still in flight.
     expect(calls.indexOf('end 30')).toBeLessThan(calls.indexOf('end 20'));
     slow.clear();
+  });
+});
+
+describe('imported comments', () => {
+  it("read Zendesk with the import's client (spare budget only), live events with live sync's", async () => {
+    reset();
+    const live = record('1', '101');
+    const importedRecord = sqsRecordFor(
+      {
+        kind: 'zendesk.comment',
+        via: 'import',
+        eventKey: 'zd:comment:201',
+        ticketId: '2',
+        commentId: '201',
+        body: 'x',
+        public: true,
+        author: { id: '1', isStaff: false },
+        receivedAt: 0,
+      },
+      'm-201',
+    );
+    const rt = async () =>
+      ({
+        now: Date.now,
+        logger: { createChild: () => ({}) },
+        zendesk: 'live client',
+        importZendesk: 'spare client',
+      }) as unknown as WorkerDeps;
+    await handleBatch({ Records: [live, importedRecord] } as SQSEvent, undefined, rt);
+    expect(zendeskFor.get('zd:comment:101')).toBe('live client');
+    expect(zendeskFor.get('zd:comment:201')).toBe('spare client');
   });
 });
 
