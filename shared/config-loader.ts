@@ -22,7 +22,8 @@ export interface LocalRuntimeOptions {
   releaseHeld?: (messageIds: string[]) => number;
   /** Count outbound calls (benchmarks, tests). */
   onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
-  onDynamoRequest?: (operation: string) => void;
+  /** Each DynamoDB request: its command name and input (benchmarks size the items they write). */
+  onDynamoRequest?: (operation: string, input: unknown) => void;
 }
 
 export interface LoadedConfig {

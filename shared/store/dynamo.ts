@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export function createDynamo(
   endpoint?: string,
-  onRequest?: (operation: string) => void,
+  onRequest?: (operation: string, input: unknown) => void,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient(
     endpoint
@@ -20,7 +20,7 @@ export function createDynamo(
   if (onRequest) {
     client.middlewareStack.add(
       (next, context) => (args) => {
-        onRequest(String(context.commandName ?? 'unknown'));
+        onRequest(String(context.commandName ?? 'unknown'), (args as { input?: unknown }).input);
         return next(args);
       },
       { step: 'initialize', name: 'countRequests' },
