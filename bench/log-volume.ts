@@ -18,8 +18,11 @@ let bytes = 0;
 let lines = 0;
 const metricNames = new Set<string>();
 const progress = process.stderr.write.bind(process.stderr);
+// LOG_VOLUME_DUMP=<file>: also keep the counted lines there, to see which lines the bytes are.
+const dump: string[] | undefined = process.env.LOG_VOLUME_DUMP ? [] : undefined;
 function count(text: string): void {
   bytes += Buffer.byteLength(text);
+  dump?.push(text);
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     lines++;
@@ -54,6 +57,7 @@ const load = await runLoad({
     counting = phase === 'start';
   },
 });
+if (dump && process.env.LOG_VOLUME_DUMP) writeFileSync(process.env.LOG_VOLUME_DUMP, dump.join(''));
 writeFileSync(
   out,
   JSON.stringify({
@@ -62,5 +66,12 @@ writeFileSync(
     lines,
     metricNames: [...metricNames].sort(),
     work: load.work,
+    // The cost run must be a correct run too: its work is only meaningful if every message synced once, in order.
+    exactness: {
+      lost: load.lost,
+      duplicated: load.duplicated,
+      outOfOrder: load.outOfOrder,
+      deadLettered: load.deadLettered,
+    },
   }),
 );
