@@ -380,45 +380,36 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
 }
 
-type AttributeValue = {
-  S?: string;
-  N?: string;
-  B?: Uint8Array;
-  BOOL?: boolean;
-  NULL?: boolean;
-  M?: Record<string, AttributeValue>;
-  L?: AttributeValue[];
-  SS?: string[];
-  NS?: string[];
-};
+type Item = Record<string, unknown>;
 
 /**
- * An item's size as DynamoDB bills it (developer guide, "Item sizes and formats"): each attribute's name in UTF-8
- * bytes plus its value — a string its UTF-8 bytes, a number about one byte per two digits plus one, a boolean or
- * null one byte, a map or list 3 bytes plus one per element plus its elements.
+ * An item's size as DynamoDB bills it (developer guide, "Item sizes and formats"), from the document client's plain
+ * values: each attribute's name in UTF-8 bytes plus its value — a string its UTF-8 bytes, a number about one byte
+ * per two digits plus one, a boolean or null one byte, binary its length, a map or list 3 bytes plus one per
+ * element plus its elements, a set its elements.
  */
-export function itemBytes(item: Record<string, AttributeValue> | undefined): number {
+export function itemBytes(item: Item | undefined): number {
   let n = 0;
   for (const [name, v] of Object.entries(item ?? {})) n += Buffer.byteLength(name) + valueBytes(v);
   return n;
 }
 
-function valueBytes(v: AttributeValue): number {
-  if (v.S !== undefined) return Buffer.byteLength(v.S);
-  if (v.N !== undefined) return Math.ceil(v.N.replace(/[-.]/g, '').length / 2) + 1;
-  if (v.B !== undefined) return v.B.length;
-  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
-  if (v.M) return 3 + Object.values(v.M).length + itemBytes(v.M);
-  if (v.L) return 3 + v.L.length + v.L.reduce((a, x) => a + valueBytes(x), 0);
-  if (v.SS) return v.SS.reduce((a, x) => a + Buffer.byteLength(x), 0);
-  if (v.NS) return v.NS.reduce((a, x) => a + Math.ceil(x.length / 2) + 1, 0);
+function valueBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (typeof v === 'number' || typeof v === 'bigint')
+    return Math.ceil(String(v).replace(/[-.e+]/g, '').length / 2) + 1;
+  if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+  if (v instanceof Uint8Array) return v.length;
+  if (v instanceof Set) return [...v].reduce((a: number, x) => a + valueBytes(x), 0);
+  if (Array.isArray(v)) return 3 + v.length + v.reduce((a: number, x) => a + valueBytes(x), 0);
+  if (typeof v === 'object') return 3 + Object.keys(v).length + itemBytes(v as Item);
   return 0;
 }
 
 const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 
 /**
- * On-demand request units of one DynamoDB request, from what it sends (the marshalled input): a write is 1 WRU per
+ * On-demand request units of one DynamoDB request, from what it sends (the document client's input): a write is 1 WRU per
  * started KB of the item written (a failed conditional write still costs its unit), a strongly consistent read 1 RRU
  * per 4 KB. An UpdateItem is billed on the larger of the item before and after, which the request does not show:
  * it is sized by the values it sets (every item updated in the measured paths is small: a rate bucket, an
@@ -426,12 +417,9 @@ const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
  */
 export function requestUnits(op: string, input: unknown): { wru: number; rru: number } {
   const i = (input ?? {}) as {
-    Item?: Record<string, AttributeValue>;
-    ExpressionAttributeValues?: Record<string, AttributeValue>;
-    RequestItems?: Record<
-      string,
-      Array<{ PutRequest?: { Item: Record<string, AttributeValue> } }> | { Keys?: unknown[] }
-    >;
+    Item?: Item;
+    ExpressionAttributeValues?: Item;
+    RequestItems?: Record<string, Array<{ PutRequest?: { Item: Item } }> | { Keys?: unknown[] }>;
   };
   switch (op) {
     case 'PutItemCommand':

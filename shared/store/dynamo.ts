@@ -20,7 +20,10 @@ export function createDynamo(
   if (onRequest) {
     client.middlewareStack.add(
       (next, context) => (args) => {
-        onRequest(String(context.commandName ?? 'unknown'), (args as { input?: unknown }).input);
+        // The document client's input (plain values, not yet marshalled). A counting hook never fails a request.
+        try {
+          onRequest(String(context.commandName ?? 'unknown'), (args as { input?: unknown }).input);
+        } catch {}
         return next(args);
       },
       { step: 'initialize', name: 'countRequests' },
