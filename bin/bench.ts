@@ -209,6 +209,7 @@ if (!args.includes('--skip-cost')) {
     lines: number;
     metricNames: string[];
     work: LoadResult['work'];
+    processCpuMsPerMessage: number;
   };
   const shape = readTemplate();
   const work = {
@@ -241,7 +242,7 @@ if (!args.includes('--skip-cost')) {
     `  floor of the architecture    $${floorTotal.toFixed(3).padStart(7)}   before any code runs: ${floor.map((l) => `${l.item} $${l.usd.toFixed(2)} (${l.quantity})`).join(', ')}`,
   );
   console.log(
-    `  (logs: ${round(logs.bytes / logs.events, 0)} bytes and ${round(logs.lines / logs.events, 2)} lines per message at INFO, metrics on)`,
+    `  (logs: ${round(logs.bytes / logs.events, 0)} bytes and ${round(logs.lines / logs.events, 2)} lines per message at INFO, metrics on; CPU of the whole bench process ${round(logs.processCpuMsPerMessage, 1)} ms per message, an upper bound of the worker's)`,
   );
 }
 
