@@ -132,6 +132,14 @@ export class BridgeFunction extends Construct {
       });
     }
 
+    if (props.tracing === false) {
+      Validations.of(this.fn.node.defaultChild ?? this.fn).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          "Untraced on purpose (INGRESS_TELEMETRY in lib/bridge-stack.ts): Lambda's fixed sampling would bill a trace a second for traces that show only Lambda's own invocation; the worker behind it is traced.",
+      });
+    }
+
     // The X-Ray grant (tracing ACTIVE) is Resource "*" by AWS design: PutTraceSegments and
     // PutTelemetryRecords have no resource-level permissions.
     const policy = this.role.node.tryFindChild('DefaultPolicy');
