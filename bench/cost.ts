@@ -26,8 +26,13 @@ export const PRICES = {
 
 /** What the deployed stack is, from its synthesized template. */
 export interface DeployedShape {
-  /** MemorySize (MB) and architecture per function, by the handler file's name. */
-  functions: Record<string, { memoryMb: number; arm: boolean; tracing: boolean }>;
+  /**
+   * Per function, by its role in the stack: MemorySize (MB), architecture, X-Ray active tracing, and whether Lambda
+   * writes its own START/REPORT lines (system log level INFO or DEBUG, Lambda's default INFO).
+   */
+  functions: Record<string, { memoryMb: number; arm: boolean; tracing: boolean; platformLogs: boolean }>;
+  /** Seconds between scheduled reconciliation runs (the events rule's rate). */
+  reconcileEverySeconds: number;
 }
 
 export function readTemplate(): DeployedShape {
@@ -40,6 +45,7 @@ export function readTemplate(): DeployedShape {
         MemorySize?: number;
         Architectures?: string[];
         TracingConfig?: { Mode?: string };
+        LoggingConfig?: { SystemLogLevel?: string };
         Handler?: string;
       };
     }
@@ -58,9 +64,31 @@ export function readTemplate(): DeployedShape {
       memoryMb: p.MemorySize ?? 128,
       arm: (p.Architectures ?? ['x86_64']).includes('arm64'),
       tracing: p.TracingConfig?.Mode === 'Active',
+      platformLogs: (p.LoggingConfig?.SystemLogLevel ?? 'INFO') !== 'WARN',
     };
   }
-  return { functions };
+  const rules = Object.values(
+    template.findResources('AWS::Events::Rule') as Record<
+      string,
+      { Properties: { ScheduleExpression?: string } }
+    >,
+  );
+  const rate = rules
+    .map((r) => /^rate\((\d+) minutes?\)$/.exec(r.Properties.ScheduleExpression ?? ''))
+    .find((m) => m !== null);
+  if (!rate) throw new Error('no reconciliation schedule in the template');
+  return { functions, reconcileEverySeconds: Number(rate[1]) * 60 };
+}
+
+/**
+ * Traces Lambda records for a function invoked `perSecond` times a second on average (Poisson arrivals): its fixed
+ * sampling takes the first invocation of each second (the reservoir: a second with at least one invocation) and
+ * 5 % of the others. Lambda applies this per function and ignores the account's X-Ray sampling rules, which only
+ * the X-Ray SDKs and a few services (API Gateway REST stages, AppSync, Step Functions) read.
+ */
+export function tracesPerSecond(perSecond: number): number {
+  const reservoir = 1 - Math.exp(-perSecond);
+  return reservoir + 0.05 * Math.max(0, perSecond - reservoir);
 }
 
 /** The work behind one synced message, measured by the benchmark (per message, averaged over the run). */
@@ -87,7 +115,8 @@ export interface CostAssumptions {
   platformLatencyMs: number;
   /** Sustained messages per second: sets how many X-Ray traces the default sampling keeps, and the month. */
   messagesPerSecond: number;
-  /** Lambda's own log lines per invocation (platform.start and platform.report in JSON format), bytes. */
+  /** Lambda's own log lines per invocation (platform.start and platform.report in JSON format), bytes; none for a
+   *  function whose system log level is WARN. */
   platformLogBytesPerInvocation: number;
   /** Containers that re-read the secret every 5 minutes (ingress ×2 and worker, at steady load). */
   containers: number;
@@ -111,7 +140,11 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
   const fn = (name: string) => {
     const f = shape.functions[name];
     if (!f) throw new Error(`no function ${name}`);
-    return { gb: f.memoryMb / 1024, price: f.arm ? PRICES.lambdaGbSecondArm : PRICES.lambdaGbSecondX86 };
+    return {
+      ...f,
+      gb: f.memoryMb / 1024,
+      price: f.arm ? PRICES.lambdaGbSecondArm : PRICES.lambdaGbSecondX86,
+    };
   };
   const ingress = fn('zendeskWebhook');
   const worker = fn('worker');
@@ -122,13 +155,21 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
   const workerGbS = (M * workerMs * worker.gb) / 1000;
   const invocations = M * (w.deliveries + w.workerInvocations);
   const sqsRequests = M * (w.sqs.sends + w.sqs.receives + w.sqs.deletes + w.sqs.visibilityChanges);
-  const logGb =
-    (M * (w.logBytes + (w.deliveries + w.workerInvocations) * a.platformLogBytesPerInvocation)) / 2 ** 30;
-  // X-Ray's default sampling: the first request each second and 5 % of the rest, per function.
+  // The two webhook functions share the deliveries (the run mixes both directions evenly); each has its own
+  // system log level and tracing in the template.
   const seconds = M / a.messagesPerSecond;
-  const tracedFunctions = Object.values(shape.functions).filter((f) => f.tracing).length;
-  const perSecond = invocations / seconds;
-  const traces = Math.min(invocations, seconds * Math.min(perSecond, tracedFunctions) + 0.05 * invocations);
+  const perFunction: Array<{ name: string; invocations: number }> = [
+    { name: 'zendeskWebhook', invocations: (M * w.deliveries) / 2 },
+    { name: 'chatwootWebhook', invocations: (M * w.deliveries) / 2 },
+    { name: 'worker', invocations: M * w.workerInvocations },
+    { name: 'reconcile', invocations: seconds / shape.reconcileEverySeconds },
+  ];
+  const platformLogInvocations = perFunction
+    .filter((f) => fn(f.name).platformLogs)
+    .reduce((sum, f) => sum + f.invocations, 0);
+  const logGb = (M * w.logBytes + platformLogInvocations * a.platformLogBytesPerInvocation) / 2 ** 30;
+  const traced = perFunction.filter((f) => fn(f.name).tracing);
+  const traces = traced.reduce((sum, f) => sum + seconds * tracesPerSecond(f.invocations / seconds), 0);
   const month = 30 * 24 * 3600;
   // Metrics cost per month; a million messages at this rate take `seconds`, so that share of a month.
   const metricShare = Math.min(1, seconds / month);
@@ -136,12 +177,12 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
   return [
     {
       item: 'Lambda compute (ingress)',
-      quantity: `${fmt(ingressGbS)} GB-s (${w.deliveries.toFixed(2)} deliveries × ${w.ingressMsPerDelivery.toFixed(1)} ms × ${ingress.gb * 1024} MB)`,
+      quantity: `${fmt(ingressGbS)} GB-s (${w.deliveries.toFixed(2)} deliveries × ${w.ingressMsPerDelivery.toFixed(1)} ms × ${ingress.memoryMb} MB)`,
       usd: ingressGbS * ingress.price,
     },
     {
       item: 'Lambda compute (worker)',
-      quantity: `${fmt(workerGbS)} GB-s (${workerMs.toFixed(0)} ms/message with ${a.platformLatencyMs} ms per API call, ${w.apiCalls.toFixed(2)} calls × ${worker.gb * 1024} MB)`,
+      quantity: `${fmt(workerGbS)} GB-s (${workerMs.toFixed(0)} ms/message with ${a.platformLatencyMs} ms per API call, ${w.apiCalls.toFixed(2)} calls × ${worker.memoryMb} MB)`,
       usd: workerGbS * worker.price,
     },
     {
@@ -156,7 +197,7 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
     },
     {
       item: 'DynamoDB on-demand writes',
-      quantity: `${fmt(M * w.dynamo.wru)} WRU`,
+      quantity: `${fmt(M * w.dynamo.wru)} WRU (${w.dynamo.wru.toFixed(2)} per message)`,
       usd: M * w.dynamo.wru * PRICES.dynamoWru,
     },
     {
@@ -171,7 +212,7 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
     },
     {
       item: 'CloudWatch Logs ingestion',
-      quantity: `${logGb.toFixed(2)} GB (${Math.round(w.logBytes)} B/message measured + ${a.platformLogBytesPerInvocation} B per invocation from Lambda)`,
+      quantity: `${logGb.toFixed(2)} GB (${Math.round(w.logBytes)} B/message measured + ${a.platformLogBytesPerInvocation} B per invocation from Lambda where its system logs are on: ${(platformLogInvocations / M).toFixed(2)} per message)`,
       usd: logGb * PRICES.logsIngestedGb,
     },
     {
@@ -179,12 +220,47 @@ export function costPerMillion(shape: DeployedShape, w: MeasuredWork, a = DEFAUL
       quantity: `${w.metricNames} metrics × ${(metricShare * 100).toFixed(1)} % of a month`,
       usd: w.metricNames * metricShare * PRICES.customMetricMonth,
     },
-    { item: 'X-Ray traces', quantity: `${fmt(traces)} traces`, usd: traces * PRICES.xrayTrace },
+    {
+      item: 'X-Ray traces',
+      quantity: `${fmt(traces)} traces (traced: ${traced.map((f) => f.name).join(', ') || 'none'})`,
+      usd: traces * PRICES.xrayTrace,
+    },
     {
       item: 'Secrets Manager API calls',
       quantity: `${fmt(secretReads)} reads (${a.containers} containers, every 5 min)`,
       usd: secretReads * PRICES.secretsManagerCall,
     },
+  ];
+}
+
+/**
+ * What this architecture costs per million messages before any code runs, at the measured deliveries and batch
+ * size: every delivery is an API Gateway request and an ingress invocation, every message one SQS send, every
+ * batch one worker invocation with one receive and one delete, and exactly-once needs at least two DynamoDB writes
+ * per message (the claim before the downstream write, the done mark after it). Compute, logs, traces, metrics and
+ * the rate budget's writes come on top.
+ */
+export function architectureFloor(w: MeasuredWork): CostLine[] {
+  const M = 1e6;
+  const invocations = w.deliveries + w.workerInvocations;
+  const sqs = 1 + 2 * w.workerInvocations;
+  return [
+    {
+      item: 'API Gateway HTTP API',
+      quantity: `${w.deliveries.toFixed(2)} per message`,
+      usd: M * w.deliveries * PRICES.httpApiRequest,
+    },
+    {
+      item: 'Lambda requests',
+      quantity: `${invocations.toFixed(2)} per message`,
+      usd: M * invocations * PRICES.lambdaRequest,
+    },
+    {
+      item: 'SQS FIFO requests',
+      quantity: `${sqs.toFixed(2)} per message`,
+      usd: M * sqs * PRICES.sqsFifoRequest,
+    },
+    { item: 'DynamoDB writes', quantity: '2 WRU per message', usd: M * 2 * PRICES.dynamoWru },
   ];
 }
 

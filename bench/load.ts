@@ -97,6 +97,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let calls = 0;
   let dynamo = 0;
   const dynamoOps = new Map<string, number>();
+  const units = { wru: 0, rru: 0 };
   const handled: number[] = [];
   let bridge: LocalBridge | undefined;
   try {
@@ -120,9 +121,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       onWebhookHandled: (ms) => {
         handled.push(ms);
       },
-      onDynamoRequest: (op) => {
+      onDynamoRequest: (op, input) => {
         dynamo++;
         dynamoOps.set(op, (dynamoOps.get(op) ?? 0) + 1);
+        const u = requestUnits(op, input);
+        units.wru += u.wru;
+        units.rru += u.rru;
       },
     });
     const b = bridge;
@@ -234,6 +238,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const calls0 = calls;
     const dynamo0 = dynamo;
     dynamoOps.clear();
+    units.wru = 0;
+    units.rru = 0;
     handled.length = 0;
     const usage0 = { ...b.queue.usage, sent: b.queue.sent };
     const hooks0 = zendesk.deliveries.length + chatwoot.deliveries.length;
@@ -327,7 +333,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const n = plan.length;
     const batches = b.queue.usage.batches - usage0.batches;
     const deliveries = posts + zendesk.deliveries.length + chatwoot.deliveries.length - hooks0;
-    const units = dynamoUnits(dynamoOps);
     const work: WorkPerMessage = {
       deliveries: deliveries / n,
       // Time inside the webhook handlers (what Lambda bills), not the HTTP round trip around them.
@@ -373,16 +378,72 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   }
 }
 
+type Item = Record<string, unknown>;
+
 /**
- * DynamoDB request units of the counted operations. Every item the bridge writes or reads is under 1 KB (ids and
- * timestamps only), so a write is 1 WRU per item and a read 0.5 RRU (eventually consistent) or 1 (strong). A
- * BatchWriteItem here writes the event's claim and the id it wrote (2 items), a BatchGetItem reads up to 100 keys
- * (reconciliation only); both counted at their steady-state size.
+ * An item's size as DynamoDB bills it (developer guide, "Item sizes and formats"), from the document client's plain
+ * values: each attribute's name in UTF-8 bytes plus its value — a string its UTF-8 bytes, a number about one byte
+ * per two digits plus one, a boolean or null one byte, binary its length, a map or list 3 bytes plus one per
+ * element plus its elements, a set its elements.
  */
-export function dynamoUnits(ops: Map<string, number>): { wru: number; rru: number } {
-  const n = (op: string) => ops.get(op) ?? 0;
-  const wru =
-    n('PutItemCommand') + n('UpdateItemCommand') + n('DeleteItemCommand') + 2 * n('BatchWriteItemCommand');
-  const rru = n('GetItemCommand') + n('QueryCommand') + 2 * n('BatchGetItemCommand');
-  return { wru, rru };
+export function itemBytes(item: Item | undefined): number {
+  let n = 0;
+  for (const [name, v] of Object.entries(item ?? {})) n += Buffer.byteLength(name) + valueBytes(v);
+  return n;
+}
+
+function valueBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (typeof v === 'number' || typeof v === 'bigint')
+    return Math.ceil(String(v).replace(/[-.e+]/g, '').length / 2) + 1;
+  if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+  if (v instanceof Uint8Array) return v.length;
+  if (v instanceof Set) return [...v].reduce((a: number, x) => a + valueBytes(x), 0);
+  if (Array.isArray(v)) return 3 + v.length + v.reduce((a: number, x) => a + valueBytes(x), 0);
+  if (typeof v === 'object') return 3 + Object.keys(v).length + itemBytes(v as Item);
+  return 0;
+}
+
+const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/**
+ * On-demand request units of one DynamoDB request, from what it sends (the document client's input): a write is 1 WRU per
+ * started KB of the item written (a failed conditional write still costs its unit), a strongly consistent read 1 RRU
+ * per 4 KB. An UpdateItem is billed on the larger of the item before and after, which the request does not show:
+ * it is sized by the values it sets (every item updated in the measured paths is small: a rate bucket, an
+ * attention list), so a lower bound.
+ */
+export function requestUnits(op: string, input: unknown): { wru: number; rru: number } {
+  const i = (input ?? {}) as {
+    Item?: Item;
+    ExpressionAttributeValues?: Item;
+    RequestItems?: Record<string, Array<{ PutRequest?: { Item: Item } }> | { Keys?: unknown[] }>;
+  };
+  switch (op) {
+    case 'PutItemCommand':
+      return { wru: writeUnits(itemBytes(i.Item)), rru: 0 };
+    case 'UpdateItemCommand':
+      return { wru: writeUnits(itemBytes(i.ExpressionAttributeValues)), rru: 0 };
+    case 'DeleteItemCommand':
+      return { wru: 1, rru: 0 };
+    case 'BatchWriteItemCommand': {
+      const requests = Object.values(i.RequestItems ?? {}).flatMap((r) => (Array.isArray(r) ? r : []));
+      return {
+        wru: requests.reduce((a, r) => a + (r.PutRequest ? writeUnits(itemBytes(r.PutRequest.Item)) : 1), 0),
+        rru: 0,
+      };
+    }
+    case 'BatchGetItemCommand': {
+      const keys = Object.values(i.RequestItems ?? {}).reduce(
+        (a, r) => a + (Array.isArray(r) ? 0 : (r.Keys?.length ?? 0)),
+        0,
+      );
+      return { wru: 0, rru: keys };
+    }
+    case 'GetItemCommand':
+    case 'QueryCommand':
+      return { wru: 0, rru: 1 };
+    default:
+      return { wru: 0, rru: 0 };
+  }
 }

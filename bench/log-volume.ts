@@ -18,8 +18,11 @@ let bytes = 0;
 let lines = 0;
 const metricNames = new Set<string>();
 const progress = process.stderr.write.bind(process.stderr);
+// LOG_VOLUME_DUMP=<file>: also keep the counted lines there, to see which lines the bytes are.
+const dump: string[] | undefined = process.env.LOG_VOLUME_DUMP ? [] : undefined;
 function count(text: string): void {
   bytes += Buffer.byteLength(text);
+  dump?.push(text);
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     lines++;
@@ -41,6 +44,10 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 
+// CPU time of this whole process (simulators, load generator, ingress and worker) during the measured phase: an
+// upper bound of the worker's CPU per message, which Lambda at a small memory size runs on a fraction of a vCPU.
+let cpuStart = process.cpuUsage();
+let cpu = { user: 0, system: 0 };
 const load = await runLoad({
   events,
   conversations: Math.max(10, Math.round(events / 10)),
@@ -52,8 +59,11 @@ const load = await runLoad({
   progress: (line) => progress(`${line}\n`),
   onMeasured: (phase) => {
     counting = phase === 'start';
+    if (phase === 'start') cpuStart = process.cpuUsage();
+    else cpu = process.cpuUsage(cpuStart);
   },
 });
+if (dump && process.env.LOG_VOLUME_DUMP) writeFileSync(process.env.LOG_VOLUME_DUMP, dump.join(''));
 writeFileSync(
   out,
   JSON.stringify({
@@ -62,5 +72,13 @@ writeFileSync(
     lines,
     metricNames: [...metricNames].sort(),
     work: load.work,
+    processCpuMsPerMessage: (cpu.user + cpu.system) / 1000 / load.events,
+    // The cost run must be a correct run too: its work is only meaningful if every message synced once, in order.
+    exactness: {
+      lost: load.lost,
+      duplicated: load.duplicated,
+      outOfOrder: load.outOfOrder,
+      deadLettered: load.deadLettered,
+    },
   }),
 );

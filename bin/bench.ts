@@ -14,7 +14,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
-import { costPerMillion, DEFAULT_ASSUMPTIONS, PRICES, readTemplate } from '../bench/cost.ts';
+import {
+  architectureFloor,
+  costPerMillion,
+  DEFAULT_ASSUMPTIONS,
+  PRICES,
+  readTemplate,
+} from '../bench/cost.ts';
 import { runImportBench } from '../bench/import.ts';
 import { type LoadResult, runLoad } from '../bench/load.ts';
 import { runBacklog, runFaultLatency, runNewTicketCalls } from '../bench/platform-limits.ts';
@@ -175,8 +181,8 @@ if (!args.includes('--skip-faults')) {
   );
 }
 
-const loadResult = report.load as LoadResult | undefined;
-if (loadResult && !args.includes('--skip-cost')) {
+// The cost run measures its own work in a child process, so it runs with or without the load run.
+if (!args.includes('--skip-cost')) {
   progress('cost: log volume at INFO with metrics on (child process), template synthesis…');
   const file = join(outDir, 'log-volume.json');
   mkdirSync(outDir, { recursive: true });
@@ -203,16 +209,29 @@ if (loadResult && !args.includes('--skip-cost')) {
     lines: number;
     metricNames: string[];
     work: LoadResult['work'];
+    processCpuMsPerMessage: number;
   };
   const shape = readTemplate();
-  const lines = costPerMillion(shape, {
+  const work = {
     // The cost run's work: measured with the platforms a round trip away, so worker time is what Lambda bills.
     ...logs.work,
     logBytes: logs.bytes / logs.events,
     metricNames: logs.metricNames.length,
-  });
+  };
+  const lines = costPerMillion(shape, work);
   const total = lines.reduce((a, l) => a + l.usd, 0);
-  report.cost = { prices: PRICES, assumptions: DEFAULT_ASSUMPTIONS, lines, total, logs };
+  const floor = architectureFloor(work);
+  const floorTotal = floor.reduce((a, l) => a + l.usd, 0);
+  report.cost = {
+    prices: PRICES,
+    assumptions: DEFAULT_ASSUMPTIONS,
+    shape,
+    lines,
+    total,
+    floor,
+    floorTotal,
+    logs,
+  };
   console.log(
     `\nCost per million synced messages (AWS list prices ${PRICES.region}, read ${PRICES.date}; assumptions: ${DEFAULT_ASSUMPTIONS.platformLatencyMs} ms per platform call, ${DEFAULT_ASSUMPTIONS.messagesPerSecond} messages/s sustained)`,
   );
@@ -220,7 +239,10 @@ if (loadResult && !args.includes('--skip-cost')) {
     console.log(`  ${l.item.padEnd(28)} $${l.usd.toFixed(3).padStart(7)}   ${l.quantity}`);
   console.log(`  ${'total'.padEnd(28)} $${total.toFixed(3).padStart(7)}`);
   console.log(
-    `  (logs: ${round(logs.bytes / logs.events, 0)} bytes and ${round(logs.lines / logs.events, 2)} lines per message at INFO, metrics on)`,
+    `  floor of the architecture    $${floorTotal.toFixed(3).padStart(7)}   before any code runs: ${floor.map((l) => `${l.item} $${l.usd.toFixed(2)} (${l.quantity})`).join(', ')}`,
+  );
+  console.log(
+    `  (logs: ${round(logs.bytes / logs.events, 0)} bytes and ${round(logs.lines / logs.events, 2)} lines per message at INFO, metrics on; CPU of the whole bench process ${round(logs.processCpuMsPerMessage, 1)} ms per message, an upper bound of the worker's)`,
   );
 }
 

@@ -34,7 +34,8 @@ export interface LocalBridgeOptions {
   queue?: LocalQueueOptions;
   /** Count outbound calls (benchmarks, tests that assert one API call per message). */
   onHttpRequest?: (platform: 'zendesk' | 'chatwoot', method: string, path: string) => void;
-  onDynamoRequest?: (operation: string) => void;
+  /** Each DynamoDB request: its command name and input (benchmarks size the items they write). */
+  onDynamoRequest?: (operation: string, input: unknown) => void;
   /** Time spent in a webhook function's handler, as Lambda would bill it (benchmarks). */
   onWebhookHandled?: (ms: number) => void;
 }

@@ -2,7 +2,7 @@
 import { App, type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { RECONCILE_DEFAULTS, RECONCILE_INTERVAL_MINUTES } from '../shared/config.ts';
@@ -27,7 +27,9 @@ export const SIZING = {
   // records run one after another, and the worker starts none with less than 22 s left (START_MARGIN_MS in
   // shared/sync/worker.ts), so a slow batch hands its rest back instead of timing out. The queue's visibility
   // timeout is derived from it.
-  worker: { memorySize: 512, timeout: Duration.seconds(30) },
+  // 256 MB: the worker mostly waits on the platforms (a batch's message groups run concurrently), so its billed
+  // time hardly grows with less CPU; the cost run (`npm run bench`, bench/cost.ts) prices it.
+  worker: { memorySize: 256, timeout: Duration.seconds(30) },
   // Reads the change feeds since their cursors (a few export pages, the changed conversations): more calls, so a
   // longer budget, under the shortest schedule allowed (3 minutes) so two runs do not overlap; a run that reaches
   // its deadline leaves the rest to the next from its cursors.
@@ -36,6 +38,15 @@ export const SIZING = {
   // (lists one ticket's history and enqueues). A person is waiting, so a short ceiling.
   app: { memorySize: 256, timeout: Duration.seconds(15) },
 } as const;
+
+/**
+ * The webhook functions' telemetry, chosen for cost (they run for every delivery, ~2 per synced message: the event
+ * and the other platform's echo): no X-Ray tracing — at 10 messages/s each traced function pays for a trace a second
+ * from Lambda's fixed sampling reservoir, and their traces would show only Lambda's own invocation segment (they
+ * carry no X-Ray SDK, see shared/tracing.ts) — and no START/REPORT lines from Lambda (system logs at WARN; their
+ * duration, errors and throttles stay in Lambda's metrics, their own log lines are unchanged).
+ */
+const INGRESS_TELEMETRY = { tracing: false, systemLogLevel: SystemLogLevel.WARN } as const;
 
 export interface BridgeStackProps extends StackProps {
   /** Powertools and Lambda application log level. */
@@ -94,6 +105,7 @@ export class BridgeStack extends Stack {
 
     this.zendeskWebhook = new BridgeFunction(this, 'ZendeskWebhook', {
       name: 'zendesk-webhook',
+      ...INGRESS_TELEMETRY,
       description: 'Verifies Zendesk webhooks and enqueues sync events',
       ...SIZING.ingress,
       logLevel,
@@ -101,6 +113,7 @@ export class BridgeStack extends Stack {
     });
     this.chatwootWebhook = new BridgeFunction(this, 'ChatwootWebhook', {
       name: 'chatwoot-webhook',
+      ...INGRESS_TELEMETRY,
       description: 'Verifies Chatwoot webhooks and enqueues sync events',
       ...SIZING.ingress,
       logLevel,

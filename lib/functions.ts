@@ -9,6 +9,7 @@ import {
   Architecture,
   LoggingFormat,
   Runtime,
+  type SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -39,6 +40,13 @@ export interface BridgeFunctionProps {
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   readonly logLevel: ApplicationLogLevel;
+  /**
+   * X-Ray active tracing (default on). Lambda samples the first invocation each second and 5 % of the rest per
+   * function, whatever sampling rules the account has, so every traced function costs up to a trace a second.
+   */
+  readonly tracing?: boolean;
+  /** Lambda's own log lines (platform.start and platform.report at INFO, Lambda's default). */
+  readonly systemLogLevel?: SystemLogLevel;
   /**
    * Standard SQS queue for failed asynchronous invocations. Only for functions that are invoked
    * asynchronously (the scheduled reconcile); API Gateway and SQS invoke the others synchronously.
@@ -82,12 +90,13 @@ export class BridgeFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing === false ? Tracing.DISABLED : Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       // Lambda drops JSON log lines below this level, so it must follow POWERTOOLS_LOG_LEVEL.
       applicationLogLevelV2: props.logLevel,
+      ...(props.systemLogLevel ? { systemLogLevelV2: props.systemLogLevel } : {}),
       ...(props.asyncDeadLetterQueue ? { deadLetterQueue: props.asyncDeadLetterQueue } : {}),
       ...(props.asyncRetryAttempts !== undefined ? { retryAttempts: props.asyncRetryAttempts } : {}),
       environment: {
@@ -120,6 +129,14 @@ export class BridgeFunction extends Construct {
         id: 'Serverless-LambdaDLQ',
         reason:
           'Invoked only synchronously (API Gateway or the SQS event source mapping): a Lambda async DLQ would never receive anything. Failed sync work lands in the FIFO dead-letter queue.',
+      });
+    }
+
+    if (props.tracing === false) {
+      Validations.of(this.fn.node.defaultChild ?? this.fn).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          "Untraced on purpose (INGRESS_TELEMETRY in lib/bridge-stack.ts): Lambda's fixed sampling would bill a trace a second for traces that show only Lambda's own invocation; the worker behind it is traced.",
       });
     }
 

@@ -23,7 +23,8 @@ export interface LocalMode {
   releaseHeld?: (messageIds: string[]) => number;
   /** Count outbound calls (benchmarks, tests). */
   onHttpRequest?: ((platform: 'zendesk' | 'chatwoot', method: string, path: string) => void) | undefined;
-  onDynamoRequest?: ((operation: string) => void) | undefined;
+  /** Each DynamoDB request: its command name and input (benchmarks size the items they write). */
+  onDynamoRequest?: ((operation: string, input: unknown) => void) | undefined;
 }
 
 export interface LoadedConfig {

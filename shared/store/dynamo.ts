@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export function createDynamo(
   endpoint?: string,
-  onRequest?: (operation: string) => void,
+  onRequest?: (operation: string, input: unknown) => void,
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient(
     endpoint
@@ -20,7 +20,10 @@ export function createDynamo(
   if (onRequest) {
     client.middlewareStack.add(
       (next, context) => (args) => {
-        onRequest(String(context.commandName ?? 'unknown'));
+        // The document client's input (plain values, not yet marshalled). A counting hook never fails a request.
+        try {
+          onRequest(String(context.commandName ?? 'unknown'), (args as { input?: unknown }).input);
+        } catch {}
         return next(args);
       },
       { step: 'initialize', name: 'countRequests' },

@@ -85,6 +85,7 @@ describe('cdk-nag', () => {
           'Serverless-LambdaAsyncFailureDestination',
           'Serverless-LambdaDLQ',
           'Serverless-LambdaEventSourceMappingDestination',
+          'Serverless-LambdaTracing',
           'Serverless-SQSRedrivePolicy',
         ].sort(),
       );

@@ -142,11 +142,23 @@ describe('saved Logs Insights queries', () => {
 });
 
 describe('functions', () => {
-  it('trace actively with X-Ray and take the log level from configuration (INFO by default)', () => {
+  it('take the log level from configuration (INFO by default)', () => {
     template.allResourcesProperties('AWS::Lambda::Function', {
-      TracingConfig: { Mode: 'Active' },
       Environment: { Variables: Match.objectLike({ POWERTOOLS_LOG_LEVEL: 'INFO' }) },
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
     });
+  });
+
+  it('trace actively with X-Ray everywhere but the webhook functions, whose traces would show only Lambda', () => {
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
+      Properties: { Description: string; TracingConfig?: { Mode: string } };
+    }>;
+    const traced = fns.filter((f) => f.Properties.TracingConfig?.Mode === 'Active');
+    const untraced = fns.filter((f) => f.Properties.TracingConfig?.Mode !== 'Active');
+    expect(traced).toHaveLength(4);
+    expect(untraced.map((f) => f.Properties.Description).sort()).toEqual([
+      'Verifies Chatwoot webhooks and enqueues sync events',
+      'Verifies Zendesk webhooks and enqueues sync events',
+    ]);
   });
 });
