@@ -14,7 +14,18 @@ let s: ReturnType<typeof scenario>;
 beforeAll(async () => {
   h = await startHarness({
     queue: { visibilityTimeoutMs: 50 },
-    env: { RECONCILE_SETTLE_MS: '0', ZENDESK_AUTHORSHIP: 'bridge' },
+    env: {
+      RECONCILE_SETTLE_MS: '0',
+      ZENDESK_AUTHORSHIP: 'bridge',
+      // A run here enqueues up to 145 events for one ticket and one conversation. At the default limits the bridge
+      // paces them (Chatwoot's 200 messages a conversation a minute, Zendesk's 100 ticket updates a minute): 50 s
+      // of waiting that reconciliation does not need to be shown correct (rate-budget.test.ts covers the pacing).
+      // Both platforms let an operator raise them; the Chatwoot simulator is raised to match below.
+      ZENDESK_RATE_LIMIT: '2500',
+      ZENDESK_TICKET_UPDATE_LIMIT: '2500',
+      CHATWOOT_CONVERSATION_MESSAGE_LIMIT: '2500',
+    },
+    chatwootOptions: { messagesPerMinute: 2500 },
   });
   s = scenario(h);
   // Many runs a minute here; the export's own limit of 10 has its test below.
