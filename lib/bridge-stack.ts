@@ -235,6 +235,7 @@ export class BridgeStack extends Stack {
       ingress: [this.zendeskWebhook, this.chatwootWebhook],
       worker: this.worker,
       reconcile: this.reconcile,
+      reconcileIntervalMinutes: interval,
       queues: this.queues,
       tables: this.tables,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
