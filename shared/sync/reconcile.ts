@@ -23,7 +23,7 @@ import type { Link } from '../store/links.ts';
 import type { WorkerDeps } from '../worker-deps.ts';
 import type { ExportedComment, ZendeskTicketEvent, ZendeskUser } from '../zendesk/client.ts';
 import { ZENDESK_STATUS_STATES } from '../zendesk/webhook.ts';
-import { apiCommentEvent, createdMs, recentComments, recentMessages } from './recent-comments.ts';
+import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './recent-comments.ts';
 import { readLinkState, recordLinkState } from './status.ts';
 
 export interface ReconcileOptions {
@@ -75,9 +75,13 @@ const CONVERSATIONS_PAGE = 25;
 const MESSAGES_BEFORE_PAGE = 20;
 const DAY_MS = 24 * 3600 * 1000;
 
-/** Zendesk: the next export `start_time` (epoch seconds). */
+/**
+ * Zendesk: the next export `start_time` (epoch seconds). `stuck`: that second holds more than a page of updates
+ * and is being read through the cursor-based ticket export, from `cursor` (its `after_cursor`) once it has one.
+ */
 interface ZendeskCursor {
   startTime: number;
+  stuck?: { cursor?: string };
 }
 /**
  * Chatwoot: everything created up to `afterS` (epoch seconds) is reconciled. While a window (afterS, uptoS] is in
@@ -177,15 +181,21 @@ function clampToRetention(rt: WorkerDeps, platform: string, fromMs: number, rete
  * comments inline), from the stored `start_time`. Time-based (the only method this export has): each page ends
  * at `end_time`, the next starts there again (inclusive), and `end_of_stream` says the page reached the present.
  * The cursor is saved after every page, so an interrupted run resumes from the last page it finished.
+ *
+ * The time-based trap: a page of 1,000 updates that all share one second ends on the second it started, and asking
+ * again from there returns the same page forever (zendesk/zendesk_api_client_rb #168; Zendesk's "Using the
+ * Incremental Exports API" recommends the cursor-based method, which only the ticket and user exports have). Such
+ * a second is read through the cursor-based Incremental Ticket Export instead: every ticket changed at or after
+ * it, and for each linked one its newest comments from that second on; then the event export resumes at the next
+ * second. That pass keeps its own cursor (`stuck`), so it too resumes where a run stopped, and nothing is skipped.
  */
 async function reconcileZendesk(
   rt: WorkerDeps,
   o: ReconcileOptions,
   retentionMs: number,
-  r: SideResult,
+  result: SideResult,
   statuses: Map<string, StatusSeenOn>,
 ): Promise<void> {
-  const result = r;
   const cursor = await rt.cursors.get<ZendeskCursor>('zendesk');
   let version = cursor.version;
   const firstMs = cursor.value ? cursor.value.startTime * 1000 : rt.now() - o.lookbackMs;
@@ -193,15 +203,17 @@ async function reconcileZendesk(
   const users = new Map<string, Promise<ZendeskUser>>();
   const seen = new Set<number>();
   const pages = o.maxExportPages ?? RECONCILE_DEFAULTS.exportPages;
-  for (let page = 0; ; page++) {
-    if (page >= pages || (o.deadline !== undefined && rt.now() > o.deadline)) {
-      result.deferred = true;
-      return;
-    }
-    let res: Awaited<ReturnType<WorkerDeps['zendesk']['ticketEvents']>>;
+  let page = 0;
+  const save = async (next: ZendeskCursor) => {
+    version = await rt.cursors.save<ZendeskCursor>('zendesk', next, version, rt.now());
+  };
+  /** Spends one export request of the run's budget; false when none is left (deadline, pages, 429). */
+  const exportCall = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    if (page >= pages || (o.deadline !== undefined && rt.now() > o.deadline)) return undefined;
+    page++;
+    result.apiCalls++;
     try {
-      result.apiCalls++;
-      res = await rt.zendesk.ticketEvents(start);
+      return await call();
     } catch (err) {
       if (err instanceof UpstreamError && err.status === 429) {
         // The export's 10 requests a minute are shared by the account: leave the rest to the next run.
@@ -209,10 +221,30 @@ async function reconcileZendesk(
           platform: 'zendesk',
           retryAfterMs: err.retryAfterMs,
         });
-        result.deferred = true;
-        return;
+        return undefined;
       }
       throw err;
+    }
+  };
+  if (cursor.value?.stuck) {
+    const done = await stuckSecond(rt, start, cursor.value.stuck.cursor, {
+      exportCall,
+      save,
+      result,
+      users,
+      statuses,
+    });
+    if (!done) {
+      result.deferred = true;
+      return;
+    }
+    start += 1;
+  }
+  for (;;) {
+    const res = await exportCall(() => rt.zendesk.ticketEvents(start));
+    if (!res) {
+      result.deferred = true;
+      return;
     }
     // The page repeats the items of its start second; each update is handled once per run.
     const events = res.ticket_events.filter((e) => !seen.has(e.id));
@@ -220,22 +252,105 @@ async function reconcileZendesk(
     result.changesRead += events.length;
     result.missed += await zendeskMissed(rt, events, users, result, statuses);
     const end = res.end_time ?? start;
-    if (end > start || (res.end_of_stream && cursor.value?.startTime !== end)) {
-      version = await rt.cursors.save<ZendeskCursor>('zendesk', { startTime: end }, version, rt.now());
-    }
+    if (end > start || (res.end_of_stream && cursor.value?.startTime !== end)) await save({ startTime: end });
     o.onProgress?.(`zendesk: ${result.changesRead} ticket update(s) read`);
     if (res.end_of_stream) return;
     if (end <= start) {
-      // A full page inside one second: a time-based export cannot page past it. Never silently skipped.
-      rt.logger.error('reconcile export cannot advance: more than a page of ticket updates in one second', {
+      // A full page inside one second: the event export cannot page past it (see above).
+      rt.logger.warn('reconcile export: more than a page of ticket updates in one second, read by ticket', {
         platform: 'zendesk',
         startTime: start,
       });
-      result.deferred = true;
-      return;
+      await save({ startTime: start, stuck: {} });
+      const done = await stuckSecond(rt, start, undefined, { exportCall, save, result, users, statuses });
+      if (!done) {
+        result.deferred = true;
+        return;
+      }
+      start += 1;
+      continue;
     }
     start = end;
   }
+}
+
+/**
+ * One second holding more than a page of ticket updates, read through the cursor-based ticket export (tickets
+ * changed at or after it, up to the present: a ticket changed in that second and again later is listed once, at
+ * its latest change). For each linked ticket, its newest comments (one page, 100) from that second on go through
+ * the same ledger check as the event export's; its status counts as seen at its `updated_at` (an upper bound, like
+ * Chatwoot's). Returns false when the run's budget ran out first; the `stuck` cursor keeps the place.
+ */
+async function stuckSecond(
+  rt: WorkerDeps,
+  second: number,
+  resumeFrom: string | undefined,
+  x: {
+    exportCall: <T>(call: () => Promise<T>) => Promise<T | undefined>;
+    save: (next: ZendeskCursor) => Promise<void>;
+    result: SideResult;
+    users: Map<string, Promise<ZendeskUser>>;
+    statuses: Map<string, StatusSeenOn>;
+  },
+): Promise<boolean> {
+  const me = await rt.zendesk.currentUser();
+  let from: { startTime: number } | { cursor: string } =
+    resumeFrom === undefined ? { startTime: second } : { cursor: resumeFrom };
+  for (;;) {
+    const res = await x.exportCall(() => rt.zendesk.exportTickets(from));
+    if (!res) return false;
+    x.result.changesRead += res.tickets.length;
+    const links = await rt.links.getManyByTicket(res.tickets.map((t) => String(t.id)));
+    const now = rt.now();
+    for (const t of res.tickets) {
+      const link = links.get(String(t.id));
+      if (!link) continue;
+      const state = Object.hasOwn(ZENDESK_STATUS_STATES, t.status)
+        ? ZENDESK_STATUS_STATES[t.status]
+        : undefined;
+      const changedMs = t.updated_at ? Date.parse(t.updated_at) : Number.NaN;
+      const prior = x.statuses.get(link.ticketId);
+      if (state && !Number.isNaN(changedMs) && (!prior || prior.atMs <= changedMs)) {
+        x.statuses.set(link.ticketId, {
+          state,
+          status: t.status,
+          atMs: changedMs,
+          exact: false,
+          conversationId: link.conversationId,
+          key: `t${Math.floor(changedMs / 1000)}`,
+        });
+      }
+      x.result.apiCalls++;
+      const comments = await recentComments(rt.zendesk, link.ticketId);
+      const fresh = comments.filter((c) => commentMs(c) >= second * 1000 && c.author_id !== me.id);
+      if (comments.length >= 100 && comments.every((c) => commentMs(c) >= second * 1000)) {
+        // More than a page since that second on one ticket: the older ones are not read here. Never silent.
+        rt.logger.error('reconcile: more than 100 comments on one ticket since a crowded second', {
+          platform: 'zendesk',
+          ticketId: link.ticketId,
+          startTime: second,
+        });
+      }
+      x.result.missed += await enqueueMissed(
+        rt,
+        fresh.map((c) => ({
+          doneKey: ledgerKeys.event(eventKeys.zendeskComment(c.id)),
+          ownKey: ledgerKeys.ownWrite(writeIds.zendeskComment(c.id)),
+          event: async () => {
+            x.result.apiCalls += x.users.has(String(c.author_id)) ? 0 : 1;
+            return apiCommentEvent(c, link.ticketId, await authorOf(rt, c.author_id, x.users), {
+              receivedAt: now,
+            });
+          },
+        })),
+      );
+    }
+    if (res.end_of_stream || !res.after_cursor) break;
+    from = { cursor: res.after_cursor };
+    await x.save({ startTime: second, stuck: { cursor: res.after_cursor } });
+  }
+  await x.save({ startTime: second + 1 });
+  return true;
 }
 
 /** Comments on linked tickets in these updates that the ledger does not know, enqueued; returns how many. */
@@ -413,6 +528,7 @@ async function conversationMissed(
       state: c.status,
       status: c.status,
       atMs: c.last_activity_at * 1000,
+      exact: false,
       conversationId: link.conversationId,
       key: String(c.last_activity_at),
     });
@@ -456,6 +572,8 @@ interface StatusSeenOn {
    * `Message#set_conversation_activity`), so it is the change's time or later: an upper bound.
    */
   atMs: number;
+  /** False when `atMs` is only an upper bound (Chatwoot; Zendesk's ticket export): then only a different state counts. */
+  exact?: boolean;
   conversationId: string;
   /** Names the observation in the repair's event key (the export update's id; Chatwoot's activity second). */
   key: string;
@@ -501,7 +619,8 @@ async function reconcileStatuses(
       const last = await readLinkState(rt.ledger, ticketId);
       const zd = seen.zendesk.get(ticketId);
       const cw = seen.chatwoot.get(ticketId);
-      const zdNew = zd && zd.atMs > last.sourceAt ? zd : undefined;
+      const zdNew =
+        zd && zd.atMs > last.sourceAt && (zd.exact !== false || zd.state !== last.state) ? zd : undefined;
       const cwNew = cw && cw.state !== last.state && cw.atMs > last.sourceAt ? cw : undefined;
       const zdState = zdNew?.state ?? last.state;
       const cwState = cwNew?.state ?? last.state;

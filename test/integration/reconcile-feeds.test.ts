@@ -212,6 +212,48 @@ describe('more than a page of changes', () => {
     expect(s.fromZendesk(a.conversation.id)).toEqual(['ticket A', 'lost on the first page']);
   }, 240_000);
 
+  it('more than a page of updates in one second is read by ticket: no endless loop, nothing skipped', async () => {
+    const crowded = await s.openTicket('crowded second');
+    const after = await s.openTicket('after the crowd');
+    await reconcileNow();
+    const filler = h.zendesk.createUser({
+      name: 'Bulk',
+      email: `bulk-${Date.now()}@example.com`,
+      role: 'end-user',
+    });
+    await withoutWebhooks(() => {
+      // A bulk import stamps 1,200 tickets with one second; a customer's comment lands in the same second, past
+      // the first 1,000, so a time-based page starting there always ends there again.
+      h.zendesk.holdClock();
+      try {
+        for (let i = 0; i < 1200; i++)
+          h.zendesk.createTicket({ requester: filler, subject: 'bulk', body: `b${i}` });
+        h.zendesk.customerComment(crowded.ticket.id, 'lost in the crowded second');
+      } finally {
+        h.zendesk.releaseClock();
+      }
+      h.zendesk.advanceClock(1000);
+      h.zendesk.customerComment(after.ticket.id, 'lost just after it');
+    });
+    const before = h.zendesk.requests.length;
+    const run = await reconcileNow();
+    expect(run.zendesk).toMatchObject({ failed: false, deferred: false, missed: 2 });
+    expect(s.fromZendesk(crowded.conversation.id)).toEqual(['crowded second', 'lost in the crowded second']);
+    expect(s.fromZendesk(after.conversation.id)).toEqual(['after the crowd', 'lost just after it']);
+    // Each export request asked for something new: the crowded second was not requested over and over.
+    const exports = h.zendesk.requests
+      .slice(before)
+      .filter((r) => r.path.startsWith('/api/v2/incremental/'))
+      .map((r) => `${r.path}?${JSON.stringify(r.query)}`);
+    expect(new Set(exports).size).toBe(exports.length);
+    expect(exports.some((e) => e.startsWith('/api/v2/incremental/tickets/cursor'))).toBe(true);
+
+    const again = await reconcileNow();
+    expect(again.enqueued).toBe(0);
+    expect(again.zendesk.deferred).toBe(false);
+    expect(s.fromZendesk(crowded.conversation.id)).toHaveLength(2);
+  }, 240_000);
+
   it('a Chatwoot run interrupted on its second page of conversations resumes below the first', async () => {
     const older = await s.openTicket('older conversation');
     const newer = await s.openTicket('newer conversation');
