@@ -24,7 +24,7 @@ import type { WorkerDeps } from '../worker-deps.ts';
 import type { ExportedComment, ZendeskTicketEvent, ZendeskUser } from '../zendesk/client.ts';
 import { ZENDESK_STATUS_STATES } from '../zendesk/webhook.ts';
 import { apiCommentEvent, commentMs, createdMs, recentComments, recentMessages } from './recent-comments.ts';
-import { readLinkState, recordLinkState } from './status.ts';
+import { linkStateOf, recordLinkState } from './status.ts';
 
 export interface ReconcileOptions {
   /** Where the first run starts reading (no cursor yet). Must stay below the ledger's retention. */
@@ -613,10 +613,21 @@ async function reconcileStatuses(
   seen: StatusSeen,
   sides: { zendesk: SideResult; chatwoot: SideResult },
 ): Promise<void> {
-  const tickets = new Set([...seen.zendesk.keys(), ...seen.chatwoot.keys()]);
+  const tickets = [...new Set([...seen.zendesk.keys(), ...seen.chatwoot.keys()])];
+  if (tickets.length === 0) return;
+  let records: Map<string, Record<string, unknown>>;
+  try {
+    // One BatchGetItem per 100 links, not a read per link.
+    records = await rt.ledger.getMany(tickets.map((t) => ledgerKeys.ticketState(t)));
+  } catch (err) {
+    rt.logger.error('reconcile could not read the links’ synced statuses', {
+      error: err instanceof Error ? err.name : 'unknown',
+    });
+    return;
+  }
   for (const ticketId of tickets) {
     try {
-      const last = await readLinkState(rt.ledger, ticketId);
+      const last = linkStateOf(records.get(ledgerKeys.ticketState(ticketId)));
       const zd = seen.zendesk.get(ticketId);
       const cw = seen.chatwoot.get(ticketId);
       const zdNew =

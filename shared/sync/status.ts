@@ -30,7 +30,11 @@ export interface LinkStateRecord {
 type StateLedger = Pick<SyncDeps['ledger'], 'get' | 'put'>;
 
 export async function readLinkState(ledger: StateLedger, ticketId: string): Promise<LinkStateRecord> {
-  const item = await ledger.get(ledgerKeys.ticketState(ticketId));
+  return linkStateOf(await ledger.get(ledgerKeys.ticketState(ticketId)));
+}
+
+/** A `state#<ticket>` item as a record; an absent or expired one is "open", the state of a new link. */
+export function linkStateOf(item: Record<string, unknown> | undefined): LinkStateRecord {
   const at = typeof item?.at === 'number' ? item.at : 0;
   return {
     state: item?.state === 'resolved' ? 'resolved' : 'open',
