@@ -248,6 +248,7 @@ export class BridgeStack extends Stack {
       ingress: [this.zendeskWebhook, this.chatwootWebhook],
       worker: this.worker,
       reconcile: this.reconcile,
+      reconcileIntervalMinutes: interval,
       queues: this.queues,
       tables: this.tables,
       importDeadLetterQueue: this.historyImport.deadLetterQueue,

@@ -115,6 +115,8 @@ export interface ObservabilityProps {
   readonly ingress: BridgeFunction[];
   readonly worker: BridgeFunction;
   readonly reconcile: BridgeFunction;
+  /** Minutes between scheduled reconcile runs (the stack's `reconcileIntervalMinutes`): sizes its alarm's window. */
+  readonly reconcileIntervalMinutes: number;
   readonly queues: SyncQueues;
   readonly tables: BridgeTables;
   /** The history import's control dead-letter queue (lib/import.ts): a chain of the import that stopped. */
@@ -224,11 +226,14 @@ export class Observability extends Construct {
     );
 
     // One failed run is covered by the next one, which resumes from the cursors (reconcile is not retried); two of the last
-    // three failing is systematic: a bug, a permission, an unreadable secret, or a platform down.
+    // three failing is systematic: a bug, a permission, an unreadable secret, or a platform down. Three runs are three
+    // intervals, whatever the interval is set to.
+    const interval = props.reconcileIntervalMinutes;
     alarm(
       'ReconcileErrors',
-      'Reconcile failed in at least two of its last three runs: events no webhook delivered are not being recovered.',
-      props.reconcile.fn.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+      `Reconcile failed in at least two of its last three runs (${3 * interval} minutes at one run every ${interval}): ` +
+        'events no webhook delivered are not being recovered.',
+      props.reconcile.fn.metricErrors({ period: Duration.minutes(3 * interval), statistic: 'Sum' }),
       2,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );

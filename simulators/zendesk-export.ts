@@ -51,6 +51,11 @@ const invalid = (description: string): SimResponse => json(400, { error: 'Invali
 export class ZendeskExport {
   /** Requests a minute before 429; tests that run many reconciliations a minute may raise it. */
   requestsPerMinute = EXPORT_REQUESTS_PER_MINUTE;
+  /**
+   * The recent past left out (Zendesk: the last minute). Tests that compare Zendesk's times with Chatwoot's may
+   * shorten it instead of moving the account's clock ahead (`advanceClock`), which would put the two apart.
+   */
+  excludedMs = EXPORT_EXCLUDED_MS;
   private readonly recent: number[] = [];
 
   constructor(private readonly src: ExportSource) {}
@@ -84,7 +89,7 @@ export class ZendeskExport {
     if (raw === null || !/^\d+$/.test(raw))
       return invalid('start_time is required and must be a Unix epoch time');
     const start = Number(raw);
-    if (start * 1000 > this.src.now() - EXPORT_EXCLUDED_MS) {
+    if (start * 1000 > this.src.now() - this.excludedMs) {
       return invalid('start_time must be at least one minute in the past');
     }
     return start;
@@ -97,7 +102,7 @@ export class ZendeskExport {
     const start = this.startTime(req);
     if (typeof start !== 'number') return start;
     const withComments = (req.query.get('include') ?? '').split(',').includes('comment_events');
-    const horizon = this.src.now() - EXPORT_EXCLUDED_MS;
+    const horizon = this.src.now() - this.excludedMs;
     const eligible = this.src
       .updates()
       .filter((u) => Math.floor(u.at / 1000) >= start && u.at <= horizon)
@@ -189,7 +194,7 @@ export class ZendeskExport {
       if (typeof start !== 'number') return start;
       after = { ms: start * 1000 - 1, id: Number.MAX_SAFE_INTEGER };
     }
-    const horizon = this.src.now() - EXPORT_EXCLUDED_MS;
+    const horizon = this.src.now() - this.excludedMs;
     const eligible = this.src
       .tickets()
       .filter(
@@ -218,7 +223,7 @@ export class ZendeskExport {
     if (limited) return limited;
     const start = this.startTime(req);
     if (typeof start !== 'number') return start;
-    const horizon = this.src.now() - EXPORT_EXCLUDED_MS;
+    const horizon = this.src.now() - this.excludedMs;
     const eligible = this.src
       .tickets()
       .filter((t) => Math.floor(t.generatedMs / 1000) >= start && t.generatedMs <= horizon)

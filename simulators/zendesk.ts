@@ -211,7 +211,22 @@ export class ZendeskSimulator extends SimulatorServer {
 
   /** The simulated account's clock (epoch ms): the machine's, plus what `advanceClock` added. */
   now(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.heldAt ?? Date.now() + this.clockOffsetMs;
+  }
+
+  private heldAt: number | undefined;
+
+  /**
+   * Stops the clock until `releaseClock`: everything done meanwhile is stamped the same millisecond, as a bulk
+   * update or an import stamps thousands of tickets in one second (the case where a time-based export page ends
+   * on the second it started; zendesk/zendesk_api_client_rb #168).
+   */
+  holdClock(): void {
+    this.heldAt = this.now();
+  }
+
+  releaseClock(): void {
+    this.heldAt = undefined;
   }
 
   /**

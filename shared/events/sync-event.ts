@@ -88,6 +88,12 @@ const ZendeskStatusEventSchema = z.object({
   status: z.string(),
   state: LinkState,
   actorId: z.optional(Digits),
+  /**
+   * Set by reconciliation only: the `at` of the link's state record its decision was made against. The worker acts
+   * only while the record is still that one (a newer sync makes the event stale) and then applies the state even if
+   * it equals the record's, since reconciliation found the other side drifted from it.
+   */
+  basedOn: z.optional(z.number()),
 });
 
 const ChatwootMessageEventSchema = z.object({
@@ -118,6 +124,12 @@ const ChatwootStatusEventSchema = z.object({
   inboxId: z.optional(z.number()),
   state: LinkState,
   ticketHint: z.optional(Digits),
+  /**
+   * Set by reconciliation only: the `at` of the link's state record its decision was made against. The worker acts
+   * only while the record is still that one (a newer sync makes the event stale) and then applies the state even if
+   * it equals the record's, since reconciliation found the other side drifted from it.
+   */
+  basedOn: z.optional(z.number()),
 });
 
 export const SyncEventSchema = z.discriminatedUnion('kind', [

@@ -15,9 +15,43 @@ import { writeToTicket } from './ticket-writer.ts';
 /** Kept as long as a link is likely to see activity; an expired item reads as "open", the state of a new link. */
 const STATE_TTL_MS = 365 * 24 * 3600 * 1000;
 
-async function lastState(ticketId: string, deps: SyncDeps): Promise<State> {
-  const item = await deps.ledger.get(ledgerKeys.ticketState(ticketId));
-  return item?.state === 'resolved' ? 'resolved' : 'open';
+/**
+ * What the bridge last synced for a link: the state, when it recorded it (`at`, its own clock), and when the change
+ * it synced happened on its platform (`sourceAt`, that platform's clock; older records lack it). Reconciliation
+ * applies a status it reads from a feed only if it changed after `sourceAt`, so a change already synced (or older
+ * than one synced since) is never applied again or over a newer one.
+ */
+export interface LinkStateRecord {
+  state: State;
+  at: number;
+  sourceAt: number;
+}
+
+type StateLedger = Pick<SyncDeps['ledger'], 'get' | 'put'>;
+
+export async function readLinkState(ledger: StateLedger, ticketId: string): Promise<LinkStateRecord> {
+  return linkStateOf(await ledger.get(ledgerKeys.ticketState(ticketId)));
+}
+
+/** A `state#<ticket>` item as a record; an absent or expired one is "open", the state of a new link. */
+export function linkStateOf(item: Record<string, unknown> | undefined): LinkStateRecord {
+  const at = typeof item?.at === 'number' ? item.at : 0;
+  return {
+    state: item?.state === 'resolved' ? 'resolved' : 'open',
+    at,
+    sourceAt: typeof item?.sourceAt === 'number' ? item.sourceAt : at,
+  };
+}
+
+/** Records the state both sides now hold (after a write, or when reconciliation finds both sides agree). */
+export async function recordLinkState(
+  ledger: StateLedger,
+  ticketId: string,
+  state: State,
+  sourceAt: number,
+  now: number,
+): Promise<void> {
+  await ledger.put(ledgerKeys.ticketState(ticketId), { state, at: now, sourceAt }, STATE_TTL_MS);
 }
 
 async function linkOf(
@@ -41,7 +75,10 @@ export async function screenStatus(
     return 'echo';
   const link = await linkOf(e, deps);
   if (!link) return 'no-link';
-  return (await lastState(link.ticketId, deps)) === e.state ? 'status-unchanged' : undefined;
+  const last = await readLinkState(deps.ledger, link.ticketId);
+  // Reconciliation's repair: stale once anything was synced after its decision; otherwise it is applied.
+  if (e.basedOn !== undefined) return last.at === e.basedOn ? undefined : 'status-unchanged';
+  return last.state === e.state ? 'status-unchanged' : undefined;
 }
 
 export async function syncStatus(
@@ -61,7 +98,8 @@ export async function syncStatus(
     action = e.state === 'resolved' ? 'zendesk-solved' : 'zendesk-reopened';
   }
   // Recorded after the write: were it recorded first and the write failed, the retry would look like an echo.
-  await deps.ledger.put(ledgerKeys.ticketState(ticketId), { state: e.state, at: deps.now() }, STATE_TTL_MS);
+  const now = deps.now();
+  await recordLinkState(deps.ledger, ticketId, e.state, e.occurredAt ?? now, now);
   return {
     status: 'synced',
     action,

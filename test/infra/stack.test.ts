@@ -173,6 +173,17 @@ describe('reconcile schedule', () => {
     expect(() => assertionStack({ reconcileIntervalMinutes: '2' })).toThrow(/from 3 to 60/);
   });
 
+  it('sizes the ReconcileErrors alarm to three runs of the configured interval, and says so', () => {
+    const ten = assertionStack({ reconcileIntervalMinutes: '10' });
+    Template.fromStack(ten).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(ten, ten.reconcile.fn) } }],
+      Period: 30 * 60,
+      Threshold: 2,
+      AlarmDescription: Match.stringLikeRegexp('last three runs \\(30 minutes at one run every 10\\)'),
+    });
+  });
+
   it('passes a look-back from the context to the reconcile function', () => {
     const s = assertionStack({ reconcileLookbackHours: '6' });
     const fn = Template.fromStack(s).toJSON().Resources[logicalId(s, s.reconcile.fn)];

@@ -14,7 +14,18 @@ let s: ReturnType<typeof scenario>;
 beforeAll(async () => {
   h = await startHarness({
     queue: { visibilityTimeoutMs: 50 },
-    env: { RECONCILE_SETTLE_MS: '0', ZENDESK_AUTHORSHIP: 'bridge' },
+    env: {
+      RECONCILE_SETTLE_MS: '0',
+      ZENDESK_AUTHORSHIP: 'bridge',
+      // A run here enqueues up to 145 events for one ticket and one conversation. At the default limits the bridge
+      // paces them (Chatwoot's 200 messages a conversation a minute, Zendesk's 100 ticket updates a minute): 50 s
+      // of waiting that reconciliation does not need to be shown correct (rate-budget.test.ts covers the pacing).
+      // Both platforms let an operator raise them; the Chatwoot simulator is raised to match below.
+      ZENDESK_RATE_LIMIT: '2500',
+      ZENDESK_TICKET_UPDATE_LIMIT: '2500',
+      CHATWOOT_CONVERSATION_MESSAGE_LIMIT: '2500',
+    },
+    chatwootOptions: { messagesPerMinute: 2500 },
   });
   s = scenario(h);
   // Many runs a minute here; the export's own limit of 10 has its test below.
@@ -199,6 +210,64 @@ describe('more than a page of changes', () => {
     expect(second.zendesk.missed).toBe(1);
     expect(s.fromZendesk(b.conversation.id)).toEqual(['ticket B', 'lost on the second page']);
     expect(s.fromZendesk(a.conversation.id)).toEqual(['ticket A', 'lost on the first page']);
+  }, 240_000);
+
+  it('more than a page of updates in one second is read by ticket, resumably: no endless loop, nothing skipped', async () => {
+    const crowded = await s.openTicket('crowded second');
+    const after = await s.openTicket('after the crowd');
+    await reconcileNow();
+    const filler = h.zendesk.createUser({
+      name: 'Bulk',
+      email: `bulk-${Date.now()}@example.com`,
+      role: 'end-user',
+    });
+    await withoutWebhooks(() => {
+      // A bulk import stamps 1,200 tickets with one second; a customer's comment lands in the same second, past
+      // the first 1,000, so a time-based page starting there always ends there again.
+      h.zendesk.holdClock();
+      try {
+        for (let i = 0; i < 1200; i++)
+          h.zendesk.createTicket({ requester: filler, subject: 'bulk', body: `b${i}` });
+        h.zendesk.customerComment(crowded.ticket.id, 'lost in the crowded second');
+      } finally {
+        h.zendesk.releaseClock();
+      }
+      h.zendesk.advanceClock(1000);
+      h.zendesk.customerComment(after.ticket.id, 'lost just after it');
+    });
+    const before = h.zendesk.requests.length;
+    // The account's export budget runs out on the ticket export's second page (an event page up to the crowded
+    // second, the crowded page itself, the ticket export's first page): the run stops inside the crowded second.
+    h.zendesk.exports.reset();
+    h.zendesk.exports.requestsPerMinute = 3;
+    const first = await reconcileNow();
+    expect(first.zendesk).toMatchObject({ failed: false, deferred: true, missed: 1 });
+    expect(s.fromZendesk(crowded.conversation.id)).toEqual(['crowded second', 'lost in the crowded second']);
+    expect(s.fromZendesk(after.conversation.id)).toEqual(['after the crowd']);
+
+    h.zendesk.exports.requestsPerMinute = 1000;
+    const resumedAt = h.zendesk.requests.length;
+    const second = await reconcileNow();
+    expect(second.zendesk).toMatchObject({ failed: false, deferred: false, missed: 1 });
+    expect(s.fromZendesk(after.conversation.id)).toEqual(['after the crowd', 'lost just after it']);
+    // It resumed inside the ticket export, from its cursor, not from the crowded second again.
+    const resumed = h.zendesk.requests
+      .slice(resumedAt)
+      .find((r) => r.path.startsWith('/api/v2/incremental/'));
+    expect(resumed?.path).toBe('/api/v2/incremental/tickets/cursor');
+    expect(resumed?.query.cursor).toBeTruthy();
+    // Every export request answered asked for something new: the crowded second was not requested over and over.
+    const exports = h.zendesk.requests
+      .slice(before)
+      .filter((r) => r.path.startsWith('/api/v2/incremental/') && r.status === 200)
+      .map((r) => `${r.path}?${JSON.stringify(r.query)}`);
+    expect(new Set(exports).size).toBe(exports.length);
+
+    const again = await reconcileNow();
+    expect(again.enqueued).toBe(0);
+    expect(again.zendesk.deferred).toBe(false);
+    expect(s.fromZendesk(crowded.conversation.id)).toHaveLength(2);
+    expect(s.fromZendesk(after.conversation.id)).toHaveLength(2);
   }, 240_000);
 
   it('a Chatwoot run interrupted on its second page of conversations resumes below the first', async () => {
