@@ -29,7 +29,7 @@ export interface LinkStateRecord {
 
 type StateLedger = Pick<SyncDeps['ledger'], 'get' | 'put'>;
 
-export async function readLinkState(ledger: StateLedger, ticketId: string): Promise<LinkStateRecord> {
+async function readLinkState(ledger: StateLedger, ticketId: string): Promise<LinkStateRecord> {
   return linkStateOf(await ledger.get(ledgerKeys.ticketState(ticketId)));
 }
 

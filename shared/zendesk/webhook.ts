@@ -91,7 +91,7 @@ const MessageAdded = z.object({
  * it means for the conversation; `null` for the ones that are no decision about it (a closed ticket archived months
  * later, a deleted or scrubbed one): those never reopen or resolve a conversation.
  */
-const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' | null>> = {
+export const ZENDESK_STATUS_STATES: Readonly<Record<string, 'open' | 'resolved' | null>> = {
   new: 'open',
   open: 'open',
   pending: 'open',
