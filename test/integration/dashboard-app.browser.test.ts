@@ -86,7 +86,7 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
     const app = page.frameLocator('iframe');
     const link = app.getByRole('link', { name: `#${ticket.id}` });
     await expect
-      .poll(() => link.getAttribute('href'))
+      .poll(() => link.getAttribute('href'), POLL)
       .toBe(`${h.zendesk.baseUrl}/agent/tickets/${ticket.id}`);
     const panel = app.locator('main');
     const text = await panel.textContent();
@@ -115,7 +115,7 @@ describe.skipIf(!haveBrowser)('dashboard app in a browser', () => {
     h.zendesk.setWebhookUrl(`${h.bridge.url}/webhooks/zendesk`);
     await app.getByRole('button', { name: 'Resync' }).click();
     await expect
-      .poll(() => app.getByRole('status').textContent())
+      .poll(() => app.getByRole('status').textContent(), POLL)
       .toBe('Resync asked: 1 missing item(s) queued.');
     await h.settle();
     expect(s.fromZendesk(conversation.id)).toContain('Also, the box was wet.');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORM_KEYS } from '../../shared/config.ts';
+import { tsxArgs } from '../helpers/tsx.ts';
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -17,7 +18,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 function runDev(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   let out = '';
-  const child = spawn('npx', ['tsx', 'bin/dev.ts'], {
+  const child = spawn(process.execPath, tsxArgs('bin/dev.ts'), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { regionOfArn, regionOfQueueUrl, sqsFor } from '../../bin/commands/aws.ts
 import { dlq } from '../../bin/commands/dlq.ts';
 import { reconcile } from '../../bin/commands/reconcile.ts';
 import { resync } from '../../bin/commands/resync.ts';
+import { tsxArgs } from '../helpers/tsx.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:BridgeSecret-AbCdEf';
 
@@ -59,22 +59,18 @@ async function closedPort(): Promise<string> {
 /** The CLI in a child process with only the environment given (no profile, no instance metadata). */
 function cli(args: string[], env: Record<string, string>) {
   return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(process.cwd(), 'node_modules/tsx/dist/cli.mjs'), join(process.cwd(), 'bin/bridge.ts'), ...args],
-      {
-        cwd: process.cwd(),
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: '/nonexistent',
-          AWS_CONFIG_FILE: '/nonexistent/config',
-          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          ...env,
-        },
-        timeout: 60_000,
+    const child = spawn(process.execPath, tsxArgs('bin/bridge.ts', ...args), {
+      cwd: process.cwd(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: '/nonexistent',
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...env,
       },
-    );
+      timeout: 60_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -20,6 +20,7 @@ import { setup } from '../../bin/commands/setup.ts';
 import { CliError } from '../../bin/commands/types.ts';
 import { ChatwootSimulator } from '../../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../../simulators/zendesk.ts';
+import { tsxArgs } from '../helpers/tsx.ts';
 
 const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com/';
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:BridgeSecret-AbCdEf';
@@ -361,11 +362,7 @@ describe('doctor', () => {
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
         const child = spawn(
           process.execPath,
-          [
-            join(process.cwd(), 'node_modules/tsx/dist/cli.mjs'),
-            join(process.cwd(), 'bin/bridge.ts'),
-            ...args,
-          ],
+          tsxArgs('bin/bridge.ts', ...args),
           // Only what a shell would pass: no platform variables from the test runner's environment.
           { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir }, timeout: 60_000 },
         );

@@ -113,7 +113,10 @@ describe('Chatwoot simulator', () => {
     const text = 'é'.repeat(MESSAGE_MAX_CHARACTERS);
     sim.agentReply(id, { content: text });
     await sim.idle();
-    const hook = receiver.received.find((r) => r.body.event === 'message_created')!;
+    // This message's webhook: the previous test's may still arrive after its afterEach cleared the list.
+    const hook = receiver.received.find(
+      (r) => r.body.event === 'message_created' && r.body.content === text,
+    )!;
     expect(hook.raw.length).toBeGreaterThan(3 * Buffer.byteLength(text));
   });
 
@@ -159,7 +162,10 @@ describe('Chatwoot simulator', () => {
       odd: ['location', 'contact', 'null'],
     });
     await sim.idle();
-    const hook = receiver.received.find((r) => r.body.event === 'message_created')!;
+    // This message's webhook: the previous test's may still arrive after its afterEach cleared the list.
+    const hook = receiver.received.find(
+      (r) => r.body.event === 'message_created' && r.body.content === 'here',
+    )!;
     const attachments = hook.body.attachments as Array<Record<string, unknown> | null>;
     expect(attachments.map((a) => a?.file_type ?? null)).toEqual(['image', 'location', 'contact', null]);
     expect(attachments[1]).toMatchObject({ data_url: null });
@@ -170,7 +176,10 @@ describe('Chatwoot simulator', () => {
     const sim = await chatwoot();
     sim.otherInboxMessage('for another team');
     await sim.idle();
-    const hook = receiver.received.find((r) => r.body.event === 'message_created')!;
+    // This message's webhook: the previous test's may still arrive after its afterEach cleared the list.
+    const hook = receiver.received.find(
+      (r) => r.body.event === 'message_created' && r.body.content === 'for another team',
+    )!;
     expect((hook.body.inbox as { id: number }).id).not.toBe(7);
   });
 
