@@ -2,10 +2,8 @@
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
-import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localOptions, onRuntimeReset } from './config-loader.ts';
-import { importBackfill } from './import/backfill.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
 import { sqsRedelivery } from './queue/sqs.ts';
@@ -15,7 +13,6 @@ import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
-import { ZendeskClient } from './zendesk/client.ts';
 
 export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
@@ -62,8 +59,11 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
-  // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them.
+  // first batch needs them, so the function's module load stays small (README "Cold start as deployed").
+  // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them, and
+  // so do the platform clients (ky) and the import backfill (its job store imports the SDK's document client).
+  // Deployed, each is a chunk of its own (lib/bundling.ts): not even parsed until this runs. No static import of
+  // these may come back: one would pull the SDK into the worker's module load.
   const [
     { createDynamo },
     { Ledger },
@@ -72,6 +72,9 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     { CursorStore },
     { DynamoBucketStore, MemoryBucketStore },
     limits,
+    { ZendeskClient },
+    { ChatwootClient },
+    { importBackfill },
   ] = await Promise.all([
     import('./store/dynamo.ts'),
     import('./store/ledger.ts'),
@@ -80,6 +83,9 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     import('./store/cursors.ts'),
     import('./store/rate-budget.ts'),
     import('./http/rate-limits.ts'),
+    import('./zendesk/client.ts'),
+    import('./chatwoot/client.ts'),
+    import('./import/backfill.ts'),
   ]);
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
