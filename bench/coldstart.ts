@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { ENTRY_FILE, esbuildOptions, FUNCTION_NODE_OPTIONS } from '../lib/bundling.ts';
+import { chatwootSignature, zendeskSignature } from '../shared/http/signature.ts';
 import { median, round } from './stats.ts';
 
 export const FUNCTIONS = [
@@ -143,6 +144,70 @@ export function workerFirstBatchCpuMs(file: string, runs: number): number {
       env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...FIRST_BATCH_ENV },
     });
     if (r.status !== 0) throw new Error(`first batch of ${file} failed: ${r.stderr.split('\n')[0]}`);
+    cpu.push(Number(r.stdout.trim().split('\n').pop()));
+  }
+  return round(median(cpu), 1);
+}
+
+/**
+ * An authentic delivery of an event the bridge does not sync, signed with FIRST_BATCH_ENV's secret: it goes
+ * through the whole request path — configuration, signature, the platform's schemas — and is answered 200
+ * without a call to the queue (nothing listens anywhere).
+ */
+function unsyncedDelivery(platform: 'zendesk' | 'chatwoot'): unknown {
+  const now = new Date();
+  const body =
+    platform === 'zendesk'
+      ? JSON.stringify({ type: 'zen:event-type:user.created', id: 'bench', detail: {} })
+      : JSON.stringify({ event: 'conversation_updated', id: 1 });
+  const headers =
+    platform === 'zendesk'
+      ? {
+          'content-type': 'application/json',
+          'x-zendesk-webhook-signature-timestamp': now.toISOString(),
+          'x-zendesk-webhook-signature': zendeskSignature(
+            FIRST_BATCH_ENV.ZENDESK_WEBHOOK_SECRET,
+            now.toISOString(),
+            body,
+          ),
+        }
+      : {
+          'content-type': 'application/json',
+          'x-chatwoot-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'x-chatwoot-signature': chatwootSignature(
+            FIRST_BATCH_ENV.CHATWOOT_WEBHOOK_SECRET,
+            String(Math.floor(now.getTime() / 1000)),
+            body,
+          ),
+        };
+  return {
+    version: '2.0',
+    rawPath: `/webhooks/${platform}`,
+    headers,
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'bench', http: { method: 'POST', path: `/webhooks/${platform}` } },
+  };
+}
+
+/**
+ * CPU time (ms, median) of a fresh process that loads a webhook function and answers one authentic delivery
+ * (unsyncedDelivery): what the ingress defers to its first request, shown beside its module load.
+ */
+export function ingressFirstRequestCpuMs(
+  file: string,
+  platform: 'zendesk' | 'chatwoot',
+  runs: number,
+): number {
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const event = JSON.stringify(unsyncedDelivery(platform));
+    const script = `const m=await import(${JSON.stringify(file)});const r=await m.handler(${event},{getRemainingTimeInMillis:()=>30000,awsRequestId:'bench',functionName:'coldstart-bench'});if(r.statusCode!==200)throw new Error('answered '+r.statusCode+' '+r.body);const c=process.cpuUsage();console.log((c.user+c.system)/1000)`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...FIRST_BATCH_ENV },
+    });
+    if (r.status !== 0) throw new Error(`first request of ${file} failed: ${r.stderr.split('\n')[0]}`);
     cpu.push(Number(r.stdout.trim().split('\n').pop()));
   }
   return round(median(cpu), 1);

@@ -13,7 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { bundleFile, runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
+import {
+  bundleFile,
+  ingressFirstRequestCpuMs,
+  runColdStart,
+  workerFirstBatchCpuMs,
+} from '../bench/coldstart.ts';
 import { costPerMillion, DEFAULT_ASSUMPTIONS, PRICES, readTemplate } from '../bench/cost.ts';
 import { runImportBench } from '../bench/import.ts';
 import { type LoadResult, runLoad } from '../bench/load.ts';
@@ -228,8 +233,14 @@ if (!args.includes('--skip-coldstart')) {
   const rows = runColdStart(outDir, opt('runs', 15), progress);
   progress('measuring the worker up to the end of its first (empty) batch…');
   const firstBatchCpuMs = workerFirstBatchCpuMs(bundleFile(outDir, 'sync-worker'), opt('runs', 15));
+  progress('measuring the webhook functions up to the end of their first request…');
+  const firstRequestCpuMs = {
+    zendesk: ingressFirstRequestCpuMs(bundleFile(outDir, 'zendesk-webhook'), 'zendesk', opt('runs', 15)),
+    chatwoot: ingressFirstRequestCpuMs(bundleFile(outDir, 'chatwoot-webhook'), 'chatwoot', opt('runs', 15)),
+  };
   report.coldStart = rows;
   report.workerFirstBatchCpuMs = firstBatchCpuMs;
+  report.ingressFirstRequestCpuMs = firstRequestCpuMs;
   console.log(
     '\nCold start as deployed (stack bundling, NODE_OPTIONS with source maps; fresh process per run; median)',
   );
@@ -245,6 +256,10 @@ if (!args.includes('--skip-coldstart')) {
   console.log(
     `  sync-worker, loaded and through its first (empty) batch, X-Ray on: ${firstBatchCpuMs} ms CPU (${round(firstBatchCpuMs / floorCpu, 2)} × floor)`,
   );
+  for (const [platform, ms] of Object.entries(firstRequestCpuMs))
+    console.log(
+      `  ${platform}-webhook, loaded and through its first (authentic, unsynced) delivery: ${ms} ms CPU (${round(ms / floorCpu, 2)} × floor)`,
+    );
 }
 
 mkdirSync(outDir, { recursive: true });
