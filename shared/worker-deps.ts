@@ -62,31 +62,22 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   // first batch needs them, so the function's module load stays small (README "Cold start as deployed").
   // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them, and
   // so do the platform clients (ky) and the import backfill (its job store imports the SDK's document client).
-  // Deployed, each is a chunk of its own (lib/bundling.ts): not even parsed until this runs. No static import of
+  // Deployed, they are a chunk of their own (lib/bundling.ts): not even parsed until this runs. No static import of
   // these may come back: one would pull the SDK into the worker's module load.
-  const [
-    { createDynamo },
-    { Ledger },
-    { LinkStore },
-    { AttentionStore },
-    { CursorStore },
-    { DynamoBucketStore, MemoryBucketStore },
-    limits,
-    { ZendeskClient },
-    { ChatwootClient },
-    { importBackfill },
-  ] = await Promise.all([
-    import('./store/dynamo.ts'),
-    import('./store/ledger.ts'),
-    import('./store/links.ts'),
-    import('./store/attention.ts'),
-    import('./store/cursors.ts'),
-    import('./store/rate-budget.ts'),
-    import('./http/rate-limits.ts'),
-    import('./zendesk/client.ts'),
-    import('./chatwoot/client.ts'),
-    import('./import/backfill.ts'),
-  ]);
+  const {
+    createDynamo,
+    Ledger,
+    LinkStore,
+    AttentionStore,
+    CursorStore,
+    DynamoBucketStore,
+    MemoryBucketStore,
+    ZendeskLimits,
+    ChatwootLimits,
+    ZendeskClient,
+    ChatwootClient,
+    importBackfill,
+  } = await import('./worker-runtime.ts');
   const local = localOptions();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -106,13 +97,13 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   // Zendesk's budget is the account's, shared by every container through one ledger item per budget;
   // Chatwoot's limits are per IP (per container) and per conversation (one worker at a time).
-  const zendeskLimits = new limits.ZendeskLimits({
+  const zendeskLimits = new ZendeskLimits({
     store: new DynamoBucketStore(db, config.LEDGER_TABLE_NAME),
     accountLimit: config.ZENDESK_RATE_LIMIT,
     share: config.ZENDESK_RATE_SHARE,
     ticketUpdateLimit: config.ZENDESK_TICKET_UPDATE_LIMIT,
   });
-  const chatwootLimits = new limits.ChatwootLimits({
+  const chatwootLimits = new ChatwootLimits({
     store: new MemoryBucketStore(),
     perIpLimit: config.CHATWOOT_RATE_LIMIT,
     perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
