@@ -2,6 +2,7 @@
 // validate, normalise, drop what is not ours to sync, enqueue, and answer fast. Bad input gets a 4xx with a JSON
 // error and leaves no trace downstream; a 5xx means our bug or our outage.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { parseChatwootWebhook } from '../chatwoot/webhook.ts';
 import { type BridgeConfig, ConfigError, NotConfiguredError } from '../config.ts';
 import { screen } from '../events/loop-guard.ts';
 import type { ParseResult } from '../events/parse-result.ts';
@@ -9,6 +10,7 @@ import { eventIds, type SyncEvent, SyncEventSchema } from '../events/sync-event.
 import { count, countWithReason, logger, sayNotConfigured } from '../observability.ts';
 import { type EventQueue, toOutbound } from '../queue/types.ts';
 import { describeIssues } from '../schema.ts';
+import { parseLenientTriggerJson, parseZendeskWebhook } from '../zendesk/webhook.ts';
 import { chatwootSignature, safeEqual, verifySignature, zendeskSignature } from './signature.ts';
 
 /**
@@ -31,11 +33,6 @@ const ID_SHAPED = /^[A-Za-z0-9._:-]{1,100}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export type Platform = 'zendesk' | 'chatwoot';
-
-// Each webhook function reads one platform's deliveries: the other platform's schemas, built when their module is
-// imported, stay unbuilt (deployed, each is a chunk of its own; lib/bundling.ts).
-const zendeskSchemas = () => import('../zendesk/webhook.ts');
-const chatwootSchemas = () => import('../chatwoot/webhook.ts');
 
 export interface IngressDeps {
   config: BridgeConfig;
@@ -171,7 +168,7 @@ export async function handleWebhook(
     parsed = JSON.parse(text);
   } catch {
     // Trigger bodies render placeholders without JSON escaping; read those leniently before refusing.
-    parsed = platform === 'zendesk' ? (await zendeskSchemas()).parseLenientTriggerJson(text) : undefined;
+    parsed = platform === 'zendesk' ? parseLenientTriggerJson(text) : undefined;
     if (parsed === undefined) return reject(platform, 400, 'invalid_json', 'body is not valid JSON', ids);
     lenient = true;
   }
@@ -186,8 +183,8 @@ export async function handleWebhook(
   const now = deps.now();
   const result: ParseResult<SyncEvent> =
     platform === 'zendesk'
-      ? (await zendeskSchemas()).parseZendeskWebhook(parsed, now, deliveryId)
-      : (await chatwootSchemas()).parseChatwootWebhook(parsed, now, deliveryId);
+      ? parseZendeskWebhook(parsed, now, deliveryId)
+      : parseChatwootWebhook(parsed, now, deliveryId);
   // An authentic event is never refused for an odd value: neither platform would fix and resend it (Chatwoot never
   // retries; Zendesk's circuit breaker pauses a webhook whose requests keep failing, docs/platforms.md). What the
   // bridge cannot use is acknowledged, logged with the paths at fault (never values) and counted.

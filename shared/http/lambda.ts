@@ -22,13 +22,13 @@ type Result = APIGatewayProxyStructuredResultV2;
  * request rather than at module load: deployed it is a chunk of its own (lib/bundling.ts), so the function's cold
  * start before its first request is Powertools and middy alone (README "Cold start as deployed" has both figures).
  */
-export function ingress(): Promise<typeof import('./ingress.ts')> {
-  return import('./ingress.ts');
+export function ingress(): Promise<typeof import('./request-path.ts')> {
+  return import('./request-path.ts');
 }
 
 /** The ingress's dependencies from the cached configuration; `reload` re-reads it after a signature mismatch. */
 export async function ingressDeps(maxAgeMs?: number): Promise<IngressDeps> {
-  const { getQueues, loadConfig } = await import('../config-loader.ts');
+  const { getQueues, loadConfig } = await ingress();
   const loaded = await loadConfig(maxAgeMs === undefined ? {} : { maxAgeMs });
   return {
     config: loaded.config,
