@@ -3,7 +3,14 @@
 // NodejsFunction, which writes one file (`--outfile`): the functions are split into chunks (lib/bundling.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage, type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   type ApplicationLogLevel,
@@ -51,6 +58,19 @@ export interface BridgeFunctionProps {
   readonly asyncRetryAttempts?: number;
 }
 
+/**
+ * Bundles one function in-process with the local esbuild (lib/bundling.ts). CDK stages an asset once per cache key,
+ * the source path and the bundling options serialised as JSON: `entry` is an own property so that it is in the key
+ * (a `local` with only a method serialises to `{}`, and every function would get the first one's bundle).
+ */
+class LocalEsbuild implements ILocalBundling {
+  constructor(readonly entry: string) {}
+  tryBundle(outputDir: string): boolean {
+    buildSync(esbuildOptions(this.entry, outputDir));
+    return true;
+  }
+}
+
 export class BridgeFunction extends Construct {
   readonly fn: LambdaFunction;
   readonly logGroup: LogGroup;
@@ -83,12 +103,7 @@ export class BridgeFunction extends Construct {
         assetHashType: AssetHashType.OUTPUT,
         bundling: {
           image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
-          local: {
-            tryBundle(outputDir) {
-              buildSync(esbuildOptions(entry, outputDir));
-              return true;
-            },
-          },
+          local: new LocalEsbuild(entry),
         },
       }),
       // ENTRY_FILE (index.mjs) exports `handler`.
