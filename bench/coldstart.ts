@@ -4,10 +4,11 @@
 // the same way as the floor. Rounds interleave the floor and the functions, so load on a shared machine drifts
 // into every row alike.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import { BUNDLING, FUNCTION_NODE_OPTIONS } from '../lib/bundling.ts';
+import { ENTRY_FILE, esbuildOptions, FUNCTION_NODE_OPTIONS } from '../lib/bundling.ts';
+import { chatwootSignature, zendeskSignature } from '../shared/http/signature.ts';
 import { median, round } from './stats.ts';
 
 export const FUNCTIONS = [
@@ -20,8 +21,12 @@ export const FUNCTIONS = [
 
 export interface ColdStartRow {
   name: string;
+  /** JavaScript that module load reads: the entry and the chunks it imports statically. */
   bundleBytes: number;
+  /** Their source maps (Node reads them at load with --enable-source-maps). */
   sourceMapBytes: number;
+  /** All of the function's JavaScript, chunks imported only when needed included. */
+  totalBytes: number;
   /** Median time to import the bundle in a fresh process (module init), ms. */
   initMs: number;
   /** Median wall time of a fresh `node` process that imports the bundle and exits, ms. */
@@ -36,24 +41,36 @@ export interface ColdStartRow {
   cpuRatio: number;
 }
 
-/** Bundles one entry as NodejsFunction does with BUNDLING (see its esbuild arguments in aws-lambda-nodejs). */
-function bundle(entry: string, outfile: string): void {
-  buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLING.target,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    mainFields: BUNDLING.mainFields,
-    // NodejsFunction leaves the SDK to the runtime (@aws-sdk/*) unless bundleAwsSDK is set.
-    external: BUNDLING.bundleAwsSDK ? [] : ['@aws-sdk/*'],
-    banner: { js: BUNDLING.banner },
-    outfile,
-    logLevel: 'error',
-  });
+/** Bytes of a function's files that its module load reads: the entry, the chunks it imports statically, their maps. */
+interface BundleSize {
+  /** JavaScript loaded at module load (entry + static imports). */
+  loadedBytes: number;
+  /** Their source maps, which Node reads with --enable-source-maps. */
+  loadedMapBytes: number;
+  /** All JavaScript of the function, chunks imported later (`import()`) included. */
+  totalBytes: number;
+}
+
+/** Bundles one entry exactly as the stack does (lib/bundling.ts) into `outdir`; returns what module load reads. */
+function bundle(entry: string, outdir: string): BundleSize {
+  rmSync(outdir, { recursive: true, force: true });
+  const { metafile } = buildSync({ ...esbuildOptions(entry, outdir), metafile: true });
+  const outputs = metafile?.outputs ?? {};
+  const loaded = new Set<string>();
+  const pending = Object.keys(outputs).filter((f) => f.endsWith(`/${ENTRY_FILE}`));
+  for (let f = pending.pop(); f !== undefined; f = pending.pop()) {
+    if (loaded.has(f)) continue;
+    loaded.add(f);
+    for (const i of outputs[f]?.imports ?? [])
+      if (i.kind === 'import-statement' && outputs[i.path]) pending.push(i.path);
+  }
+  const size = (f: string) => statSync(f).size;
+  const js = Object.keys(outputs).filter((f) => f.endsWith('.mjs'));
+  return {
+    loadedBytes: [...loaded].reduce((n, f) => n + size(f), 0),
+    loadedMapBytes: [...loaded].reduce((n, f) => n + size(`${f}.map`), 0),
+    totalBytes: js.reduce((n, f) => n + size(f), 0),
+  };
 }
 
 /** What Lambda sets that the code reads at import (Powertools decides on tracing and log format from these). */
@@ -132,20 +149,91 @@ export function workerFirstBatchCpuMs(file: string, runs: number): number {
   return round(median(cpu), 1);
 }
 
+/**
+ * An authentic delivery of an event the bridge does not sync, signed with FIRST_BATCH_ENV's secret: it goes
+ * through the whole request path — configuration, signature, the platform's schemas — and is answered 200
+ * without a call to the queue (nothing listens anywhere).
+ */
+function unsyncedDelivery(platform: 'zendesk' | 'chatwoot'): unknown {
+  const now = new Date();
+  const body =
+    platform === 'zendesk'
+      ? JSON.stringify({ type: 'zen:event-type:user.created', id: 'bench', detail: {} })
+      : JSON.stringify({ event: 'conversation_updated', id: 1 });
+  const headers =
+    platform === 'zendesk'
+      ? {
+          'content-type': 'application/json',
+          'x-zendesk-webhook-signature-timestamp': now.toISOString(),
+          'x-zendesk-webhook-signature': zendeskSignature(
+            FIRST_BATCH_ENV.ZENDESK_WEBHOOK_SECRET,
+            now.toISOString(),
+            body,
+          ),
+        }
+      : {
+          'content-type': 'application/json',
+          'x-chatwoot-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'x-chatwoot-signature': chatwootSignature(
+            FIRST_BATCH_ENV.CHATWOOT_WEBHOOK_SECRET,
+            String(Math.floor(now.getTime() / 1000)),
+            body,
+          ),
+        };
+  return {
+    version: '2.0',
+    rawPath: `/webhooks/${platform}`,
+    headers,
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'bench', http: { method: 'POST', path: `/webhooks/${platform}` } },
+  };
+}
+
+/**
+ * CPU time (ms, median) of a fresh process that loads a webhook function and answers one authentic delivery
+ * (unsyncedDelivery): what the ingress defers to its first request, shown beside its module load.
+ */
+export function ingressFirstRequestCpuMs(
+  file: string,
+  platform: 'zendesk' | 'chatwoot',
+  runs: number,
+): number {
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const event = JSON.stringify(unsyncedDelivery(platform));
+    const script = `const m=await import(${JSON.stringify(file)});const r=await m.handler(${event},{getRemainingTimeInMillis:()=>30000,awsRequestId:'bench',functionName:'coldstart-bench'});if(r.statusCode!==200)throw new Error('answered '+r.statusCode+' '+r.body);const c=process.cpuUsage();console.log((c.user+c.system)/1000)`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...LAMBDA_ENV, ...FIRST_BATCH_ENV },
+    });
+    if (r.status !== 0) throw new Error(`first request of ${file} failed: ${r.stderr.split('\n')[0]}`);
+    cpu.push(Number(r.stdout.trim().split('\n').pop()));
+  }
+  return round(median(cpu), 1);
+}
+
+/** The file Lambda would load of a function bundled by runColdStart into `outDir`. */
+export function bundleFile(outDir: string, name: string): string {
+  return resolve(outDir, 'bundles', name, ENTRY_FILE);
+}
+
 export function runColdStart(outDir: string, runs: number, progress: (l: string) => void): ColdStartRow[] {
   // Inside the project, so a left-out `@aws-sdk/*` would resolve from node_modules as the runtime provides it.
   const dir = resolve(outDir, 'bundles');
   mkdirSync(dir, { recursive: true });
   const emptyEntry = join(dir, 'empty-handler.ts');
   writeFileSync(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
-  const entries: Array<{ name: string; out: string }> = [
-    { name: '(empty handler)', out: join(dir, 'empty.mjs') },
+  const entries: Array<{ name: string; out: string; size: BundleSize }> = [
+    {
+      name: '(empty handler)',
+      out: bundleFile(outDir, 'empty'),
+      size: bundle(emptyEntry, join(dir, 'empty')),
+    },
   ];
-  bundle(emptyEntry, entries[0]!.out);
   for (const name of FUNCTIONS) {
-    const out = join(dir, `${name}.mjs`);
-    bundle(`functions/${name}.ts`, out);
-    entries.push({ name, out });
+    const size = bundle(`functions/${name}.ts`, join(dir, name));
+    entries.push({ name, out: bundleFile(outDir, name), size });
   }
   progress(`measuring ${entries.length} bundles, ${runs} fresh processes each (interleaved)…`);
   const samples = entries.map(() => ({ init: [] as number[], proc: [] as number[], cpu: [] as number[] }));
@@ -166,8 +254,9 @@ export function runColdStart(outDir: string, runs: number, progress: (l: string)
     const cpuMs = median(samples[k]!.cpu);
     return {
       name: e.name,
-      bundleBytes: statSync(e.out).size,
-      sourceMapBytes: statSync(`${e.out}.map`).size,
+      bundleBytes: e.size.loadedBytes,
+      sourceMapBytes: e.size.loadedMapBytes,
+      totalBytes: e.size.totalBytes,
       initMs: round(initMs, 2),
       processMs: round(processMs, 1),
       cpuMs: round(cpuMs, 1),

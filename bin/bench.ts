@@ -12,8 +12,13 @@ import './bench-env.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { runColdStart, workerFirstBatchCpuMs } from '../bench/coldstart.ts';
+import { join } from 'node:path';
+import {
+  bundleFile,
+  ingressFirstRequestCpuMs,
+  runColdStart,
+  workerFirstBatchCpuMs,
+} from '../bench/coldstart.ts';
 import {
   architectureFloor,
   costPerMillion,
@@ -249,27 +254,34 @@ if (!args.includes('--skip-cost')) {
 if (!args.includes('--skip-coldstart')) {
   const rows = runColdStart(outDir, opt('runs', 15), progress);
   progress('measuring the worker up to the end of its first (empty) batch…');
-  const firstBatchCpuMs = workerFirstBatchCpuMs(
-    resolve(outDir, 'bundles', 'sync-worker.mjs'),
-    opt('runs', 15),
-  );
+  const firstBatchCpuMs = workerFirstBatchCpuMs(bundleFile(outDir, 'sync-worker'), opt('runs', 15));
+  progress('measuring the webhook functions up to the end of their first request…');
+  const firstRequestCpuMs = {
+    zendesk: ingressFirstRequestCpuMs(bundleFile(outDir, 'zendesk-webhook'), 'zendesk', opt('runs', 15)),
+    chatwoot: ingressFirstRequestCpuMs(bundleFile(outDir, 'chatwoot-webhook'), 'chatwoot', opt('runs', 15)),
+  };
   report.coldStart = rows;
   report.workerFirstBatchCpuMs = firstBatchCpuMs;
+  report.ingressFirstRequestCpuMs = firstRequestCpuMs;
   console.log(
     '\nCold start as deployed (stack bundling, NODE_OPTIONS with source maps; fresh process per run; median)',
   );
   console.log(
-    '  function          bundle KB   map KB   import ms   × floor   process ms   × floor   process CPU ms   × floor',
+    '  function          loaded KB   map KB   all KB   import ms   × floor   process ms   × floor   process CPU ms   × floor',
   );
   for (const r of rows) {
     console.log(
-      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(round(r.sourceMapBytes / 1024, 0)).padStart(6)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}   ${String(r.cpuMs).padStart(14)}   ${String(r.cpuRatio).padStart(7)}`,
+      `  ${r.name.padEnd(16)}  ${String(round(r.bundleBytes / 1024, 1)).padStart(9)}   ${String(round(r.sourceMapBytes / 1024, 0)).padStart(6)}   ${String(round(r.totalBytes / 1024, 0)).padStart(6)}   ${String(r.initMs).padStart(9)}   ${String(r.initRatio).padStart(7)}   ${String(r.processMs).padStart(10)}   ${String(r.processRatio).padStart(7)}   ${String(r.cpuMs).padStart(14)}   ${String(r.cpuRatio).padStart(7)}`,
     );
   }
   const floorCpu = rows[0]?.cpuMs ?? Number.NaN;
   console.log(
     `  sync-worker, loaded and through its first (empty) batch, X-Ray on: ${firstBatchCpuMs} ms CPU (${round(firstBatchCpuMs / floorCpu, 2)} × floor)`,
   );
+  for (const [platform, ms] of Object.entries(firstRequestCpuMs))
+    console.log(
+      `  ${platform}-webhook, loaded and through its first (authentic, unsynced) delivery: ${ms} ms CPU (${round(ms / floorCpu, 2)} × floor)`,
+    );
 }
 
 mkdirSync(outDir, { recursive: true });

@@ -4,8 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { handleWebhook } from '../shared/http/ingress.ts';
-import { ingressDeps, internalErrorAsJson, webhookLogKeys } from '../shared/http/lambda.ts';
+import { ingress, ingressDeps, internalErrorAsJson, webhookLogKeys } from '../shared/http/lambda.ts';
 import { callableWithoutContext } from '../shared/lambda.ts';
 import { logger, metrics } from '../shared/observability.ts';
 
@@ -16,5 +15,6 @@ export const handler = callableWithoutContext(
     .use(webhookLogKeys('zendesk'))
     // Innermost, so its 500 is set before the logger and metrics middlewares finish the request.
     .use(internalErrorAsJson())
-    .handler((event) => handleWebhook('zendesk', event, () => ingressDeps())),
+    // The request path — schemas, configuration, queue — is a chunk of its own, loaded by the first request.
+    .handler(async (event) => (await ingress()).handleWebhook('zendesk', event, () => ingressDeps())),
 );

@@ -1,22 +1,32 @@
 // One Lambda function of the bridge: bundled from functions/<name>.ts with the local esbuild, its own log group
-// and its own role, so every grant in the stack is visible per function.
+// and its own role, so every grant in the stack is visible per function. Bundled by esbuild's API rather than
+// NodejsFunction, which writes one file (`--outfile`): the functions are split into chunks (lib/bundling.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Validations,
+} from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   type ApplicationLogLevel,
   Architecture,
+  Code,
+  Function as LambdaFunction,
   LoggingFormat,
   Runtime,
   type SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLING, FUNCTION_NODE_OPTIONS } from './bundling.ts';
+import { buildSync } from 'esbuild';
+import { esbuildOptions, FUNCTION_NODE_OPTIONS } from './bundling.ts';
 
 /** Repository root (lib/..), where functions/ and package-lock.json live. */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,8 +66,21 @@ export interface BridgeFunctionProps {
   readonly asyncRetryAttempts?: number;
 }
 
+/**
+ * Bundles one function in-process with the local esbuild (lib/bundling.ts). CDK stages an asset once per cache key,
+ * the source path and the bundling options serialised as JSON: `entry` is an own property so that it is in the key
+ * (a `local` with only a method serialises to `{}`, and every function would get the first one's bundle).
+ */
+class LocalEsbuild implements ILocalBundling {
+  constructor(readonly entry: string) {}
+  tryBundle(outputDir: string): boolean {
+    buildSync(esbuildOptions(this.entry, outputDir));
+    return true;
+  }
+}
+
 export class BridgeFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: LambdaFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
 
@@ -79,11 +102,20 @@ export class BridgeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: join(PROJECT_ROOT, 'functions', `${props.name}.ts`),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    const entry = join(PROJECT_ROOT, 'functions', `${props.name}.ts`);
+    this.fn = new LambdaFunction(this, 'Function', {
+      // As NodejsFunction does: the project as the asset's source, hashed by the bundle's output, and always
+      // the local esbuild devDependency (builds work offline and without a Docker engine, whose image is only
+      // named because CDK requires one). The benchmark bundles with the same options (lib/bundling.ts).
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
+          local: new LocalEsbuild(entry),
+        },
+      }),
+      // ENTRY_FILE (index.mjs) exports `handler`.
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       // Graviton: cheaper per GB-second and the bundle is pure JavaScript.
@@ -105,13 +137,6 @@ export class BridgeFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
-      },
-      bundling: {
-        // The benchmark bundles with the same settings (lib/bundling.ts).
-        ...BUNDLING,
-        format: OutputFormat.ESM,
-        // Always the local esbuild devDependency: builds must work offline and without a Docker engine.
-        forceDockerBundling: false,
       },
     });
 

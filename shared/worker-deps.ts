@@ -2,10 +2,8 @@
 // built once per container and rebuilt only when the configuration changes (a rotated secret).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RATE_WAIT_MS, UNKNOWN_OUTCOME_SETTLE_MS } from './budgets.ts';
-import { ChatwootClient } from './chatwoot/client.ts';
 import { type BridgeConfig, msSetting } from './config.ts';
 import { getQueues, loadConfig, localMode, onLocalModeChange } from './config-loader.ts';
-import { importBackfill } from './import/backfill.ts';
 import { DEFAULT_RESERVE_SHARE, importReserveShare } from './import/reserve.ts';
 import { logger } from './observability.ts';
 import { RETRY_BASE_MS } from './queue/backoff.ts';
@@ -16,7 +14,7 @@ import type { CursorStore } from './store/cursors.ts';
 import type { LinkStore } from './store/links.ts';
 import type { SyncDeps } from './sync/deps.ts';
 import { captureAwsClient } from './tracing.ts';
-import { ZendeskClient, type ZendeskClientConfig } from './zendesk/client.ts';
+import type { ZendeskClient, ZendeskClientConfig } from './zendesk/client.ts';
 
 export interface WorkerDeps extends SyncDeps {
   queue: EventQueue;
@@ -68,25 +66,26 @@ export async function getWorkerDeps(): Promise<WorkerDeps> {
 
 async function build(config: BridgeConfig, env: Record<string, string | undefined>): Promise<WorkerDeps> {
   // The stores bring the AWS SDK's DynamoDB client, the largest part of the worker's code: imported here, when the
-  // first batch needs them, so the function's module load stays small (README "Benchmarks" has the numbers).
-  // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them.
-  const [
-    { createDynamo },
-    { Ledger },
-    { LinkStore },
-    { AttentionStore },
-    { CursorStore },
-    { DynamoBucketStore, MemoryBucketStore },
-    limits,
-  ] = await Promise.all([
-    import('./store/dynamo.ts'),
-    import('./store/ledger.ts'),
-    import('./store/links.ts'),
-    import('./store/attention.ts'),
-    import('./store/cursors.ts'),
-    import('./store/rate-budget.ts'),
-    import('./http/rate-limits.ts'),
-  ]);
+  // first batch needs them, so the function's module load stays small (README "Cold start as deployed").
+  // The request budgets keep their state in DynamoDB too (the shared Zendesk budget), so they load with them, and
+  // so do the platform clients (ky) and the import backfill (its job store imports the SDK's document client).
+  // Deployed, they are a chunk of their own (lib/bundling.ts): not even parsed until this runs. No static import of
+  // these may come back: one would pull the SDK into the worker's module load.
+  const {
+    createDynamo,
+    Ledger,
+    LinkStore,
+    AttentionStore,
+    CursorStore,
+    DynamoBucketStore,
+    MemoryBucketStore,
+    ZendeskLimits,
+    SpareZendeskLimits,
+    ChatwootLimits,
+    ZendeskClient,
+    ChatwootClient,
+    importBackfill,
+  } = await import('./worker-deps-parts.ts');
   const local = localMode();
   const onHttp = local?.onHttpRequest;
   // Tests shorten both; neither may exceed what the stack was sized for (the worker's 30 s timeout; the
@@ -106,13 +105,13 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
   links ??= new LinkStore(db, config.LINKS_TABLE_NAME);
   // Zendesk's budget is the account's, shared by every container through one ledger item per budget;
   // Chatwoot's limits are per IP (per container) and per conversation (one worker at a time).
-  const zendeskLimits = new limits.ZendeskLimits({
+  const zendeskLimits = new ZendeskLimits({
     store: new DynamoBucketStore(db, config.LEDGER_TABLE_NAME),
     accountLimit: config.ZENDESK_RATE_LIMIT,
     share: config.ZENDESK_RATE_SHARE,
     ticketUpdateLimit: config.ZENDESK_TICKET_UPDATE_LIMIT,
   });
-  const chatwootLimits = new limits.ChatwootLimits({
+  const chatwootLimits = new ChatwootLimits({
     store: new MemoryBucketStore(),
     perIpLimit: config.CHATWOOT_RATE_LIMIT,
     perConversationLimit: config.CHATWOOT_CONVERSATION_MESSAGE_LIMIT,
@@ -139,7 +138,7 @@ async function build(config: BridgeConfig, env: Record<string, string | undefine
     zendesk: zendeskWith(zendeskLimits),
     // Within the record's own wait for a slot: an imported record that finds none goes back to the queue.
     importZendesk: zendeskWith(
-      new limits.SpareZendeskLimits(zendeskLimits, { reserveShare, maxWaitMs: RATE_WAIT_MS }),
+      new SpareZendeskLimits(zendeskLimits, { reserveShare, maxWaitMs: RATE_WAIT_MS }),
     ),
     chatwoot: new ChatwootClient({
       baseUrl: config.CHATWOOT_BASE_URL,

@@ -9,7 +9,6 @@
 // with an unexpected Content-Type and a plain-text 422 to a trigger body, and keeps no raw body since v5.
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { getQueues, loadConfig } from '../config-loader.ts';
 import { count, logger } from '../observability.ts';
 import type { IngressDeps, Platform } from './ingress.ts';
 
@@ -18,8 +17,18 @@ export const RELOAD_AFTER_MISMATCH_MS = 30_000;
 
 type Result = APIGatewayProxyStructuredResultV2;
 
+/**
+ * The request path (./ingress.ts with the webhook and event schemas it builds when imported), imported by the first
+ * request rather than at module load: deployed it is a chunk of its own (lib/bundling.ts), so the function's cold
+ * start before its first request is Powertools and middy alone (README "Cold start as deployed" has both figures).
+ */
+export function ingress(): Promise<typeof import('./request-path.ts')> {
+  return import('./request-path.ts');
+}
+
 /** The ingress's dependencies from the cached configuration; `reload` re-reads it after a signature mismatch. */
 export async function ingressDeps(maxAgeMs?: number): Promise<IngressDeps> {
+  const { getQueues, loadConfig } = await ingress();
   const loaded = await loadConfig(maxAgeMs === undefined ? {} : { maxAgeMs });
   return {
     config: loaded.config,
