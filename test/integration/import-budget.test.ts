@@ -1,6 +1,6 @@
 // The history import and live sync on one Zendesk rate budget, over real HTTP (local bridge, simulators, dynalite):
 // agents reply in Chatwoot while an import of a backlog runs against a small account limit. The replies reach
-// Zendesk as fast as they did before the import started, the import's calls and live sync's together keep to the
+// Zendesk without waiting behind the import (none is held back for a retry), the import's calls and live sync's together keep to the
 // bridge's pace in every window (so Zendesk never answers 429), and the import still finishes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specFor } from '../../shared/http/rate-limits.ts';
@@ -56,6 +56,7 @@ describe('history import on the shared Zendesk budget', { timeout: 180_000 }, ()
     h.zendesk.muteWebhooks = false;
 
     const importStarted = Date.now();
+    const batchesBefore = h.batches.length;
     const res = await fetch(`${h.bridge.url}/_local/import`, { method: 'POST' });
     expect(res.status).toBe(202);
     await res.body?.cancel();
@@ -91,11 +92,21 @@ describe('history import on the shared Zendesk budget', { timeout: 180_000 }, ()
       `reply latency before ${before.map(Math.round).join(', ')} ms; during ${during.map(Math.round).join(', ')} ms; ` +
         `import ${Math.round((importDone - importStarted) / 1000)} s, ${h.zendesk.requests.length} Zendesk requests`,
     );
-    // No reply waited behind the import: each took about what one took before it started. A reply queued behind
-    // the import's calls would wait out its 3 s slot budget and then be held back for a retry (5 s or more, as
-    // measured with the import's client unpaced: 6 s and 20 s); the margin is this loaded machine's noise (the
-    // precise bound, at most burst + 1 − reserve intervals, is tested in test/unit/rate-limits.test.ts).
-    expect(Math.max(...during)).toBeLessThan(Math.max(...before) + 3_000);
+    // No reply waited behind the import. A reply queued behind the import's calls waits out its 3 s slot budget
+    // and is then held back for a retry (measured with the import's client unpaced: 6 s and 20 s): its record is
+    // received a second time. So every live record of the run was received once, whatever the machine's load (the
+    // latencies above are printed, not asserted: they move with the load; the precise bound, at most
+    // burst + 1 − reserve intervals of waiting, is tested in test/unit/rate-limits.test.ts).
+    const liveGroups = new Set(
+      live.flatMap((l) => [`ticket-${l.ticket.id}`, `conversation-${l.conversation.id}`]),
+    );
+    const liveReceives = h.batches
+      .slice(batchesBefore)
+      .flatMap((b) => b.Records)
+      .filter((r) => liveGroups.has(r.attributes.MessageGroupId ?? ''))
+      .map((r) => r.attributes.ApproximateReceiveCount);
+    expect(liveReceives.length).toBeGreaterThanOrEqual(8);
+    expect(liveReceives.every((n) => n === '1')).toBe(true);
     for (const [ticketId, texts] of sent)
       expect(s.fromChatwoot(ticketId).filter((b) => b.includes('during '))).toEqual(
         texts.map((t) => expect.stringContaining(t)),
