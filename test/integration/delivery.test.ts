@@ -44,7 +44,9 @@ describe('with fast redelivery (visibility 50 ms)', () => {
     h.zendesk.injectFaults({ method: 'PUT', path: /\/tickets\/\d+$/, times: 1, status: 429, retryAfter: 1 });
     h.zendesk.customerComment(ticket.id, 'after two chatwoot 429s');
     h.chatwoot.agentReply(conversation.id, { content: 'after a zendesk 429' });
-    await h.settle();
+    // Each Chatwoot 429 (no Retry-After) holds Chatwoot calls back 5 s: about 11 s of waiting on a quiet machine,
+    // close to settle's default 20 s once four test files share two cores.
+    await h.settle(45_000);
 
     h.chatwoot.injectFaults({ method: 'POST', path: new RegExp(messages), times: 1, status: 500 });
     h.chatwoot.injectFaults({ method: 'POST', path: new RegExp(messages), times: 1, reset: true });
@@ -52,7 +54,7 @@ describe('with fast redelivery (visibility 50 ms)', () => {
     h.zendesk.injectFaults({ method: 'PUT', path: /\/tickets\/\d+$/, times: 1, reset: true });
     h.zendesk.customerComment(ticket.id, 'after a 500 and a reset');
     h.chatwoot.agentReply(conversation.id, { content: 'after a 502 and a reset' });
-    await h.settle();
+    await h.settle(45_000);
 
     expect(s.fromZendesk(conversation.id)).toEqual([
       'first',
@@ -61,7 +63,7 @@ describe('with fast redelivery (visibility 50 ms)', () => {
     ]);
     expect(s.fromChatwoot(ticket.id)).toEqual(['after a zendesk 429', 'after a 502 and a reset']);
     expect(h.bridge.queue.deadLetters).toEqual([]);
-  });
+  }, 120_000);
 
   it('delays a burst of agent replies beyond Zendesk’s per-ticket limit instead of failing or hammering', async () => {
     const { ticket, conversation } = await s.openTicket('burst ahead');
