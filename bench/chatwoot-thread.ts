@@ -23,9 +23,12 @@ export interface ChatwootThread {
 }
 
 export async function startChatwootThread(opts: ChatwootSimulatorOptions): Promise<ChatwootThread> {
-  // The thread inherits this process's loader (tsx), so it runs the TypeScript simulator as it is.
+  // The simulator is TypeScript beyond what Node strips by itself (parameter properties): the thread needs tsx's
+  // loader, inherited under `npm run bench` (tsx), added under vitest (whose own transform stays in its thread).
+  const hasTsx = process.execArgv.some((a) => a.includes('tsx'));
   const worker = new Worker(new URL('./chatwoot-worker.ts', import.meta.url), {
     workerData: opts,
+    execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx'],
     // Half a million messages and their conversations stay in the simulator's memory.
     resourceLimits: { maxOldGenerationSizeMb: 8192 },
   });
