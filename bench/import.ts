@@ -10,9 +10,10 @@ import { runImport } from '../shared/import/feeder.ts';
 import { feederDeps } from '../shared/import/import-deps.ts';
 import { UNSOLVED } from '../shared/import/state.ts';
 import { forgetCachedLinks, getWorkerDeps } from '../shared/worker-deps.ts';
-import { ChatwootSimulator } from '../simulators/chatwoot.ts';
 import { ZendeskSimulator } from '../simulators/zendesk.ts';
 import { benchBridgeEnv, benchSecrets } from './bridge-env.ts';
+import { startChatwootThread } from './chatwoot-thread.ts';
+import { startDynaliteThread } from './dynalite-thread.ts';
 import { round } from './stats.ts';
 
 export interface ImportBenchOptions {
@@ -36,6 +37,13 @@ export interface ImportBenchResult {
   messagesPerSecond: number;
   apiCallsPerTicket: { zendesk: number; chatwoot: number; total: number };
   dynamoRequestsPerTicket: number;
+  /**
+   * CPU time per ticket of the whole process (bridge, simulators, DynamoDB's thread) and of the main thread alone
+   * (the bridge and the simulators): what the machine's load does not inflate as it does wall time.
+   */
+  cpuMsPerTicket: { process: number; mainThread: number };
+  /** The process's resident memory at the end (all threads). */
+  rssMb: number;
   restarted: boolean;
   refedTickets: number;
   lost: number;
@@ -55,7 +63,8 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
     validate: false,
     ...(o.rateLimitPerMinute > 0 ? { rateLimitPerMinute: o.rateLimitPerMinute } : {}),
   });
-  const chatwoot = await ChatwootSimulator.start({
+  // Chatwoot and DynamoDB on threads of their own: other services when deployed (see their files).
+  const chatwoot = await startChatwootThread({
     apiToken: s.ct,
     accountId: 1,
     inboxId: 7,
@@ -65,11 +74,12 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
   const calls = { zendesk: 0, chatwoot: 0 };
   let dynamo = 0;
   let bridge: LocalBridge | undefined;
+  // DynamoDB Local when CI names one, else dynalite on a thread.
+  const dynamoThread = process.env.DYNAMODB_ENDPOINT ? undefined : await startDynaliteThread();
+  const dynamoEndpoint = process.env.DYNAMODB_ENDPOINT ?? dynamoThread?.endpoint;
   // The simulators keep every request and delivery; the run counts them itself instead.
   const trim = setInterval(() => {
     zendesk.requests.length = 0;
-    chatwoot.requests.length = 0;
-    chatwoot.deliveries.length = 0;
   }, 2_000);
   try {
     o.progress(`seeding ${o.tickets} tickets × ${o.comments} comments…`);
@@ -98,12 +108,15 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
     bridge = await startLocalBridge({
       env: {
         ...benchBridgeEnv(zendesk, chatwoot, s),
+        // Chatwoot limits requests per IP (3000 a minute by default); deployed, the worker runs as up to five
+        // containers with an address each, which this one process stands in for (as in the throughput run).
+        CHATWOOT_RATE_LIMIT: '15000',
         // Tables of this run only: on a shared DynamoDB (CI's DynamoDB Local) another run's import job would be
         // found in the ledger's one job item.
         LINKS_TABLE_NAME: `bench-links-${runId}`,
         LEDGER_TABLE_NAME: `bench-ledger-${runId}`,
         RECONCILE_INTERVAL_MS: '0',
-        ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
+        ...(dynamoEndpoint ? { DYNAMODB_ENDPOINT: dynamoEndpoint } : {}),
       },
       // Five batches at once, like the deployed event source's maxConcurrency.
       queue: { visibilityTimeoutMs: 200, concurrency: 5 },
@@ -116,7 +129,7 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
     });
     const b = bridge;
     // Chatwoot echoes every message the import posts: the bridge must drop each one.
-    chatwoot.setWebhookUrl(`${b.url}/webhooks/chatwoot`);
+    await chatwoot.setWebhookUrl(`${b.url}/webhooks/chatwoot`);
     zendesk.setWebhookUrl(`${b.url}/webhooks/zendesk`);
 
     const rt = await getWorkerDeps();
@@ -128,6 +141,8 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
       },
     });
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    const mainAtStart = process.threadCpuUsage();
     let lastLine = 0;
     const report = (fed: number) => {
       const now = performance.now();
@@ -173,24 +188,18 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
       await b.queue.drained(600_000);
     }
     const durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuAtStart);
+    const main = process.threadCpuUsage(mainAtStart);
 
     // Chatwoot's final state against Zendesk's: each comment once (by its marker), in Zendesk's order.
     o.progress('checking every conversation…');
-    const conversationOf = new Map<number, number>();
-    for (const c of chatwoot.conversations())
-      conversationOf.set(Number(c.custom_attributes?.zendesk_ticket_id), c.id);
+    const sourceIdsOf = await chatwoot.sourceIds();
     let lost = 0;
     let duplicated = 0;
     let outOfOrder = 0;
     for (const ticketId of seeded) {
       const expected = zendesk.comments(ticketId).map((c) => `zendesk:comment:${c.id}`);
-      const conversation = conversationOf.get(ticketId);
-      const got = conversation
-        ? chatwoot
-            .messages(conversation)
-            .map((m) => m.source_id)
-            .filter((id): id is string => typeof id === 'string' && id.startsWith('zendesk:comment:'))
-        : [];
+      const got = (sourceIdsOf.get(ticketId) ?? []).filter((id) => id.startsWith('zendesk:comment:'));
       const seen = new Set<string>();
       for (const id of got) {
         if (seen.has(id)) duplicated++;
@@ -214,6 +223,11 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
         total: round(total / o.tickets, 2),
       },
       dynamoRequestsPerTicket: round(dynamo / o.tickets, 2),
+      cpuMsPerTicket: {
+        process: round((cpu.user + cpu.system) / 1000 / o.tickets, 1),
+        mainThread: round((main.user + main.system) / 1000 / o.tickets, 1),
+      },
+      rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       restarted,
       refedTickets,
       lost,
@@ -224,6 +238,6 @@ export async function runImportBench(o: ImportBenchOptions): Promise<ImportBench
   } finally {
     clearInterval(trim);
     await bridge?.close();
-    await Promise.all([zendesk.close(), chatwoot.close()]);
+    await Promise.all([zendesk.close(), chatwoot.close(), dynamoThread?.close()]);
   }
 }

@@ -65,6 +65,8 @@ if (args.includes('--import')) {
         `${r.apiCallsPerTicket.total} (Zendesk ${r.apiCallsPerTicket.zendesk}, Chatwoot ${r.apiCallsPerTicket.chatwoot})`,
       ],
       ['DynamoDB requests per ticket', r.dynamoRequestsPerTicket],
+      ['CPU per ticket', `${r.cpuMsPerTicket.process} ms (main thread ${r.cpuMsPerTicket.mainThread} ms)`],
+      ['resident memory at the end', `${r.rssMb} MB`],
       [
         'feeder killed mid-run',
         r.restarted ? `yes (${r.refedTickets} tickets of the unrecorded page re-fed)` : 'no',

@@ -106,6 +106,11 @@ function taken(attribute: string, label: string): never {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const obj = (v: unknown): Record<string, unknown> => (isRecord(v) ? { ...v } : {});
+function pushTo<K, V>(index: Map<K, V[]>, key: K, value: V): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
+}
 
 export class ChatwootSimulator extends SimulatorServer {
   /** The agent whose access token the bridge uses; outgoing API messages are sent as this user. */
@@ -118,6 +123,13 @@ export class ChatwootSimulator extends SimulatorServer {
   private readonly contactInboxes = new Map<number, ChatwootContactInbox>();
   private readonly conversationMap = new Map<number, ChatwootConversation>();
   private readonly messageMap = new Map<number, ChatwootMessage>();
+  // Indexes over the maps above, so a request costs the same with 50,000 conversations as with ten (the import
+  // benchmark): each conversation's messages in creation order, contacts by their unique attributes (email,
+  // identifier, phone number: Contact's uniqueness validations), contact inboxes by contact and by source id.
+  private readonly messagesByConversation = new Map<number, ChatwootMessage[]>();
+  private readonly contactByUnique = new Map<string, ChatwootContact>();
+  private readonly contactInboxesByContact = new Map<number, ChatwootContactInbox[]>();
+  private readonly contactInboxesBySource = new Map<string, ChatwootContactInbox[]>();
   private readonly files = new Map<string, { data: Buffer; contentType: string }>();
   private readonly router = new Router();
   private readonly world: ChatwootWorld;
@@ -238,7 +250,7 @@ export class ChatwootSimulator extends SimulatorServer {
 
   /** All messages of a conversation, oldest first, including private notes and activity messages. */
   messages(conversationId: number): ChatwootMessage[] {
-    return [...this.messageMap.values()].filter((m) => m.conversation_id === conversationId);
+    return [...(this.messagesByConversation.get(conversationId) ?? [])];
   }
 
   /**
@@ -260,6 +272,10 @@ export class ChatwootSimulator extends SimulatorServer {
     this.contactInboxes.clear();
     this.conversationMap.clear();
     this.messageMap.clear();
+    this.messagesByConversation.clear();
+    this.contactByUnique.clear();
+    this.contactInboxesByContact.clear();
+    this.contactInboxesBySource.clear();
     this.files.clear();
     this.resetLogs();
   }
@@ -333,8 +349,7 @@ export class ChatwootSimulator extends SimulatorServer {
   }
 
   private contactView(contact: ChatwootContact): Record<string, unknown> {
-    const inboxes = [...this.contactInboxes.values()].filter((ci) => ci.contact_id === contact.id);
-    return contactJson(contact, inboxes, this.world);
+    return contactJson(contact, this.contactInboxesByContact.get(contact.id) ?? [], this.world);
   }
 
   private postContact(req: SimRequest): SimResponse {
@@ -348,10 +363,9 @@ export class ChatwootSimulator extends SimulatorServer {
     if (email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
       fail(422, { message: 'Email Invalid email', attributes: ['email'] });
     }
-    const existing = this.contacts();
-    if (email && existing.some((c) => c.email === email)) taken('email', 'Email');
-    if (identifier && existing.some((c) => c.identifier === identifier)) taken('identifier', 'Identifier');
-    if (phone && existing.some((c) => c.phone_number === phone)) taken('phone_number', 'Phone number');
+    if (email && this.contactByUnique.has(`email:${email}`)) taken('email', 'Email');
+    if (identifier && this.contactByUnique.has(`identifier:${identifier}`)) taken('identifier', 'Identifier');
+    if (phone && this.contactByUnique.has(`phone_number:${phone}`)) taken('phone_number', 'Phone number');
     const contact: ChatwootContact = {
       id: this.nextContactId++,
       name: str(body.name) ?? '',
@@ -365,6 +379,9 @@ export class ChatwootSimulator extends SimulatorServer {
       last_activity_at: null,
     };
     this.contactMap.set(contact.id, contact);
+    if (email) this.contactByUnique.set(`email:${email}`, contact);
+    if (identifier) this.contactByUnique.set(`identifier:${identifier}`, contact);
+    if (phone) this.contactByUnique.set(`phone_number:${phone}`, contact);
     const contactInbox =
       inboxId === undefined || inboxId === null ? undefined : this.addContactInbox(contact.id, randomUUID());
     return json(200, {
@@ -406,7 +423,7 @@ export class ChatwootSimulator extends SimulatorServer {
     inboxId = this.opts.inboxId,
   ): ChatwootContactInbox {
     // A source id is unique within an inbox (database index on inbox_id + source_id).
-    if ([...this.contactInboxes.values()].some((ci) => ci.source_id === sourceId && ci.inbox_id === inboxId))
+    if ((this.contactInboxesBySource.get(sourceId) ?? []).some((ci) => ci.inbox_id === inboxId))
       taken('source_id', 'Source');
     const at = nowIso();
     const contactInbox: ChatwootContactInbox = {
@@ -420,6 +437,8 @@ export class ChatwootSimulator extends SimulatorServer {
       updated_at: at,
     };
     this.contactInboxes.set(contactInbox.id, contactInbox);
+    pushTo(this.contactInboxesByContact, contactId, contactInbox);
+    pushTo(this.contactInboxesBySource, sourceId, contactInbox);
     return contactInbox;
   }
 
@@ -437,11 +456,10 @@ export class ChatwootSimulator extends SimulatorServer {
       const contact = this.mustContact(Number(body.contact_id));
       if (Number(body.inbox_id) !== this.opts.inboxId) return json(404, NOT_FOUND);
       contactInbox =
-        [...this.contactInboxes.values()].find(
-          (ci) => ci.contact_id === contact.id && ci.source_id === sourceId,
-        ) ?? this.addContactInbox(contact.id, sourceId);
+        this.contactInboxesByContact.get(contact.id)?.find((ci) => ci.source_id === sourceId) ??
+        this.addContactInbox(contact.id, sourceId);
     } else {
-      contactInbox = [...this.contactInboxes.values()].find((ci) => ci.source_id === sourceId);
+      contactInbox = this.contactInboxesBySource.get(sourceId)?.[0];
       if (!contactInbox) return json(404, NOT_FOUND);
     }
     const first = isRecord(body.message) ? body.message : undefined;
@@ -794,6 +812,7 @@ export class ChatwootSimulator extends SimulatorServer {
       created_at: now,
     };
     this.messageMap.set(id, message);
+    pushTo(this.messagesByConversation, conversation.id, message);
     conversation.last_activity_at = now;
     conversation.updated_at = now;
     if (input.messageType === 0) {

@@ -113,10 +113,6 @@ function ticketMatcher(query: string): ((t: ZendeskTicket) => boolean) | string 
   return (t) => tests.every((f) => f(t));
 }
 
-function byCreated(a: ZendeskTicket, b: ZendeskTicket): number {
-  return Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id;
-}
-
 const invalid = (message: string) => json(400, { error: { title: 'Invalid attribute', message } });
 
 /** Registers the listing routes on the Zendesk simulator's router (literal paths before `/tickets/:id`). */
@@ -160,14 +156,26 @@ function searchExport(
   const after = afterRaw ? decodeCursor(afterRaw) : undefined;
   if (afterRaw && !after) return invalid('page[after] is not a valid cursor');
   if (after && now() - after.issued > CURSOR_TTL_MS) return invalid('page[after] cursor has expired');
-  const all = sim.allTickets().filter(match).sort(byCreated);
-  const start = after
-    ? all.findIndex(
-        (t) =>
-          Date.parse(t.created_at) > after.at || (Date.parse(t.created_at) === after.at && t.id > after.id),
-      )
-    : 0;
-  const page = start < 0 ? [] : all.slice(start, start + size);
+  // Each ticket's created_at parsed once per request, not once per comparison: a page of a 50,000-ticket backlog
+  // is one pass and one sort, then a binary search for the cursor.
+  const all = sim
+    .allTickets()
+    .filter(match)
+    .map((t) => ({ t, at: Date.parse(t.created_at) }))
+    .sort((a, b) => a.at - b.at || a.t.id - b.t.id);
+  let start = 0;
+  if (after) {
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = all[mid]!;
+      if (m.at < after.at || (m.at === after.at && m.t.id <= after.id)) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo < all.length ? lo : -1;
+  }
+  const page = start < 0 ? [] : all.slice(start, start + size).map((x) => x.t);
   const last = page.at(-1);
   const hasMore = start >= 0 && start + size < all.length;
   const cursor = last ? encodeCursor({ at: Date.parse(last.created_at), id: last.id, issued: now() }) : null;

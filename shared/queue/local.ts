@@ -60,6 +60,7 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
   private readonly o: Required<LocalQueueOptions>;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
   private stopped = true;
   private idleWaiters: Array<() => void> = [];
   sent = 0;
@@ -101,12 +102,20 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
     const key = dedupKey(m);
     const seen = this.dedup.get(key);
     if (seen !== undefined && now - seen < DEDUP_WINDOW_MS) return;
+    // Re-inserted at the end, so the map stays in sending order and expired ids are dropped from its front: an
+    // import of 500,000 messages keeps five minutes of them, not all.
+    this.dedup.delete(key);
     this.dedup.set(key, now);
+    for (const [k, at] of this.dedup) {
+      if (now - at < DEDUP_WINDOW_MS) break;
+      this.dedup.delete(k);
+    }
     const group = this.groups.get(m.groupId) ?? [];
     group.push({ ...m, messageId: randomUUID(), sentAt: now, receiveCount: 0, visibleAt: now });
     this.groups.set(m.groupId, group);
     this.sent++;
-    this.schedule(0);
+    // One wake-up for a burst of sends (a page of the import enqueues a thousand), not a timer each.
+    if (!this.timer || this.timerAt > now) this.schedule(0);
   }
 
   async deadLetter(record: DeadLetter, reason: string): Promise<void> {
@@ -178,6 +187,7 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = this.o.now() + Math.max(0, delayMs);
     this.timer = setTimeout(() => this.pump(), Math.max(0, delayMs));
   }
 
@@ -201,6 +211,9 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
       for (const w of waiters) w();
       return;
     }
+    // Every slot busy: the next delivery to end comes back here. Waking up before that would only find the
+    // same visible heads and no free slot, every millisecond, for as long as a backlog waits.
+    if (this.running >= this.o.concurrency) return;
     // Wake up when the earliest invisible head becomes visible, or soon after an in-flight batch ends.
     const now = this.o.now();
     let next = Number.POSITIVE_INFINITY;

@@ -1,5 +1,5 @@
 // The platforms' limits as budgets: Zendesk's headers set and block the shared budget, a per-ticket 429 does not;
-// Chatwoot's per-conversation budget keeps a burst under 200 a minute.
+// Chatwoot's per-conversation budget keeps any minute under 200 messages, as its flood check counts them.
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../../shared/errors.ts';
 import {
@@ -108,26 +108,50 @@ describe('Zendesk budget', () => {
 });
 
 describe('Chatwoot budget', () => {
-  it('lets at most the per-conversation burst through at once, other conversations unaffected', async () => {
+  it("counts a conversation's messages over a sliding minute, as Chatwoot's flood check does", async () => {
+    let now = 0;
     const limits = new ChatwootLimits({
       store: new MemoryBucketStore(),
-      perIpLimit: 3000,
+      perIpLimit: 100_000,
       perConversationLimit: 200,
-      now: () => 0,
+      now: () => now,
     });
-    const post = (c: number) => limits.acquire({ method: 'POST', path: `conversations/${c}/messages` }, 0);
-    let granted = 0;
-    for (let i = 0; i < 20; i++)
-      if (
-        await post(1).then(
-          () => true,
-          () => false,
-        )
-      )
-        granted++;
-    // 200 a minute: a burst of 4 (2 % of 200) plus one.
-    expect(granted).toBe(5);
-    await expect(post(2)).resolves.toBeUndefined();
+    const post = (c: number) =>
+      limits.acquire({ method: 'POST', path: `conversations/${c}/messages` }, 0).then(
+        () => true,
+        (err: unknown) => {
+          expect(err).toBeInstanceOf(RetryableError);
+          return false;
+        },
+      );
+    // A ticket's history goes at once: ten messages, no waiting.
+    for (let i = 0; i < 10; i++) expect(await post(1)).toBe(true);
+    // 95 % of 200 within any minute, the rest left to messages others write; other conversations unaffected.
+    now = 30_000;
+    let granted = 10;
+    for (let i = 0; i < 300; i++) if (await post(1)) granted++;
+    expect(granted).toBe(190);
+    expect(await post(2)).toBe(true);
+    // Not before the oldest are a minute old; then as many slots as messages left the window (the first ten).
+    now = 59_999;
+    expect(await post(1)).toBe(false);
+    now = 60_000;
+    let again = 0;
+    for (let i = 0; i < 20; i++) if (await post(1)) again++;
+    expect(again).toBe(10);
+  });
+
+  it('waits for the window when allowed to, and says how long otherwise', async () => {
+    const limits = new ChatwootLimits({
+      store: new MemoryBucketStore(),
+      perIpLimit: 100_000,
+      perConversationLimit: 2,
+    });
+    const call = { method: 'POST', path: 'conversations/9/messages' };
+    await limits.acquire(call, 0);
+    const refused = await limits.acquire(call, 0).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(RetryableError);
+    expect((refused as RetryableError).retryAfterMs).toBeGreaterThan(59_000);
   });
 });
 
