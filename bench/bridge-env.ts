@@ -35,6 +35,8 @@ export function benchBridgeEnv(
     CHATWOOT_API_TOKEN: s.ct,
     CHATWOOT_WEBHOOK_SECRET: s.cw,
     LOCAL_DATA_DIR: ':memory:',
+    // CI's second pass points every benchmark at DynamoDB Local; otherwise the bridge embeds its own.
+    ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
     ...(zendesk.accountRateLimit === undefined ? { ZENDESK_RATE_LIMIT: '100000' } : {}),
   };
 }

@@ -111,7 +111,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         // budgets are set past the offered load (the backlog run measures pacing against Zendesk's limits).
         ZENDESK_RATE_LIMIT: '100000',
         ZENDESK_TICKET_UPDATE_LIMIT: '100000',
-        ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },
       // Five batches at once, like the deployed event source's maxConcurrency.
       queue: { visibilityTimeoutMs: 200, concurrency: 5 },

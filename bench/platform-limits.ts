@@ -40,7 +40,6 @@ async function rig(o: {
   const bridge = await startLocalBridge({
     env: {
       ...benchBridgeEnv(zendesk, chatwoot, s),
-      ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       ...o.env,
     },
     // As deployed: five batches at once, the queue's own visibility timeout after a crash.

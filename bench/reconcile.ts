@@ -57,7 +57,6 @@ export async function measureReconcile(
         // run right after it would mostly wait for slots (about 11 s of its time, measured): the plan of an account
         // that size (High Volume, 2,500) keeps the run's own cost in view. Pacing has its own tests.
         ZENDESK_RATE_LIMIT: '2500',
-        ...(process.env.DYNAMODB_ENDPOINT ? { DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT } : {}),
       },
       queue: { visibilityTimeoutMs: 200, concurrency: 5 },
       onHttpRequest: () => {
