@@ -220,7 +220,8 @@ export class LocalFifoQueue implements EventQueue, DeadLetterSink, RedeliveryCon
     for (const [groupId, g] of this.groups) {
       if (!this.inFlight.has(groupId) && g[0]) next = Math.min(next, g[0].visibleAt);
     }
-    if (Number.isFinite(next) && !this.timer) this.schedule(next - now);
+    // A timer already set for later (a redelivery seconds away) must not hold back a head visible sooner.
+    if (Number.isFinite(next) && (!this.timer || next < this.timerAt)) this.schedule(next - now);
   }
 
   private takeBatch(): Stored[] {

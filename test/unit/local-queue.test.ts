@@ -88,6 +88,31 @@ describe('LocalFifoQueue', () => {
     expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(holdMs - 5);
   });
 
+  it('a long hold on one group does not delay another group’s redelivery', async () => {
+    // Two batches in flight: the first ends with a 1 s hold (the queue's next wake-up goes to +1 s); the second
+    // fails 50 ms later with the 20 ms visibility timeout, so its redelivery is due long before the hold ends.
+    const seen: string[] = [];
+    const failedOnce = new Set<string>();
+    const q: LocalFifoQueue = new LocalFifoQueue(
+      async (event: SQSEvent): Promise<SQSBatchResponse> => {
+        const r = event.Records[0]!;
+        seen.push(r.body);
+        if (failedOnce.has(r.body)) return { batchItemFailures: [] };
+        failedOnce.add(r.body);
+        if (r.body === 'held') await q.delay(r, 1_000);
+        else await new Promise((res) => setTimeout(res, 50));
+        return { batchItemFailures: [{ itemIdentifier: r.messageId }] };
+      },
+      { visibilityTimeoutMs: 20, concurrency: 2, batchSize: 1 },
+    );
+    q.start();
+    await send(q, 'slow', 'held');
+    await send(q, 'fast', 'quick');
+    await q.drained(5_000);
+    await q.stop();
+    expect(seen).toEqual(['held', 'quick', 'quick', 'held']);
+  });
+
   it('drops a repeat of the same deduplication id', async () => {
     const { q, seen } = queueWith(() => 'ok');
     await send(q, 'g', 'once', 'same-id');
