@@ -104,6 +104,9 @@ function emfLine(m: Metrics, env: Record<string, string>): string {
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
+    // Only this line's metric: the instance is the process's, and an earlier test file in this worker may have
+    // left metrics on it (the dashboard app's, run in-process by the local bridge).
+    m.clearMetrics();
     m.addMetric('DeadLettered', MetricUnit.Count, 1);
     return JSON.stringify(m.serializeMetrics());
   } finally {
