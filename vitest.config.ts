@@ -22,9 +22,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports and an in-memory DynamoDB API,
     // so files are independent; most of their time is spent waiting (retry delays, rate windows, the queue's
-    // redelivery), so more files than cores run at once. 4 on 2 cores: with 6, the CPU-bound files (fuzz, CDK
-    // synth) ran out of their timeouts when the machine was also busy with other work (load average 20).
-    maxWorkers: 4,
+    // redelivery), so more files than cores run at once. 6 on 2 cores: with 4 the suite took 127 s with a quarter
+    // of the CPU idle, with 6 112 s and the CPU busy (`time npx vitest run --maxWorkers N`, quiet machine, after
+    // the files stopped reloading their modules; before that, 6 pushed the CPU-bound files past their timeouts).
+    maxWorkers: 6,
     projects: [
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
       {
