@@ -119,8 +119,8 @@ function loadSpec(api: Api): LoadedSpec {
 
 /**
  * Parses a YAML spec once per machine, not once per process. The Zendesk spec is 1 MB of YAML: parsing it took
- * ~2.5 s of CPU in every process that starts a simulator (each test file, the sandbox), about a third of an
- * integration file's CPU; JSON.parse of the same document takes ~20 ms. The result is kept as JSON under
+ * ~0.6–0.9 s of CPU in every process that starts a simulator (each test file, the sandbox), about a tenth of an
+ * integration file's CPU; JSON.parse of the same document takes ~10 ms. The result is kept as JSON under
  * node_modules/.cache (where build tools keep theirs, ignored by git), named by the hash of the YAML text, so an
  * edited spec is parsed again. Written to a temporary name and renamed, so a process reading it never sees half a
  * file; when the folder cannot be written the spec is simply parsed each time.
