@@ -300,8 +300,16 @@ export function createStack(app: App, props: BridgeStackProps = {}): BridgeStack
 /**
  * A new App holding the bridge stack, built from the repository's cdk.json context (as `cdk synth` builds it, feature
  * flags included) with `context` on top, like `-c` on the command line. Environment-agnostic: no lookups.
+ * `validate: false` skips CDK's built-in CloudFormation validation of the template (as `cdk synth --no-validation`
+ * does), for synths made only to read the template.
  */
-export function buildApp(context: Record<string, unknown> = {}): { app: App; stack: BridgeStack } {
-  const app = new App({ context: { ...projectContext(PROJECT_ROOT), ...context } });
+export function buildApp(
+  context: Record<string, unknown> = {},
+  { validate = true }: { validate?: boolean } = {},
+): { app: App; stack: BridgeStack } {
+  const app = new App({
+    context: { ...projectContext(PROJECT_ROOT), ...context },
+    builtinCloudFormationValidation: validate,
+  });
   return { app, stack: createStack(app) };
 }

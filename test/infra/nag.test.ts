@@ -1,4 +1,6 @@
-// cdk-nag gate: the AwsSolutions and Serverless packs report nothing unacknowledged, and every acknowledgment says why.
+// The one synth of the suite that bundles every function and validates for real: cdk-nag's AwsSolutions and
+// Serverless packs report nothing unacknowledged (and every acknowledgment says why), CloudFormation's own template
+// rules (CDK's built-in validation, made strict) report nothing, and every function deploys its own bundle.
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +18,13 @@ let template: Template | undefined;
 let synthError: unknown;
 
 beforeAll(() => {
-  // alarmEmail on, so the optional SNS topic and its subscription are checked too.
-  const built = buildApp({ alarmEmail: 'oncall@example.com' });
+  // alarmEmail on, so the optional SNS topic and its subscription are checked too. CDK's CloudFormation validation
+  // only warns by default; these two flags make any finding of it, error or warning, fail the synth.
+  const built = buildApp({
+    alarmEmail: 'oncall@example.com',
+    '@aws-cdk/core:validateAgainstDefaultRules': true,
+    '@aws-cdk/core:strictCfnValidateErrors': true,
+  });
   stack = built.stack;
   packs = addNagPacks(built.app);
   // Synthesis runs the packs as validation plugins and throws if one reports an unacknowledged error; keep
@@ -30,7 +37,7 @@ beforeAll(() => {
 });
 
 describe('cdk-nag', () => {
-  it('synthesizes with both packs registered as validation plugins', () => {
+  it("synthesizes with both packs registered as validation plugins, and CloudFormation's rules find nothing", () => {
     expect(synthError).toBeUndefined();
   });
 
@@ -95,5 +102,19 @@ describe('cdk-nag', () => {
       const stackLevel = stack.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules');
       expect(stackLevel).toEqual([]);
     });
+  });
+});
+
+describe('the stack deploys each function its own bundle', () => {
+  it('every function has a code asset of its own (bundled for real)', () => {
+    const fns = Object.values(template?.findResources('AWS::Lambda::Function') ?? {}) as Array<{
+      Properties: { Code?: { S3Key?: unknown }; Handler?: string; Runtime?: string };
+    }>;
+    const ours = fns.filter((f) => f.Properties.Runtime === 'nodejs24.x');
+    expect(ours.length).toBeGreaterThanOrEqual(6);
+    for (const f of ours) expect(f.Properties.Handler).toBe('index.handler');
+    // CDK stages one asset per cache key: a key without the entry would give every function the first bundle.
+    const keys = ours.map((f) => JSON.stringify(f.Properties.Code?.S3Key));
+    expect(new Set(keys).size).toBe(ours.length);
   });
 });
