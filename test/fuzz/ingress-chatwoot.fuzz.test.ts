@@ -1,0 +1,4 @@
+// The chatwoot webhook handler under fuzz (test/fuzz/ingress-fuzz.ts).
+import { fuzzIngress } from './ingress-fuzz.ts';
+
+fuzzIngress('chatwoot');

@@ -1,0 +1,4 @@
+// The zendesk webhook handler under fuzz (test/fuzz/ingress-fuzz.ts).
+import { fuzzIngress } from './ingress-fuzz.ts';
+
+fuzzIngress('zendesk');
