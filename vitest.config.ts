@@ -22,10 +22,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports and an in-memory DynamoDB API,
     // so files are independent; most of their time is spent waiting (retry delays, rate windows, the queue's
-    // redelivery), so more files than cores run at once. 6 on 2 cores: with 4 the suite took 127 s with a quarter
-    // of the CPU idle, with 6 112 s and the CPU busy (`time npx vitest run --maxWorkers N`, quiet machine, after
-    // the files stopped reloading their modules; before that, 6 pushed the CPU-bound files past their timeouts).
-    maxWorkers: 6,
+    // redelivery), so more files than cores run at once. 8 on 2 cores, measured with `time CI=true npm test --
+    // --maxWorkers N` on a quiet machine: 6 → 101 s, 8 → 88–89 s, 9 → 93 s, 10 → 97 s (vitest alone: 12 → 88 s, the
+    // two CPU-bound fuzz files then took 77 s each). Past 8 the CPU is the limit, not the waiting.
+    maxWorkers: 8,
     projects: [
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
       {
