@@ -104,11 +104,13 @@ export async function handleWebhook(
   loadDeps: () => Promise<IngressDeps>,
 ): Promise<Result> {
   const raw = event.body ?? '';
-  // Bound the size before decoding so a huge body costs nothing.
-  const encodedLength = Buffer.byteLength(raw);
-  if ((event.isBase64Encoded ? Math.floor((encodedLength * 3) / 4) : encodedLength) > MAX_BODY_BYTES + 4) {
-    return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
-  }
+  // Bound the size before decoding so a huge body costs nothing. A UTF-16 code unit is at most 3 bytes of UTF-8 and
+  // base64 decodes 4 characters to at most 3 bytes, so only a long string needs its exact byte length counted.
+  const bound = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : raw.length * 3;
+  const tooLarge = event.isBase64Encoded
+    ? bound > MAX_BODY_BYTES + 4
+    : bound > MAX_BODY_BYTES + 4 && Buffer.byteLength(raw) > MAX_BODY_BYTES + 4;
+  if (tooLarge) return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (body.length > MAX_BODY_BYTES) {
     return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
@@ -157,10 +159,17 @@ export async function handleWebhook(
 
   if (body.length === 0) return reject(platform, 400, 'invalid_body', 'body is empty', ids);
   let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    return reject(platform, 400, 'invalid_body', 'body is not valid UTF-8', ids);
+  if (event.isBase64Encoded) {
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return reject(platform, 400, 'invalid_body', 'body is not valid UTF-8', ids);
+    }
+  } else {
+    // A text body (how API Gateway passes JSON) is already the text: its bytes above are Buffer.from's UTF-8, where a
+    // lone surrogate became U+FFFD, and decoding them back would give exactly this string without a leading BOM.
+    text = raw.toWellFormed();
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   }
   let parsed: unknown;
   let lenient = false;

@@ -214,6 +214,23 @@ describe.each(['zendesk', 'chatwoot'] as const)('%s ingress', (platform) => {
     await expectRejected(platform, signed(platform, bytes, { base64: true }), 400, 'invalid_body', /UTF-8/);
   });
 
+  it('reads a text body as the UTF-8 bytes it was signed as: a leading BOM dropped, a lone surrogate as U+FFFD', async () => {
+    // API Gateway hands a text body over as a string; its signature covers the string's UTF-8 bytes, in which a
+    // lone surrogate is EF BF BD. Nothing else may differ from decoding those bytes.
+    const raw = JSON.stringify(validBody(platform)).replace('Thanks', 'Thanks\ud800');
+    const text = (r: { body: string }) => {
+      const event = JSON.parse(r.body) as { body?: string; content?: string };
+      return platform === 'zendesk' ? event.body : event.content;
+    };
+    for (const body of [raw, `\ufeff${raw}`]) {
+      const event = { ...apiEvent(platform, signed(platform, body)), body };
+      const r = await handleWebhook(platform, event, depsOf(config, queue, NOW));
+      expect(r.statusCode, r.body).toBe(202);
+      expect(text(queue.sent.at(-1)!)).toContain('Thanks\ufffd');
+    }
+    expect(queue.sent).toHaveLength(2);
+  });
+
   it('refuses a body nested deeper than 64 levels with 400 (it could not be queued)', async () => {
     const body = validBody(platform);
     const raw = JSON.stringify(body);
