@@ -9,14 +9,18 @@ const APP_LINE = /^\{"(level|_aws)":/;
  * Lines held for the running test. Kept on globalThis: files that share a worker (the `shared` project runs
  * without isolation) run this setup again for each file, and the streams must be wrapped only once.
  */
-const state = globalThis as typeof globalThis & { __quietHeld?: string[] };
+const state = globalThis as typeof globalThis & {
+  __quietHeld?: string[];
+  __quietWriteErr?: (text: string) => boolean;
+};
 
 if (!process.env.VERBOSE_LOGS) {
-  // The replay on failure writes past the filter: through it, every replayed line would be held again, and the
-  // loop over the held lines would never end.
-  const writeErr = process.stderr.write.bind(process.stderr);
   if (!state.__quietHeld) {
     state.__quietHeld = [];
+    // The replay on failure writes past the filter: through it, every replayed line would be held again, and the
+    // loop over the held lines would never end. Kept with the held lines: when this setup runs again for the next
+    // file of the worker, process.stderr.write is already the filter.
+    state.__quietWriteErr = process.stderr.write.bind(process.stderr);
     for (const stream of [process.stdout, process.stderr]) {
       const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -37,8 +41,10 @@ if (!process.env.VERBOSE_LOGS) {
     state.__quietHeld = [];
     onTestFailed(() => {
       const held = state.__quietHeld ?? [];
+      const writeErr = state.__quietWriteErr!;
       writeErr(`--- application log lines of the failed test (${held.length}) ---\n`);
-      for (const line of held) writeErr(line.endsWith('\n') ? line : `${line}\n`);
+      // A snapshot, emptied first: nothing written while replaying can extend the loop.
+      for (const line of held.splice(0)) writeErr(line.endsWith('\n') ? line : `${line}\n`);
     });
   });
 }
