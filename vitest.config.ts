@@ -18,6 +18,7 @@ export default defineConfig({
   test: {
     // Application log and EMF lines are printed only for a failing test (test/setup/quiet.ts).
     setupFiles: ['test/setup/quiet.ts'],
+    globalSetup: ['test/setup/contracts-cache.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports and an in-memory DynamoDB API,
