@@ -5,8 +5,9 @@
 // TypeScript 5.9's 21.6 s, with the same result on this code (`/usr/bin/time npm run --silent check:types`).
 // TypeScript 5.9 stays the `typescript` package, because dependency-cruiser parses through its JavaScript API, which
 // TypeScript 7 does not have (with it, depcruise cruised 0 modules and passed).
-// Run one after the other they take ~10 s + ~87 s; together 88–93 s (`time CI=true npm test`, quiet 2-core
-// machine; the suite alone keeps both cores ~90 % busy, so running them together now saves only a few seconds).
+// Together they take ~101 s with warm caches and ~108 s on a clean clone (`time CI=true npm test`, quiet 2-core
+// machine); the checks alone take ~10 s, and the suite keeps both cores ~85 % busy, so running them side by side
+// now saves only a few seconds.
 // Vitest keeps the terminal (its live progress); the checks' output is held and printed after it as one block.
 // Not `concurrently` / `run-p`: they pipe every command's output through prefixes, so Vitest loses its terminal.
 // Arguments go to Vitest (`npm test -- test/unit` runs the checks and the unit tests).
