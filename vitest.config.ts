@@ -1,10 +1,12 @@
 // Test runner configuration: unit, integration (real HTTP + a real DynamoDB API) and CDK infra tests.
+import { globSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
  * Files that need a fresh module graph: they replace a module (`vi.mock`) or point the deployed code path at fake
  * AWS endpoints through the environment; in a worker that had already loaded those modules for an earlier file,
- * the mock or the variable would not take effect.
+ * the mock or the variable would not take effect. Checked below: a file that needs it and is not listed stops the
+ * run with its name.
  */
 const ISOLATED = [
   'test/unit/ingress.test.ts',
@@ -13,6 +15,21 @@ const ISOLATED = [
   'test/integration/time-budgets.test.ts',
   'test/integration/tracing.test.ts',
 ];
+
+/**
+ * What makes a file need its own module graph: replacing a module or an environment variable, or assigning one. A
+ * file that does so outside ISOLATED would pass or fail by the order files share a worker, so it stops the run.
+ */
+const NEEDS_ISOLATION = /\bvi\.(mock|doMock|stubEnv)\(|process\.env\.[A-Z_]+\s*=[^=]/;
+const unlisted = globSync('test/**/*.test.ts', { cwd: import.meta.dirname }).filter(
+  (file) =>
+    !ISOLATED.includes(file) && NEEDS_ISOLATION.test(readFileSync(`${import.meta.dirname}/${file}`, 'utf8')),
+);
+if (unlisted.length > 0) {
+  throw new Error(
+    `${unlisted.join(', ')}: mocks a module or sets process.env; add it to ISOLATED in vitest.config.ts`,
+  );
+}
 
 export default defineConfig({
   test: {
