@@ -1,6 +1,7 @@
 // Test runner configuration: unit, integration (real HTTP + a real DynamoDB API) and CDK infra tests.
 import { globSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/setup/sequencer.ts';
 
 /**
  * Files that need a fresh module graph: they replace a module (`vi.mock`) or point the deployed code path at fake
@@ -36,6 +37,8 @@ export default defineConfig({
     // Application log and EMF lines are printed only for a failing test (test/setup/quiet.ts).
     setupFiles: ['test/setup/quiet.ts'],
     globalSetup: ['test/setup/contracts-cache.ts'],
+    // Long files first also on a clean clone, where Vitest has no timings of its own (test/setup/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Integration suites each start their own servers on ephemeral loopback ports and an in-memory DynamoDB API,
