@@ -5,8 +5,8 @@
 // TypeScript 5.9's 21.6 s, with the same result on this code (`/usr/bin/time npm run --silent check:types`).
 // TypeScript 5.9 stays the `typescript` package, because dependency-cruiser parses through its JavaScript API, which
 // TypeScript 7 does not have (with it, depcruise cruised 0 modules and passed).
-// Together they take ~101 s with warm caches and ~108 s on a clean clone (`time CI=true npm test`, quiet 2-core
-// machine); the checks alone take ~10 s, and the suite keeps both cores ~85 % busy, so running them side by side
+// Together they take ~97 s with warm caches and ~104–108 s on a clean clone (`time CI=true npm test`, quiet 2-core
+// machine); the checks alone take ~10 s, and the suite keeps both cores ~80 % busy, so running them side by side
 // now saves only a few seconds.
 // Vitest keeps the terminal (its live progress); the checks' output is held and printed after it as one block.
 // Not `concurrently` / `run-p`: they pipe every command's output through prefixes, so Vitest loses its terminal.
