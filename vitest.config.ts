@@ -17,12 +17,15 @@ const ISOLATED = [
   'test/integration/tracing.test.ts',
 ];
 
+/** Every test file, in both projects below. */
+const TEST_FILES = 'test/**/*.test.ts';
+
 /**
  * What makes a file need its own module graph: replacing a module or an environment variable, or assigning one. A
  * file that does so outside ISOLATED would pass or fail by the order files share a worker, so it stops the run.
  */
 const NEEDS_ISOLATION = /\bvi\.(mock|doMock|stubEnv)\(|process\.env\.[A-Z_]+\s*=[^=]/;
-const unlisted = globSync('test/**/*.test.ts', { cwd: import.meta.dirname }).filter(
+const unlisted = globSync(TEST_FILES, { cwd: import.meta.dirname }).filter(
   (file) =>
     !ISOLATED.includes(file) && NEEDS_ISOLATION.test(readFileSync(`${import.meta.dirname}/${file}`, 'utf8')),
 );
@@ -59,7 +62,7 @@ export default defineConfig({
           // bridge, simulators and tables: `startLocalBridge` resets every per-container cache (setLocalMode).
           // Measured with `--maxWorkers 1`, with and without `--isolate=false`: the infra tests 41 → 17 s of CPU.
           name: 'shared',
-          include: ['test/**/*.test.ts'],
+          include: [TEST_FILES],
           exclude: ISOLATED,
           isolate: false,
         },

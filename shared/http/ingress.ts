@@ -107,9 +107,8 @@ export async function handleWebhook(
   // Bound the size before decoding so a huge body costs nothing. A UTF-16 code unit is at most 3 bytes of UTF-8 and
   // base64 decodes 4 characters to at most 3 bytes, so only a long string needs its exact byte length counted.
   const bound = event.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : raw.length * 3;
-  const tooLarge = event.isBase64Encoded
-    ? bound > MAX_BODY_BYTES + 4
-    : bound > MAX_BODY_BYTES + 4 && Buffer.byteLength(raw) > MAX_BODY_BYTES + 4;
+  const tooLarge =
+    bound > MAX_BODY_BYTES + 4 && (event.isBase64Encoded || Buffer.byteLength(raw) > MAX_BODY_BYTES + 4);
   if (tooLarge) return reject(platform, 413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`);
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (body.length > MAX_BODY_BYTES) {
